@@ -1,0 +1,368 @@
+"""Which names each statement defines, uses and updates, on plain `ast` (pyflakes-like).
+
+A method call, subscript or attribute assignment on a name counts as a use *and* an update
+of that name: `df.dropna(inplace=True)` or `model.fit(X, y)` changes `df`/`model` for every
+later statement. Methods known not to mutate their receiver (`predict`, `head`, `copy`, ...)
+are only uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+BUILTINS = frozenset(dir(builtins)) | {
+    "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__",
+    # what IPython puts in every notebook's namespace
+    "display", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii", "_oh", "_ih", "_dh",
+}
+
+# Methods that return a new value and leave their receiver as it was.
+PURE_METHODS = frozenset(
+    """predict predict_proba predict_log_proba decision_function score transform inverse_transform
+    get_params get_feature_names_out copy head tail describe info sample value_counts nunique unique
+    isnull isna notnull notna sum mean median std var min max count corr cov abs round cumsum
+    astype tolist to_numpy to_list to_dict to_frame reshape ravel flatten argmax argmin argsort
+    groupby agg aggregate apply map filter query merge join concat drop dropna fillna replace rename
+    reset_index set_index sort_values sort_index loc iloc at iat get keys values items
+    format split strip lower upper startswith endswith encode decode dumps loads read
+    any all dot mul add sub div pow mode quantile rank diff pct_change shift rolling resample
+    pivot pivot_table melt stack unstack explode dropna_columns select_dtypes memory_usage
+    squeeze clip nlargest nsmallest idxmax idxmin duplicated drop_duplicates isin between
+    where mask corrwith to_string to_json to_markdown""".split()
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Names a statement binds (defs), reads from before it (uses) and changes in place (updates)."""
+
+    defs: FrozenSet[str]
+    uses: FrozenSet[str]
+    updates: FrozenSet[str]
+    use_sites: Tuple[Tuple[str, int, int], ...] = ()  # (name, line, col), first site of each use
+    deferred: FrozenSet[str] = frozenset()  # free names read inside function/class bodies
+    star_import: bool = False
+
+    @property
+    def writes(self) -> FrozenSet[str]:
+        return self.defs | self.updates
+
+
+def flow(node: ast.AST) -> Flow:
+    """The Flow of one top-level statement."""
+    v = _Visitor()
+    v.visit(node)
+    return Flow(
+        defs=frozenset(v.defs),
+        uses=frozenset(v.uses),
+        updates=frozenset(v.updates),
+        use_sites=tuple(v.sites),
+        deferred=frozenset(v.deferred),
+        star_import=v.star,
+    )
+
+
+def root_name(node: ast.AST) -> Optional[str]:
+    """`df` for `df`, `df.a.b`, `df["x"][0]`, `df.loc[...]`; None when the root is not a name."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.defs: Set[str] = set()
+        self.uses: Set[str] = set()
+        self.updates: Set[str] = set()
+        self.sites: List[Tuple[str, int, int]] = []
+        self.deferred: Set[str] = set()
+        self.star = False
+        self.scopes: List[Set[str]] = []  # inner scopes: comprehension/lambda-bound names
+
+    # -- binding and reading ------------------------------------------------
+    def _use(self, name: str, node: ast.AST) -> None:
+        if any(name in s for s in self.scopes):
+            return
+        if name in self.defs:
+            return
+        if name not in self.uses:
+            self.uses.add(name)
+            self.sites.append((name, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)))
+
+    def _bind(self, name: str) -> None:
+        if self.scopes:
+            self.scopes[-1].add(name)
+        else:
+            self.defs.add(name)
+
+    def _update(self, name: Optional[str], node: ast.AST) -> None:
+        if name is None:
+            return
+        self._use(name, node)
+        if not any(name in s for s in self.scopes):
+            self.updates.add(name)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._use(node.id, node)
+        elif isinstance(node.ctx, ast.Store):
+            self._bind(node.id)
+        else:  # Del
+            self._use(node.id, node)
+            self._update(node.id, node)
+
+    # -- statements, in evaluation order -------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._target(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.annotation)
+        self._target(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            self._use(node.target.id, node.target)
+            self._update(node.target.id, node.target)
+        else:
+            self._target(node.target)
+
+    def _target(self, target: ast.AST) -> None:
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            self.visit(target.value)
+            if isinstance(target, ast.Subscript):
+                self.visit(target.slice)
+            self._update(root_name(target), target)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._target(elt)
+        elif isinstance(target, ast.Starred):
+            self._target(target.value)
+        else:
+            self.visit(target)
+
+    def visit_For(self, node) -> None:
+        self.visit(node.iter)
+        self._target(node.target)
+        for stmt in node.body + node.orelse:
+            self.visit(stmt)
+
+    visit_AsyncFor = visit_For
+
+    def visit_With(self, node) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self._target(item.optional_vars)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self._use(target.id, target)
+                self._update(target.id, target)
+            else:
+                self._target(target)
+
+    def visit_Import(self, node) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.star = True
+                continue
+            self._bind(alias.asname or alias.name.split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Global(self, node) -> None:
+        return None
+
+    visit_Nonlocal = visit_Global
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        name = node.target.id
+        if self.scopes:  # the walrus binds in the enclosing (module) scope
+            saved, self.scopes = self.scopes, []
+            self._bind(name)
+            self.scopes = saved
+        else:
+            self._bind(name)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self._bind(node.name)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            mutating = func.attr not in PURE_METHODS or any(
+                kw.arg == "inplace" and not _is_false(kw.value) for kw in node.keywords
+            )
+            name = root_name(func.value)
+            if mutating and name is not None and isinstance(func.value, ast.Name):
+                self._update(name, func)
+            elif mutating and name is not None and _is_item_of(func.value):
+                self._update(name, func)
+
+    # -- inner scopes ---------------------------------------------------------
+    def _comprehension(self, node, elts: Iterable[ast.AST]) -> None:
+        first = True
+        self.scopes.append(set())
+        for gen in node.generators:
+            if first:  # the first iterable is evaluated in the enclosing scope
+                saved, self.scopes = self.scopes, self.scopes[:-1]
+                self.visit(gen.iter)
+                self.scopes = saved
+                first = False
+            else:
+                self.visit(gen.iter)
+            self._target(gen.target)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for elt in elts:
+            self.visit(elt)
+        self.scopes.pop()
+
+    def visit_ListComp(self, node) -> None:
+        self._comprehension(node, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node) -> None:
+        self._comprehension(node, [node.key, node.value])
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        self.scopes.append(set(_arg_names(node.args)))
+        self.visit(node.body)
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco)
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        self._bind(node.name)
+        self.deferred |= free_names(node) - BUILTINS
+        self._global_writes(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco)
+        for base in node.bases + [kw.value for kw in node.keywords]:
+            self.visit(base)
+        self._bind(node.name)
+        self.deferred |= free_names(node) - BUILTINS
+
+    def _global_writes(self, node) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Global):
+                self.defs.update(sub.names)
+
+
+def _is_false(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _is_item_of(node: ast.AST) -> bool:
+    """`data["train"].append(...)` mutates `data`; `df.col.plot()` does not count."""
+    return isinstance(node, ast.Subscript)
+
+
+def _arg_names(args: ast.arguments) -> List[str]:
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
+
+
+def free_names(node: ast.AST) -> Set[str]:
+    """Names a function or class body reads that it does not bind itself (its globals)."""
+    bound: Set[str] = set()
+    loads: Set[str] = set()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        bound.update(_arg_names(node.args))
+    body = node.body if isinstance(node.body, list) else [node.body]
+    declared_global: Set[str] = set()
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name):
+                (loads if isinstance(sub.ctx, ast.Load) else bound).add(sub.id)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(sub.name)
+                if not isinstance(sub, ast.ClassDef):
+                    bound.update(_arg_names(sub.args))
+            elif isinstance(sub, ast.Lambda):
+                bound.update(_arg_names(sub.args))
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                bound.update(a.asname or a.name.split(".")[0] for a in sub.names)
+            elif isinstance(sub, ast.ExceptHandler) and sub.name:
+                bound.add(sub.name)
+            elif isinstance(sub, ast.Global):
+                declared_global.update(sub.names)
+            elif isinstance(sub, ast.arg):
+                bound.add(sub.arg)
+    return (loads - bound) | (loads & declared_global)
+
+
+@dataclass
+class Undefined:
+    """A name read where nothing defines it (or only a later statement does)."""
+
+    name: str
+    statement: int  # index into the statement list
+    line: int
+    col: int
+    later: bool  # defined by a later statement: use before definition
+    suggestion: Optional[str] = None
+
+
+def undefined_names(flows: List[Flow], extra: FrozenSet[str] = frozenset()) -> List[Undefined]:
+    """Names read before anything binds them, in top-to-bottom order (function bodies: anywhere)."""
+    everywhere: Set[str] = set(extra)
+    for f in flows:
+        everywhere |= f.defs
+    if any(f.star_import for f in flows):
+        return []
+    known: Set[str] = set(BUILTINS) | set(extra)
+    found: List[Undefined] = []
+    for i, f in enumerate(flows):
+        for name, line, col in f.use_sites:
+            if name not in known:
+                found.append(Undefined(name, i, line, col, name in everywhere, suggest(name, known | everywhere)))
+        for name in sorted(f.deferred - everywhere - BUILTINS):
+            found.append(Undefined(name, i, 0, 0, False, suggest(name, known | everywhere)))
+        known |= f.defs
+    return found
+
+
+def suggest(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """The closest defined name: a name that starts with it first, then difflib's nearest."""
+    import difflib
+
+    pool = sorted(c for c in candidates if c != name and not c.startswith("__") and c not in BUILTINS)
+    prefixed = [c for c in pool if c.startswith(name) or name.startswith(c) and len(c) > 2]
+    if prefixed:
+        return min(prefixed, key=lambda c: (abs(len(c) - len(name)), c))
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return close[0] if close else None

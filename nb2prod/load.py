@@ -1,0 +1,206 @@
+"""Read a notebook (or a Python script) into a Notebook, refusing unusable input with one line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import List, Tuple
+
+from nb2prod.errors import UnusableInput
+from nb2prod.model import Cell, Location, Notebook
+
+PYTHON_LANGUAGES = {"python", "python2", "python3", "ipython", "ipython2", "ipython3"}
+_PERCENT = re.compile(r"^# %%(.*)$")
+
+
+def load(path: str, *, validate: bool = False) -> Notebook:
+    """Load `path`: `.ipynb` as a notebook, anything else as a (possibly percent-format) script."""
+    data = _read_bytes(path)
+    if not str(path).endswith(".ipynb"):
+        return load_script(path, _decode(path, data))
+    return load_notebook_text(path, _decode(path, data), validate=validate)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UnusableInput("no such file", Location(str(path))) from None
+    except IsADirectoryError:
+        raise UnusableInput("is a directory, not a notebook", Location(str(path))) from None
+    except OSError as exc:
+        raise UnusableInput(f"cannot read: {exc.strerror}", Location(str(path))) from None
+
+
+def _decode(path: str, data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise UnusableInput("binary file, not a notebook", Location(str(path)))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnusableInput(f"not UTF-8 text (byte {exc.start})", Location(str(path))) from None
+
+
+def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Notebook:
+    """Parse notebook JSON text; nbformat 3 is upgraded in memory."""
+    where = Location(str(path))
+    if not text.strip():
+        raise UnusableInput("empty file, not a notebook", where)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        raise UnusableInput(f"{what} (line {exc.lineno}, column {exc.colno}): {exc.msg}", where) from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise UnusableInput("JSON but not a notebook (no 'nbformat' field)", where)
+    if validate:
+        _validate(raw, where)
+    version = raw.get("nbformat")
+    if version == 3:
+        cells = _cells_v3(raw, where)
+    elif version == 4:
+        cells = _cells_v4(raw, where)
+    else:
+        raise UnusableInput(f"unsupported nbformat version {version!r} (3 and 4 are read)", where)
+    language = _language(raw)
+    if language not in PYTHON_LANGUAGES:
+        raise UnusableInput(f"notebook kernel language is {language!r}, only Python is supported", where)
+    return Notebook(path=str(path), cells=tuple(cells), language=language)
+
+
+def _validate(raw: dict, where: Location) -> None:
+    import nbformat  # lazily: validation is the slow part of loading
+
+    try:
+        nbformat.validate(raw)
+    except nbformat.ValidationError as exc:
+        first = str(exc.message).splitlines()[0] if getattr(exc, "message", None) else "schema error"
+        path = "/".join(str(p) for p in getattr(exc, "absolute_path", ()) or ())
+        at = f" at {path}" if path else ""
+        raise UnusableInput(f"not a valid notebook{at}: {first}", where) from None
+    except Exception as exc:  # nbformat raises plain errors for unknown minor versions
+        raise UnusableInput(f"not a valid notebook: {exc}", where) from None
+
+
+def _language(raw: dict) -> str:
+    meta = raw.get("metadata") or {}
+    if not isinstance(meta, dict):
+        return "python"
+    info = meta.get("language_info") or {}
+    kernel = meta.get("kernelspec") or {}
+    lang = (info.get("name") if isinstance(info, dict) else None) or (
+        kernel.get("language") if isinstance(kernel, dict) else None
+    )
+    if not lang and isinstance(meta.get("language"), str):  # nbformat 3
+        lang = meta["language"]
+    return str(lang or "python").strip().lower()
+
+
+def _text(value, where: Location, index: int) -> str:
+    if isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            raise UnusableInput("cell source is not text", Location(where.path, index))
+        return "".join(value)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise UnusableInput("cell source is not text", Location(where.path, index))
+
+
+def _cells_v4(raw: dict, where: Location) -> List[Cell]:
+    cells = raw.get("cells")
+    if not isinstance(cells, list):
+        raise UnusableInput("notebook has no 'cells' list", where)
+    return [_cell(i, c, c.get("source"), where) for i, c in enumerate(_dicts(cells, where), 1)]
+
+
+def _cells_v3(raw: dict, where: Location) -> List[Cell]:
+    sheets = raw.get("worksheets") or []
+    if not isinstance(sheets, list):
+        raise UnusableInput("nbformat 3 notebook has no 'worksheets' list", where)
+    out: List[Cell] = []
+    for sheet in _dicts(sheets, where):
+        for c in _dicts(sheet.get("cells") or [], where):
+            index = len(out) + 1
+            if c.get("cell_type") == "heading":
+                level = c.get("level") if isinstance(c.get("level"), int) else 1
+                src = "#" * level + " " + _text(c.get("source"), where, index)
+                out.append(Cell(index, "markdown", src))
+            else:
+                source = c.get("input") if c.get("cell_type") == "code" else c.get("source")
+                fixed = dict(c, execution_count=c.get("prompt_number"))
+                out.append(_cell(index, fixed, source, where))
+    return out
+
+
+def _dicts(items: list, where: Location) -> List[dict]:
+    for item in items:
+        if not isinstance(item, dict):
+            raise UnusableInput("a cell is not a JSON object", where)
+    return items
+
+
+def _cell(index: int, c: dict, source, where: Location) -> Cell:
+    kind = c.get("cell_type")
+    if kind not in ("code", "markdown", "raw"):
+        raise UnusableInput(f"unknown cell type {kind!r}", Location(where.path, index))
+    meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
+    tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
+    count = c.get("execution_count")
+    return Cell(
+        index=index,
+        kind=kind,
+        source=_text(source, where, index),
+        tags=tuple(str(t) for t in tags),
+        execution_count=count if isinstance(count, int) else None,
+        outputs=_outputs(c.get("outputs")),
+    )
+
+
+def _outputs(outputs) -> Tuple[str, ...]:
+    """The text a code cell showed (stream text and text/plain results), for regression tests."""
+    texts = []
+    for out in outputs if isinstance(outputs, list) else []:
+        if not isinstance(out, dict):
+            continue
+        if out.get("output_type") == "stream":
+            texts.append(_join(out.get("text")))
+        elif out.get("output_type") in ("execute_result", "display_data", "pyout"):
+            data = out.get("data") if isinstance(out.get("data"), dict) else out
+            texts.append(_join(data.get("text/plain", data.get("text", ""))))
+    return tuple(t for t in texts if t)
+
+
+def _join(value) -> str:
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def load_script(path: str, text: str) -> Notebook:
+    """A Python script; `# %%` markers (jupytext percent format) split it into cells."""
+    lines = text.splitlines(keepends=True)
+    if not any(_PERCENT.match(line.rstrip("\r\n")) for line in lines):
+        return Notebook(str(path), (Cell(1, "code", text),), is_script=True)
+    cells: List[Cell] = []
+    kind, buf, offset = "code", [], 0
+    for number, line in enumerate(lines, 1):
+        m = _PERCENT.match(line.rstrip("\r\n"))
+        if m:
+            if buf or cells:
+                cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
+            kind = "markdown" if "[markdown]" in m.group(1) or "[md]" in m.group(1) else "code"
+            buf, offset = [], number
+            continue
+        buf.append(line)
+    cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
+    return Notebook(str(path), tuple(cells), is_script=True)
+
+
+def _script_cell(index: int, kind: str, buf: List[str], offset: int) -> Cell:
+    text = "".join(buf)
+    if kind == "markdown":
+        text = "".join(re.sub(r"^# ?", "", line) for line in buf)
+    return Cell(index, kind, text, offset=offset)

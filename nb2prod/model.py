@@ -1,0 +1,107 @@
+"""The intermediate representation: frozen dataclasses shared by every stage."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is: a file, optionally a cell (1-based, all cells counted), line and column."""
+
+    path: str
+    cell: Optional[int] = None
+    line: Optional[int] = None
+    col: Optional[int] = None
+
+    def __str__(self) -> str:
+        parts = [self.path]
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell; `index` is 1-based over all cells, as Jupyter shows them."""
+
+    index: int
+    kind: str
+    source: str
+    tags: Tuple[str, ...] = ()
+    execution_count: Optional[int] = None
+    outputs: Tuple[str, ...] = ()
+    offset: int = 0  # lines before this cell in its file (scripts only)
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A loaded notebook (or a jupytext-percent script, whose cells come from `# %%` markers)."""
+
+    path: str
+    cells: Tuple[Cell, ...]
+    language: str = "python"
+    is_script: bool = False
+
+    @property
+    def code_cells(self) -> Tuple[Cell, ...]:
+        return tuple(c for c in self.cells if c.kind == "code")
+
+
+@dataclass(frozen=True)
+class Magic:
+    """IPython syntax masked so that the cell parses: what it was and where."""
+
+    kind: str  # line-magic, cell-magic, shell, shell-assign, magic-assign, help
+    name: str  # magic name ("time", "matplotlib"), shell command word, or help target
+    line: int  # 1-based line within the cell
+    col: int
+    text: str  # the original line
+    keeps_statement: bool = False  # `%time stmt`, `%%time`: the Python inside still runs
+
+
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """One top-level statement of a code cell, with its parsed node and original text."""
+
+    cell: int
+    index: int  # position in the whole notebook's statement sequence
+    line: int  # first line within the cell (1-based)
+    end_line: int
+    col: int
+    node: ast.stmt
+    source: str  # the statement's Python text as parsed (magics already masked)
+    magic: Optional[Magic] = None  # set when this statement stands for masked IPython syntax
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    """A code cell after masking IPython syntax and parsing."""
+
+    cell: Cell
+    python: str  # the masked, parseable source; same line count as cell.source
+    statements: Tuple[Statement, ...]
+    magics: Tuple[Magic, ...] = ()
+    tree: Optional[ast.Module] = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A lint finding: rule code, message, where, and whether --fix may remove it."""
+
+    location: Location
+    code: str
+    message: str
+    severity: str = "warning"  # "error" or "warning"
+    fixable: bool = False
+    end_line: Optional[int] = None
+
+    def sort_key(self):
+        loc = self.location
+        return (loc.path, loc.cell or 0, loc.line or 0, loc.col or 0, self.code)

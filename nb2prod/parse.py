@@ -1,0 +1,67 @@
+"""Parse code cells with the standard library `ast`, after masking IPython syntax."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Dict, List, Tuple
+
+from nb2prod.errors import CodeProblem
+from nb2prod.ipython import mask
+from nb2prod.model import Cell, Location, Magic, Notebook, ParsedCell, Statement
+
+
+def parse_notebook(nb: Notebook) -> Tuple[ParsedCell, ...]:
+    """Every code cell parsed; the first syntax error raises CodeProblem with cell and line."""
+    parsed: List[ParsedCell] = []
+    counter = 0
+    for cell in nb.code_cells:
+        pc = parse_cell(nb.path, cell, counter)
+        counter += len(pc.statements)
+        parsed.append(pc)
+    return tuple(parsed)
+
+
+def parse_cell(path: str, cell: Cell, first_index: int = 0) -> ParsedCell:
+    """Mask magics, parse, and cut the cell into top-level Statements."""
+    python, magics = mask(cell.source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            tree = ast.parse(python)
+    except SyntaxError as exc:
+        line = (exc.lineno or 1) + cell.offset
+        col = exc.offset if exc.offset else None
+        msg = exc.msg if exc.msg else "invalid syntax"
+        raise CodeProblem(f"syntax error: {msg}", _where(path, cell, line, col)) from None
+    except (ValueError, MemoryError, RecursionError) as exc:
+        raise CodeProblem(f"cannot parse cell: {exc}", _where(path, cell, cell.offset + 1, None)) from None
+    by_line: Dict[int, Magic] = {m.line: m for m in magics}
+    lines = python.split("\n")
+    statements = []
+    for i, node in enumerate(tree.body):
+        end = getattr(node, "end_lineno", node.lineno) or node.lineno
+        source = _segment(lines, node.lineno, end)
+        statements.append(
+            Statement(
+                cell=cell.index,
+                index=first_index + i,
+                line=node.lineno,
+                end_line=end,
+                col=node.col_offset,
+                node=node,
+                source=source,
+                magic=by_line.get(node.lineno),
+            )
+        )
+    return ParsedCell(cell=cell, python=python, statements=tuple(statements), magics=magics, tree=tree)
+
+
+def _where(path: str, cell: Cell, line: int, col) -> Location:
+    if cell.offset or path.endswith(".py"):
+        return Location(path, None, line, col)
+    return Location(path, cell.index, line, col)
+
+
+def _segment(lines: List[str], start: int, end: int) -> str:
+    return "\n".join(lines[start - 1 : end])
