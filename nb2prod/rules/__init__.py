@@ -1,0 +1,61 @@
+"""The lint rules: one module per rule, registered here in one explicit tuple sorted by code."""
+
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+from nb2prod.rules import (
+    absolute_path,
+    bare_expression,
+    cell_magic,
+    dataframe_inspection,
+    debugger_call,
+    display_call,
+    exploratory_loop,
+    help_syntax,
+    inspection_print,
+    line_magic,
+    magic_in_block,
+    out_of_order_execution,
+    plot_call,
+    redefined_name,
+    shell_escape,
+    syntax_error,
+    undefined_name,
+    unused_import,
+    use_before_definition,
+)
+from nb2prod.rules._base import Rule
+
+RULES: Tuple[Rule, ...] = (
+    dataframe_inspection.RULE,  # NB101
+    inspection_print.RULE,  # NB102
+    bare_expression.RULE,  # NB103
+    display_call.RULE,  # NB104
+    plot_call.RULE,  # NB105
+    exploratory_loop.RULE,  # NB106
+    line_magic.RULE,  # NB201
+    cell_magic.RULE,  # NB202
+    shell_escape.RULE,  # NB203
+    help_syntax.RULE,  # NB204
+    magic_in_block.RULE,  # NB205
+    syntax_error.RULE,  # NB300
+    undefined_name.RULE,  # NB301
+    use_before_definition.RULE,  # NB302
+    out_of_order_execution.RULE,  # NB303
+    redefined_name.RULE,  # NB304
+    debugger_call.RULE,  # NB401
+    unused_import.RULE,  # NB402
+    absolute_path.RULE,  # NB403
+)
+
+BY_CODE: Dict[str, Rule] = {r.code: r for r in RULES}
+
+
+def find(code_or_name: str) -> Rule:
+    """The rule with this code (`NB101`) or name (`dataframe-inspection`); KeyError if none."""
+    key = code_or_name.strip()
+    for r in RULES:
+        if r.code == key.upper() or r.name == key.lower():
+            return r
+    raise KeyError(code_or_name)

@@ -1,0 +1,102 @@
+"""Shared predicates on expressions: inspection, display-only calls, output calls."""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.dataflow import PURE_METHODS
+from nb2prod.rules._facts import Facts, is_plot_method
+
+INSPECT_METHODS = frozenset(
+    "head tail describe info sample value_counts nunique unique isnull isna notnull notna "
+    "memory_usage corr duplicated".split()
+)
+INSPECT_ATTRS = frozenset("shape dtypes columns dtype ndim size index".split())
+# What may follow an inspection call and keep it an inspection: `df.isnull().sum()`.
+AGGREGATES = frozenset("sum mean any all count sort_values sort_index to_frame round head tail T".split())
+INSPECT_BUILTINS = frozenset("len type dir vars repr id".split())
+PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
+    "sorted list tuple set dict str int float bool abs min max sum round any all isinstance hasattr "
+    "getattr callable hash format range enumerate zip reversed".split()
+)
+# Pure in dataflow's sense, but often called for their effect or their IO.
+_NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".split())
+DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY
+
+
+def is_inspection(node: ast.AST, facts: Facts) -> bool:
+    """`df.head()`, `df.isnull().sum()`, `df.shape`, `df.columns[:5]` on a non-module receiver."""
+    if isinstance(node, ast.Subscript):
+        return is_inspection(node.value, facts)
+    if isinstance(node, ast.Attribute):
+        return node.attr in INSPECT_ATTRS and not _on_module(node.value, facts)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    method, receiver = node.func.attr, node.func.value
+    if _on_module(receiver, facts):
+        return False
+    if method in INSPECT_METHODS:
+        return True
+    return method in AGGREGATES and is_inspection(receiver, facts)
+
+
+def _on_module(node: ast.AST, facts: Facts) -> bool:
+    return isinstance(node, ast.Name) and facts.is_module(node.id)
+
+
+def is_print(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+
+
+def is_display(node: ast.AST, facts: Facts) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name) and func.id == "display":
+        return True
+    return (facts.module_of(func) or "").endswith("display.display")
+
+
+def is_plot(node: ast.AST, facts: Facts) -> bool:
+    """A call to matplotlib/seaborn/plotly (through its import alias), a figure's method or `.plot()`."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "savefig":
+        return False
+    if facts.is_plot_target(func):
+        return True
+    return is_plot_method(func) and not _on_module(root_node(func), facts)
+
+
+def root_node(node: ast.AST) -> ast.AST:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node
+
+
+def is_output(node: ast.AST, facts: Facts) -> bool:
+    """print, display or plot: a call whose only purpose is to show something."""
+    return is_print(node) or is_display(node, facts) or is_plot(node, facts)
+
+
+def is_pure_call(node: ast.Call) -> bool:
+    """A call that only computes a value to look at: `len(x)`, `df.mean()`, `model.score(X, y)`."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in PURE_BUILTINS
+    if isinstance(func, ast.Attribute):
+        inplace = any(kw.arg == "inplace" for kw in node.keywords)
+        return func.attr in DISPLAY_METHODS and not inplace
+    return False
+
+
+def shows_only(node: ast.AST) -> bool:
+    """An expression whose evaluation has no effect besides its value (every call in it is pure)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and not is_pure_call(sub):
+            return False
+        if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+    return True
+

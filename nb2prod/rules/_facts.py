@@ -1,0 +1,175 @@
+"""Notebook-wide facts gathered once before the walk: import aliases, figures, frames, dataflow."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names
+from nb2prod.model import Cell, ParsedCell, Statement
+
+PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
+DEBUG_MODULES = ("pdb", "ipdb", "pudb", "IPython.core.debugger")
+_FRAME_NAME = re.compile(r"^(df|.*_df|df_.*|data_?frame|frame)$", re.IGNORECASE)
+_TEMPLATE_NAME = re.compile(r"[{$](\w+)")
+# Magics that bring names into the namespace in ways the code does not show.
+DYNAMIC_MAGICS = {"run", "pylab", "load", "recall", "macro", "rerun"}
+_HISTORY = re.compile(r"^_(i{0,3}|\d+|i\d+|oh|ih|dh)$")
+_DEFINES = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+(.+)$", re.MULTILINE)
+
+
+class Facts:
+    """Facts about one notebook that several rules need."""
+
+    def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = ()):
+        self.cells = cells
+        self.broken = broken  # code cells that do not parse
+        self.modules: Dict[str, str] = {}  # alias -> full dotted name
+        self.statements: List[Tuple[ParsedCell, Statement]] = []
+        self.flows: List[Flow] = []
+        for pc in cells:
+            for st in pc.statements:
+                self.statements.append((pc, st))
+                self.flows.append(flow(st.node))
+        self._imports()
+        self.figures: Set[str] = set()
+        self.frames: Set[str] = set()
+        self.savefig = False
+        self._bindings()
+        self.magic_names = self._magic_names()
+        self._later: Optional[List[FrozenSet[str]]] = None
+        self._positions: Optional[Dict[int, int]] = None
+        self._undefined: Optional[List[Undefined]] = None
+
+    # -- imports ---------------------------------------------------------------
+    def _imports(self) -> None:
+        for pc in self.cells:
+            for node in ast.walk(pc.tree) if pc.tree is not None else ():
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        self.modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    for a in node.names:
+                        self.modules[a.asname or a.name] = f"{node.module}.{a.name}"
+
+    def module_of(self, node: ast.AST) -> Optional[str]:
+        """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
+        parts: List[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id not in self.modules:
+            return None
+        return ".".join([self.modules[node.id]] + parts[::-1])
+
+    def is_plot_target(self, func: ast.AST) -> bool:
+        name = self.module_of(func)
+        if name is not None:
+            return name.startswith(PLOT_MODULES)
+        return root_name(func) in self.figures
+
+    def is_module(self, name: Optional[str]) -> bool:
+        return name is not None and name in self.modules
+
+    # -- what names hold -------------------------------------------------------
+    def _bindings(self) -> None:
+        for pc in self.cells:
+            for node in ast.walk(pc.tree) if pc.tree is not None else ():
+                if isinstance(node, ast.Attribute) and node.attr == "savefig":
+                    self.savefig = True
+                if isinstance(node, ast.Assign):
+                    self._bind(node.targets, node.value)
+
+    def _bind(self, targets: List[ast.AST], value: ast.AST) -> None:
+        names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        call = value
+        while isinstance(call, (ast.Subscript, ast.Attribute)):
+            call = call.value
+        if isinstance(call, ast.Call) and (self.is_plot_target(call.func) or is_plot_method(call.func)):
+            self.figures |= names
+        elif self._makes_frame(value):
+            self.frames |= names
+
+    def _makes_frame(self, value: ast.AST) -> bool:
+        if isinstance(value, ast.Call):
+            name = self.module_of(value.func) or ""
+            if name.startswith("pandas."):
+                return True
+            func = value.func
+            return isinstance(func, ast.Attribute) and self.is_frame(func.value) and func.attr not in ("to_numpy", "tolist")
+        if isinstance(value, ast.Subscript):
+            return self.is_frame(value.value)
+        return False
+
+    def is_frame(self, node: ast.AST) -> bool:
+        """Whether an expression is (probably) a pandas DataFrame or Series."""
+        if isinstance(node, ast.Name):
+            return node.id in self.frames or bool(_FRAME_NAME.match(node.id))
+        if isinstance(node, ast.Subscript):
+            return self.is_frame(node.value)
+        if isinstance(node, ast.Attribute) and node.attr in ("loc", "iloc", "T"):
+            return self.is_frame(node.value)
+        return False
+
+    # -- dataflow --------------------------------------------------------------
+    def _magic_names(self) -> FrozenSet[str]:
+        """Names that magic and shell lines interpolate (`!echo {x}`, `%store df`)."""
+        found: Set[str] = set()
+        for pc in self.cells:
+            for m in pc.magics:
+                found.update(_TEMPLATE_NAME.findall(m.text))
+                found.update(re.findall(r"[A-Za-z_]\w*", m.text.split(m.name, 1)[-1]))
+        return frozenset(found)
+
+    def used_after(self, index: int) -> FrozenSet[str]:
+        """Names read by any statement after position `index` of `self.statements` (or by any function)."""
+        if self._later is None:
+            later: List[FrozenSet[str]] = [frozenset()] * (len(self.flows) + 1)
+            acc: Set[str] = set(self.magic_names)
+            for f in self.flows:
+                acc |= f.deferred
+            later[len(self.flows)] = frozenset(acc)
+            for i in range(len(self.flows) - 1, -1, -1):
+                acc |= self.flows[i].uses
+                later[i] = frozenset(acc)
+            self._later = later
+        return self._later[min(index + 1, len(self.flows))]
+
+    def undefined(self) -> List[Undefined]:
+        """Names read where nothing defines them (dataflow); none when magics define names unseen."""
+        if self._undefined is None:
+            dynamic = any(m.name in DYNAMIC_MAGICS for pc in self.cells for m in pc.magics)
+            found = [] if dynamic else undefined_names(self.flows, self._extra_names())
+            self._undefined = [u for u in found if not _HISTORY.match(u.name)]
+        return self._undefined
+
+    def _extra_names(self) -> FrozenSet[str]:
+        """Names defined where dataflow cannot see: broken cells, `%%capture out`, `%store -r x`."""
+        names: Set[str] = set()
+        for cell in self.broken:
+            for m in _DEFINES.finditer(cell.source):
+                names.update(re.findall(r"[A-Za-z_]\w*", " ".join(g for g in m.groups() if g)))
+        for pc in self.cells:
+            for m in pc.magics:
+                words = m.text.split()[1:]
+                if m.name == "capture" and m.kind == "cell-magic":
+                    names.update(w for w in words if not w.startswith("-"))
+                elif m.name == "store" and "-r" in words:
+                    names.update(w for w in words if not w.startswith("-"))
+        return frozenset(names)
+
+    def position(self, st: Statement) -> int:
+        if self._positions is None:
+            self._positions = {id(other): i for i, (_, other) in enumerate(self.statements)}
+        return self._positions.get(id(st), len(self.statements))
+
+
+def is_plot_method(func: ast.AST) -> bool:
+    """`df.plot(...)`, `df.plot.scatter(...)`, `df.hist()`, `df.boxplot()`."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr in ("plot", "hist", "boxplot", "scatter_matrix"):
+        return True
+    return isinstance(func.value, ast.Attribute) and func.value.attr == "plot"
+

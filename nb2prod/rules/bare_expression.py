@@ -1,0 +1,50 @@
+"""## What it does
+Flags an expression statement whose only effect is to show its value: a name, an attribute,
+a subscript, a comparison, arithmetic, or a call that only computes (`len(x)`,
+`model.score(X, y)`), wherever it sits in the cell.
+
+## Why is this bad?
+Jupyter displays the last expression of a cell, so it is handy while exploring. In a script
+the value is computed and dropped: the line does nothing except cost time.
+
+## Example
+```python
+total = 3 * 4
+total
+```
+
+Use instead:
+```python
+total = 3 * 4
+```
+
+## Not flagged
+Calls that do something (`model.fit(X, y)`, `df.dropna(inplace=True)`, `save(model)`),
+docstrings and other string literals, `...`, walrus assignments, DataFrame inspections
+(`NB101`), plots (`NB105`) and expressions inside functions.
+
+## Fix
+Removes the statement.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._exprs import is_inspection, is_output, shows_only
+
+
+def check(r: Rule, node: ast.Expr, ctx: Context) -> Found:
+    value = node.value
+    if not ctx.exploring or isinstance(value, ast.Constant) and (isinstance(value.value, str) or value.value is ...):
+        return
+    if is_output(value, ctx.facts) or is_inspection(value, ctx.facts) or not shows_only(value):
+        return
+    text = ast.unparse(value)
+    short = text if len(text) <= 40 else text[:37] + "..."
+    yield ctx.finding(r, node, f"expression `{short}` is only displayed, its value is not used")
+
+
+RULE = Rule("NB103", "bare-expression", "expression statement whose value is only displayed",
+            "warning", True, (ast.Expr,), check, __doc__)

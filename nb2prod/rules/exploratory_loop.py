@@ -1,0 +1,128 @@
+"""## What it does
+Flags a top-level `for` or `while` loop whose body only prints, displays or plots, and assigns
+names that nothing after the loop reads: a hyperparameter sweep that only prints its scores,
+or a loop that plots one column after another.
+
+## Why is this bad?
+Such a loop produces nothing the rest of the program uses. It was a way to look at results
+while exploring; in production it only costs time (often a lot: it trains models).
+
+## Example
+```python
+from sklearn.linear_model import Ridge
+X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
+for alpha in [0.1, 1.0, 10.0]:
+    model = Ridge(alpha=alpha)
+    model.fit(X, y)
+    print(alpha, model.score(X, y))
+```
+
+Use instead:
+```python
+from sklearn.linear_model import Ridge
+X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
+model = Ridge(alpha=1.0)
+model.fit(X, y)
+```
+
+## Not flagged
+A loop that appends to or updates an outer list, dict or object, writes a file, calls a
+function for its effect, or assigns a name that is used after the loop (including the loop
+variable). Loops inside functions.
+
+## Fix
+Removes the loop.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import List, Set
+
+from nb2prod.dataflow import PURE_METHODS
+from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._exprs import is_output
+
+_WRITES = frozenset("open exec eval setattr delattr print_to".split())
+
+
+def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
+    if not (ctx.exploring and ctx.is_statement(node)):
+        return
+    local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if local & ctx.facts.used_after(ctx.facts.position(ctx.statement)):
+        return
+    outputs: List[bool] = []
+    if _only_local(node.body + node.orelse, local, ctx, outputs) and any(outputs):
+        kind = "for" if isinstance(node, ast.For) else "while"
+        yield ctx.whole(r, f"`{kind}` loop only shows results; nothing after it uses what it computes")
+
+
+def _only_local(body: List[ast.stmt], local: Set[str], ctx: Context, outputs: List[bool]) -> bool:
+    for stmt in body:
+        if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
+            continue
+        if isinstance(stmt, ast.Expr):
+            if not _local_call(stmt.value, local, ctx, outputs):
+                return False
+        elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            if not _local_assign(stmt, local, ctx):
+                return False
+        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+            if not _only_local(stmt.body + stmt.orelse, local, ctx, outputs):
+                return False
+        elif isinstance(stmt, ast.Try):
+            bodies = stmt.body + stmt.orelse + stmt.finalbody + [s for h in stmt.handlers for s in h.body]
+            if not _only_local(bodies, local, ctx, outputs):
+                return False
+        else:
+            return False
+    return True
+
+
+def _local_call(value: ast.AST, local: Set[str], ctx: Context, outputs: List[bool]) -> bool:
+    if not isinstance(value, ast.Call):
+        return _no_effects(value, local, ctx)
+    if is_output(value, ctx.facts):
+        if any(kw.arg == "file" for kw in value.keywords):
+            return False
+        outputs.append(True)
+        return True
+    func = value.func
+    if isinstance(func, ast.Attribute) and _root(func.value) in local:
+        return _no_effects(value, local, ctx, skip=value)
+    return False
+
+
+def _local_assign(stmt: ast.stmt, local: Set[str], ctx: Context) -> bool:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    for t in targets:
+        for n in ast.walk(t):
+            if isinstance(n, (ast.Attribute, ast.Subscript)) and _root(n) not in local:
+                return False
+    return stmt.value is None or _no_effects(stmt.value, local, ctx)
+
+
+def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool:
+    """No call in `node` changes an outer object or writes anything (calls on local names are fine)."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call) or sub is skip:
+            continue
+        func = sub.func
+        if isinstance(func, ast.Name) and func.id in _WRITES:
+            return False
+        if isinstance(func, ast.Attribute) and func.attr not in PURE_METHODS:
+            root = _root(func.value)
+            if root is not None and root not in local and not ctx.facts.is_module(root):
+                return False
+    return True
+
+
+def _root(node: ast.AST):
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+RULE = Rule("NB106", "exploratory-loop", "loop that only prints, displays or plots",
+            "warning", True, (ast.For, ast.While), check, __doc__)

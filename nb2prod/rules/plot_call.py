@@ -1,0 +1,65 @@
+"""## What it does
+Flags plotting: calls through the matplotlib, seaborn or plotly import aliases (`plt.plot`,
+`sns.histplot`, `px.scatter`), methods of the figures and axes they return (`fig, ax =
+plt.subplots()` then `ax.plot(...)`), and pandas plotting (`df.plot()`, `df.plot.scatter()`,
+`df.hist()`, `df.boxplot()`).
+
+## Why is this bad?
+Plots are how you look at data in a notebook. A training or scoring script runs without a
+screen: the plots are never seen, they slow the run down and they add dependencies.
+
+## Example
+```python
+import matplotlib.pyplot as plt
+losses = [0.9, 0.5, 0.3]
+plt.plot(losses)
+plt.show()
+```
+
+Use instead:
+```python
+losses = [0.9, 0.5, 0.3]
+```
+
+## Not flagged
+`savefig` calls (a saved figure is an artifact), calls on names that are not plotting
+modules or figures, and plotting inside functions.
+
+## Fix
+Removes the statement; not offered when the notebook saves a figure with `savefig`, since the
+figure's statements are then needed.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._exprs import is_plot
+
+
+def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
+    if not ctx.exploring:
+        return
+    value = node.value
+    if isinstance(node, ast.Assign):
+        call = _head(value)
+        if not is_plot(call, ctx.facts) or not all(isinstance(t, (ast.Name, ast.Tuple)) for t in node.targets):
+            return
+    else:
+        call = next((c for c in ast.walk(value) if is_plot(c, ctx.facts)), None)
+        if call is None:
+            return
+    name = ast.unparse(call.func)
+    yield ctx.finding(r, node, f"plot call `{name}(...)` only draws a figure", fixable=not ctx.facts.savefig)
+
+
+def _head(node: ast.AST) -> ast.AST:
+    """The call an expression starts from: `plt.subplots()` in `plt.subplots()[1]`."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node
+
+
+RULE = Rule("NB105", "plot-call", "plotting call left from exploration",
+            "warning", True, (ast.Expr, ast.Assign), check, __doc__)

@@ -1,0 +1,87 @@
+"""## What it does
+Reports a top-level statement that rebinds a name from its own previous value when the name
+comes from an earlier cell: `x = x + 1`, `x += 1`, `df = df.drop(columns=["a"])`.
+
+## Why is this bad?
+Running the cell a second time gives a different result (the column is already gone, the
+counter is one higher). Whatever the notebook shows depends on how often each cell was run.
+
+## Example
+```python
+# %%
+count = 0
+# %%
+count = count + 1
+```
+
+Use instead:
+```python
+# %%
+count = 0
+# %%
+total = count + 1
+```
+
+## Not flagged
+A name defined earlier in the same cell (re-running the cell starts it over), idempotent
+rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`), and loops and functions.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.dataflow import root_name
+from nb2prod.rules._base import Context, Found, Rule, names_in
+
+IDEMPOTENT = frozenset(
+    "copy dropna drop_duplicates astype strip lower upper reset_index sort_values sort_index fillna "
+    "to_numpy squeeze infer_objects convert_dtypes int float str list tuple set sorted bool Path abs "
+    "asarray array DataFrame Series to_datetime to_numeric atleast_2d unique resolve expanduser".split()
+)
+
+
+def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
+    if not (ctx.exploring and ctx.is_statement(node)):
+        return
+    if isinstance(node, ast.AugAssign):
+        name = root_name(node.target)
+    elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        name = node.targets[0].id
+        if name not in names_in(node.value) or _idempotent(node.value, name):
+            return
+    else:
+        return
+    if name is None or not _from_earlier_cell(name, ctx):
+        return
+    yield ctx.whole(r, f"`{name}` is rebound from its own value: running this cell twice changes the result")
+
+
+def _idempotent(value: ast.AST, name: str) -> bool:
+    """`name.copy()`, `name.dropna().astype(float)`, `int(name)`: a second run gives the same value."""
+    while isinstance(value, ast.Call):
+        func = value.func
+        key = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if key not in IDEMPOTENT:
+            return False
+        if isinstance(func, ast.Name) or (isinstance(func.value, ast.Name) and func.value.id != name):
+            return len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.args[0].id == name
+        if isinstance(func.value, ast.Name):  # name.method(...)
+            return not any(name in names_in(a) for a in value.args)
+        value = func.value
+    return False
+
+
+def _from_earlier_cell(name: str, ctx: Context) -> bool:
+    facts, here = ctx.facts, ctx.facts.position(ctx.statement)
+    for i in range(here - 1, -1, -1):
+        pc, st = facts.statements[i]
+        if name in facts.flows[i].defs:
+            return pc is not ctx.cell
+        if pc is ctx.cell and name in facts.flows[i].updates:
+            return False
+    return False
+
+
+RULE = Rule("NB304", "redefined-name", "name rebound from its own value across cells (rerun hazard)",
+            "error", False, (ast.Assign, ast.AugAssign), check, __doc__)

@@ -1,0 +1,53 @@
+"""## What it does
+Reports a name that is read but never defined anywhere in the notebook, with the closest
+defined name as a suggestion.
+
+## Why is this bad?
+The notebook only worked because the kernel still held the value from a cell that was edited
+or deleted since. Run from the top, or as a script, it stops with `NameError`.
+
+## Example
+```python
+reg_model = object()
+saved = [reg]
+```
+
+Use instead:
+```python
+reg_model = object()
+saved = [reg_model]
+```
+
+## Not flagged
+Builtins and the names IPython defines (`display`, `get_ipython`, `In`, `Out`, `_`, `_3`);
+names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`). Nothing is reported
+when the notebook uses `from x import *`, `%run` or `%pylab`, which define names nb2prod cannot
+see.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.model import Finding, Notebook
+from nb2prod.rules._base import Context, Found, Rule
+
+
+def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
+    for u in ctx.facts.undefined():
+        if not u.later:
+            hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
+            yield site(r, ctx, u, f"undefined name `{u.name}`{hint}")
+
+
+def site(r: Rule, ctx: Context, u, message: str) -> Finding:
+    """A finding where the name is read (inside a function body: its first read there)."""
+    pc, st = ctx.facts.statements[u.statement]
+    line, col = u.line, u.col
+    if not line:
+        first = next((n for n in ast.walk(st.node) if isinstance(n, ast.Name) and n.id == u.name), st.node)
+        line, col = getattr(first, "lineno", st.line), getattr(first, "col_offset", st.col)
+    return Finding(ctx.location(line, col, pc), r.code, message, r.severity, False, None)
+
+
+RULE = Rule("NB301", "undefined-name", "name read but never defined", "error", False, (Notebook,), check, __doc__)

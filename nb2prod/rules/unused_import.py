@@ -1,0 +1,67 @@
+"""## What it does
+Reports a top-level import whose name nothing in the notebook reads.
+
+## Why is this bad?
+Leftover imports from exploration slow start-up, add dependencies a production environment has
+to install, and make readers look for code that is not there.
+
+## Example
+```python
+import os
+import math
+print(math.pi)
+```
+
+Use instead:
+```python
+import math
+print(math.pi)
+```
+
+## Not flagged
+Names read anywhere in the notebook, before or after the import, including inside functions,
+in magics (`%timeit np.sum(x)`) and shell escapes (`!echo {path}`); `__future__` imports; names
+that appear in a cell with a syntax error; imports inside functions or `try` blocks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Set
+
+from nb2prod.model import Finding, Notebook
+from nb2prod.rules._base import Context, Found, Rule
+
+SIDE_EFFECT_MODULES = frozenset({"__future__", "mpl_toolkits.mplot3d"})
+
+
+def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
+    facts = ctx.facts
+    used = _used(ctx)
+    for pc, st in facts.statements:
+        node = st.node
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or st.magic is not None:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module in SIDE_EFFECT_MODULES:
+            continue
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            if alias.name == "*" or bound in used or alias.name in SIDE_EFFECT_MODULES:
+                continue
+            shown = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+            loc = ctx.location(st.line, st.col, pc)
+            yield Finding(loc, r.code, f"`{shown}` imported but unused", r.severity, False, None)
+
+
+def _used(ctx: Context) -> Set[str]:
+    facts = ctx.facts
+    used: Set[str] = set(facts.magic_names)
+    for f in facts.flows:
+        used |= f.uses | f.deferred
+    for cell in facts.broken:
+        used.update(re.findall(r"[A-Za-z_]\w*", cell.source))
+    return used
+
+
+RULE = Rule("NB402", "unused-import", "import never used", "warning", False, (Notebook,), check, __doc__)
