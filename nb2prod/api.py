@@ -1,0 +1,180 @@
+"""The entry points the CLI and the tests use; each returns results as data and never prints."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
+from nb2prod.model import Location
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: str  # new, unchanged, updated, edited, not-generated (the last two are refused without --force)
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """What converting one notebook did, or the error that stopped it."""
+
+    notebook: str
+    kind: Optional[str] = None
+    kind_decided: bool = False
+    files: Tuple[FileResult, ...] = ()
+    fates: tuple = ()
+    notices: Tuple[str, ...] = ()
+    error: Optional[Nb2prodError] = None
+    texts: Dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A notebook converted in memory: its plan and the full text of every file it yields."""
+
+    notebook: str
+    plan: object
+    texts: Dict[str, str]
+    fates: tuple
+    notices: Tuple[str, ...]
+
+
+def plan_notebook(path: str, kind: str = "auto"):
+    """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
+    from nb2prod.load import load
+    from nb2prod.parse import parse_notebook
+    from nb2prod.plan import make_plan
+
+    nb = load(path, validate=True)
+    if nb.is_script:
+        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
+    if not nb.code_cells:
+        raise UnusableInput("notebook has no code cells", Location(path))
+    cells = parse_notebook(nb)
+    return make_plan(nb, cells, kind)
+
+
+def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
+             with_evaluate: bool = False) -> List[Generated]:
+    """Render every planned notebook into file texts (with headers); nothing is written."""
+    from nb2prod import render
+    from nb2prod.explain import account
+    from nb2prod.write import with_header
+
+    env = _environment(templates)
+    training = [p for _, p in plans if p.kind == "training"]
+    companion = training[0] if len(training) == 1 else None
+    out = []
+    for path, plan in plans:
+        ref = _reference(path, outdir)
+        rendered = _render(render, plan, ref, env, companion)
+        texts = {name: with_header(body, ref) for name, body in rendered.files.items()}
+        script = "train.py" if plan.kind == "training" else "score.py"
+        for name, text in texts.items():
+            _must_compile(name, text)
+        fates = account(plan, rendered.lifted, script, texts[script])
+        notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
+        out.append(Generated(path, plan, texts, fates, notices))
+    return out
+
+
+def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
+            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False
+            ) -> List[ConvertResult]:
+    """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files."""
+    from nb2prod import write
+
+    results: Dict[str, ConvertResult] = {}
+    planned = []
+    for path in notebooks:
+        try:
+            planned.append((path, plan_notebook(path, kind)))
+        except Nb2prodError as exc:
+            results[path] = ConvertResult(path, error=exc)
+    claimed: Dict[str, str] = {}
+    for gen in generate(planned, outdir, templates, with_evaluate):
+        results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed, write)
+    return [results[p] for p in notebooks]
+
+
+def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed, write) -> ConvertResult:
+    base = ConvertResult(gen.notebook, gen.plan.kind, decided, fates=gen.fates, notices=gen.notices, texts=gen.texts)
+    targets = {Path(outdir) / name: text for name, text in gen.texts.items()}
+    statuses = {p: write.status(p, t) for p, t in targets.items()}
+    for p in targets:
+        if str(p) in claimed:
+            err = OutputConflict(f"{p.name} is also generated from {claimed[str(p)]} in this run; "
+                                 "convert them into different folders with -o", Location(gen.notebook))
+            return _replace(base, error=err)
+    refused = [p for p, s in statuses.items() if s in (write.EDITED, write.FOREIGN)]
+    if refused and not force:
+        why = "was edited since nb2prod wrote it" if statuses[refused[0]] == write.EDITED else "was not written by nb2prod"
+        err = OutputConflict(f"{refused[0]} {why}; nothing written (use --force to overwrite)", Location(gen.notebook))
+        return _replace(base, error=err)
+    for p in targets:
+        claimed[str(p)] = gen.notebook
+    files = []
+    for p, text in targets.items():
+        state = statuses[p]
+        if state != write.SAME and not dry_run:
+            write.write_atomic(p, text)
+        files.append(FileResult(str(p), write.UPDATE if state in (write.EDITED, write.FOREIGN) else state))
+    return _replace(base, files=tuple(files))
+
+
+def _replace(result: ConvertResult, **changes) -> ConvertResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def _environment(templates: Optional[str]):
+    from nb2prod import render
+
+    return render.environment(templates)
+
+
+def _render(render, plan, ref, env, companion):
+    import jinja2
+
+    try:
+        return render.render(plan, ref, env, companion if plan.kind == "scoring" else None)
+    except jinja2.TemplateSyntaxError as exc:
+        raise UnusableInput(f"template error: {exc.message}", Location(exc.filename or exc.name or "template", None,
+                                                                       exc.lineno)) from None
+    except jinja2.TemplateError as exc:
+        raise UnusableInput(f"template error: {exc}", Location("templates")) from None
+
+
+def _must_compile(name: str, text: str) -> None:
+    compile(text, name, "exec")  # a failure here is a bug in nb2prod, reported as an internal error
+
+
+def _reference(notebook: str, outdir: str) -> str:
+    """The notebook's path as seen from the output folder: stable wherever the command runs."""
+    rel = os.path.relpath(os.path.abspath(notebook), os.path.abspath(outdir))
+    return Path(rel).as_posix()
+
+
+def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
+         fix: bool = False, diff: bool = False, workers: Optional[int] = None):
+    """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints."""
+    from nb2prod import config
+    from nb2prod.lint import FileResult as LintedFile
+    from nb2prod.lint import LintReport, lint_files
+
+    files, missing = config.find_files(list(paths))
+    settings: Dict[str, object] = {}
+    jobs = []
+    for file, given in files:
+        if given not in settings:
+            settings[given] = config.lint_settings(Path(given))
+        found = settings[given]
+        chosen = tuple(select) if select else found.select
+        jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ())))
+    results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers)
+    errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
+    return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))

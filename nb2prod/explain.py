@@ -1,0 +1,89 @@
+"""Account for every code line of the notebook: where it went, or why it was dropped."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from nb2prod.lift import Lifted
+from nb2prod.plan import Plan
+
+
+@dataclass(frozen=True)
+class LineFate:
+    cell: int
+    line: int
+    text: str
+    kept: bool
+    where: str  # "train.py:12 in train_model()" or the drop reason
+    code: str = ""
+
+
+def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFate, ...]:
+    """One LineFate per non-blank line of every code cell."""
+    out_lines = text.splitlines()
+    imported = _imported_names(lifted.imports)
+    fates: List[LineFate] = []
+    for pc in plan.cells:
+        source_lines = pc.cell.source.split("\n")
+        owner = _owners(pc, len(source_lines))
+        for number, raw in enumerate(source_lines, 1):
+            if not raw.strip():
+                continue
+            stmt = owner.get(number)
+            if stmt is None:
+                fates.append(LineFate(pc.cell.index, number, raw, False, "comment with no statement", "NB904"))
+                continue
+            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, out_lines, imported))
+    return tuple(fates)
+
+
+def _owners(pc, count: int) -> Dict[int, object]:
+    """Each line's statement: its own span, comments before it, and trailing lines to the last one."""
+    owner: Dict[int, object] = {}
+    stmts = list(pc.statements)
+    for i, s in enumerate(stmts):
+        start = stmts[i - 1].end_line + 1 if i else 1
+        for n in range(start, s.end_line + 1):
+            owner.setdefault(n, s)
+    if stmts:
+        for n in range(stmts[-1].end_line + 1, count + 1):
+            owner[n] = stmts[-1]
+    return owner
+
+
+def _fate(plan, lifted, stmt, cell, number, raw, script, out_lines, imported) -> LineFate:
+    decision = plan.decisions.get(stmt.index)
+    if decision is None or not decision.kept:
+        code = decision.code if decision else "NB901"
+        reason = decision.reason if decision else "no effect on outputs"
+        return LineFate(cell, number, raw, False, reason, code)
+    if decision.where == "<imports>":
+        names = {a.asname or a.name.split(".")[0] for a in stmt.node.names}
+        if names & imported or any(a.name == "*" for a in stmt.node.names):
+            return LineFate(cell, number, raw, True, f"{script}: imports at the top")
+        return LineFate(cell, number, raw, False, "import not used by the production code", "NB402")
+    where, anchor = lifted.anchors.get(stmt.index, (decision.where, ""))
+    line = _find(out_lines, where, anchor)
+    place = f"{script}:{line}" if line else script
+    inside = "module level" if where == "<module>" else f"{where}()"
+    return LineFate(cell, number, raw, True, f"{place} in {inside}")
+
+
+def _find(lines: List[str], function: str, anchor: str) -> Optional[int]:
+    start = 0
+    if function != "<module>":
+        start = next((i for i, l in enumerate(lines) if l.startswith(f"def {function}(")), 0)
+    for i in range(start, len(lines)):
+        if anchor and lines[i].strip() == anchor:
+            return i + 1
+    return start + 1 if start else None
+
+
+def _imported_names(imports) -> set:
+    names = set()
+    for text in imports:
+        for node in ast.parse(text).body:
+            names |= {a.asname or a.name.split(".")[0] for a in node.names}
+    return names

@@ -1,0 +1,40 @@
+"""Which statements are exploration or notebook-only syntax, by the lint rules' own detectors."""
+
+from __future__ import annotations
+
+from typing import Dict, Sequence, Tuple
+
+from nb2prod.model import Notebook, ParsedCell
+
+MAGIC_CODES = {
+    "line-magic": ("NB201", "IPython line magic has no production equivalent"),
+    "magic-assign": ("NB201", "IPython line magic has no production equivalent"),
+    "cell-magic": ("NB202", "IPython cell magic is not Python"),
+    "shell": ("NB203", "shell escape: move installs to requirements, commands to the pipeline"),
+    "shell-assign": ("NB203", "shell escape: move installs to requirements, commands to the pipeline"),
+    "help": ("NB204", "help syntax is for interactive use"),
+}
+DROPPED_FAMILIES = ("NB1", "NB2", "NB4")
+
+
+def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tuple[str, str]]:
+    """Statement index → (rule code, reason) for every statement the conversion leaves out."""
+    drops: Dict[int, Tuple[str, str]] = {}
+    for pc in cells:
+        for s in pc.statements:
+            if s.magic is not None and not s.magic.keeps_statement:
+                drops[s.index] = MAGIC_CODES[s.magic.kind]
+    by_place = {(s.cell, s.line): s for pc in cells for s in pc.statements}
+    for finding in _findings(nb, cells):
+        if not finding.fixable or not finding.code.startswith(DROPPED_FAMILIES):
+            continue
+        stmt = by_place.get((finding.location.cell, finding.location.line))
+        if stmt is not None and stmt.index not in drops:
+            drops[stmt.index] = (finding.code, finding.message)
+    return drops
+
+
+def _findings(nb: Notebook, cells: Sequence[ParsedCell]):
+    from nb2prod.lint import lint_parsed
+
+    return lint_parsed(nb, tuple(cells))

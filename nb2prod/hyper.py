@@ -1,0 +1,96 @@
+"""Find the notebook's tunable constants: literals assigned once, later exposed as parameters."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from dataclasses import dataclass
+from typing import Dict, Iterable, Optional, Tuple
+
+from nb2prod.dataflow import Flow
+from nb2prod.model import Statement
+
+SCALARS = (bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One exposed value: the parameter name, its default, and where it came from."""
+
+    name: str  # parameter name (a variable, or a key of a dict of literals)
+    default: object
+    source_name: str  # the notebook variable
+    key: Optional[str] = None  # set when flattened out of `source_name = {key: value}`
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def literal(self) -> str:
+        text = repr(self.default)
+        if isinstance(self.default, str) and text.startswith("'") and '"' not in self.default:
+            text = '"' + text[1:-1].replace("\\'", "'") + '"'
+        return text
+
+
+def literal_value(stmt: Statement):
+    """The literal a statement `name = <literal>` assigns, or a sentinel when it is not one."""
+    node = stmt.node
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            value_node = node.value
+        else:
+            return _NOT
+    else:
+        value_node = node.value
+    try:
+        return ast.literal_eval(value_node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT
+
+
+_NOT = object()
+
+
+def assigned_name(stmt: Statement) -> Optional[str]:
+    node = stmt.node
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def is_constant(stmt: Statement) -> bool:
+    return literal_value(stmt) is not _NOT and assigned_name(stmt) is not None
+
+
+def find_hypers(
+    candidates: Iterable[Statement], flows: Dict[int, Flow], write_counts: Dict[str, int], taken: Iterable[str]
+) -> Dict[int, Tuple[Hyper, ...]]:
+    """For each statement that defines exposable literals, the Hypers it yields."""
+    used_names = set(taken)
+    found: Dict[int, Tuple[Hyper, ...]] = {}
+    for stmt in candidates:
+        name = assigned_name(stmt)
+        value = literal_value(stmt)
+        if name is None or value is _NOT or write_counts.get(name, 0) != 1:
+            continue
+        if isinstance(value, SCALARS):
+            found[stmt.index] = (Hyper(name, value, name),)
+        elif isinstance(value, dict) and value and all(_flattenable(k, v, used_names) for k, v in value.items()):
+            found[stmt.index] = tuple(Hyper(k, v, name, key=k) for k, v in value.items())
+            used_names.update(value)
+    return found
+
+
+def _flattenable(key, value, taken) -> bool:
+    return (
+        isinstance(key, str)
+        and key.isidentifier()
+        and not key.startswith("_")
+        and key not in taken
+        and isinstance(value, SCALARS)
+        and not keyword.iskeyword(key)
+    )

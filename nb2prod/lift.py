@@ -1,0 +1,419 @@
+"""Move the kept statements into functions with libcst, keeping their comments and formatting.
+
+libcst is used only here: each cell is parsed once, its top-level statement nodes are moved
+into generated function bodies, and the few rewrites the plan asks for edit nodes directly.
+Imports are hoisted, deduplicated and pruned once, at the end, against the final code.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from nb2prod.errors import CodeProblem
+from nb2prod.model import Location, ParsedCell, Statement
+from nb2prod.plan import Plan, Step
+
+MODEL_FILE_HELPER = "_model_file"
+JSONABLE_HELPER = "_jsonable"
+MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".h5", ".keras", ".onnx", ".sav", ".model",
+                  ".bin", ".cbm", ".ubj", ".json", ".txt", ".skops")
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    code: str
+    calls: str  # the call line main() uses, e.g. "data = split_data(df)"
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """Code pieces for the templates, plus each kept statement's first rendered line (for --explain)."""
+
+    imports: Tuple[str, ...]
+    module: Tuple[str, ...]  # constants and helper definitions, in notebook order
+    functions: Tuple[Function, ...]
+    anchors: Dict[int, Tuple[str, str]]  # statement index → (function or "<module>", first code line)
+    uses_model_file: bool = False
+    uses_jsonable: bool = False
+    notices: Tuple[str, ...] = ()
+
+
+def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
+    nodes = _NodeIndex(plan.cells, plan.notebook.path)
+    ctx = _Rewriter(plan)
+    anchors: Dict[int, Tuple[str, str]] = {}
+    module_code: List[str] = []
+    previous_def = True
+    for stmt in plan.module:
+        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=None)
+        is_def = isinstance(node, (cst.FunctionDef, cst.ClassDef))
+        code = _code(_tidy_leading(node, first=is_def or previous_def))
+        if is_def or previous_def:
+            module_code.append(code)
+        else:  # consecutive constants stay together in one block
+            module_code[-1] = module_code[-1].rstrip("\n") + "\n" + code
+        previous_def = is_def
+        anchors[stmt.index] = ("<module>", _first_code_line(code))
+    functions = []
+    for step in plan.steps:
+        fn = _function(plan, step, nodes, ctx, anchors)
+        functions.append(fn)
+    body_code = "\n".join(module_code + [f.code for f in functions])
+    imports = _imports(plan, nodes, body_code, extra_imports)
+    for stmt in plan.imports:
+        anchors.setdefault(stmt.index, ("<imports>", ""))
+    return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
+                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices))
+
+
+# -- finding each statement's libcst node ------------------------------------------------------
+
+class _NodeIndex:
+    """Parses each cell once with libcst and maps ast statements to libcst statement nodes."""
+
+    def __init__(self, cells: Sequence[ParsedCell], path: str):
+        self.path = path
+        self.by_index: Dict[int, Tuple[cst.CSTNode, Optional[int]]] = {}
+        self.header: Dict[int, Sequence[cst.EmptyLine]] = {}
+        self.footer: Dict[int, Sequence[cst.EmptyLine]] = {}
+        for pc in cells:
+            if pc.statements:
+                self._index(pc)
+
+    def _index(self, pc: ParsedCell) -> None:
+        try:
+            module = cst.parse_module(pc.python)
+        except cst.ParserSyntaxError as exc:
+            raise CodeProblem(f"cannot rewrite this cell: {exc.message}",
+                              Location(self.path, pc.cell.index, exc.raw_line)) from None
+        stmts = list(pc.statements)
+        pos = 0
+        for node in module.body:
+            if isinstance(node, cst.SimpleStatementLine):
+                for k in range(len(node.body)):
+                    if pos < len(stmts):
+                        self.by_index[stmts[pos].index] = (node, k if len(node.body) > 1 else None)
+                        pos += 1
+            elif pos < len(stmts):
+                self.by_index[stmts[pos].index] = (node, None)
+                pos += 1
+        self.header[stmts[0].index] = module.header
+        self.footer[stmts[-1].index] = module.footer
+
+    def node(self, stmt: Statement) -> cst.BaseStatement:
+        node, part = self.by_index[stmt.index]
+        lead = list(self.header.get(stmt.index, ())) + list(node.leading_lines)
+        if part is not None:
+            small = node.body[part].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+            return cst.SimpleStatementLine(body=[small], leading_lines=lead if part == 0 else [])
+        return node.with_changes(leading_lines=lead)
+
+    def footer_of(self, stmt: Statement) -> Sequence[cst.EmptyLine]:
+        return [line for line in self.footer.get(stmt.index, ()) if line.comment is not None]
+
+
+# -- rewriting statements the plan marked ------------------------------------------------------
+
+class _Rewriter:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.model_file_used = False
+        self.jsonable_used = False
+        self.notices: List[str] = []
+        self.hyper_keys = {h.source_name for h in plan.hypers if h.key}
+
+    def rewrite(self, stmt: Statement, node: cst.BaseStatement, in_step: Optional[Step]) -> cst.BaseStatement:
+        kind = self.plan.rewrites.get(stmt.index)
+        if kind == "hyper-dict":
+            node = node.visit(_DictToNames())
+        elif kind == "raw-data":
+            node = node.visit(_ValueToName("raw_data"))
+        if self.plan.helper_globals:
+            node = node.visit(_PassGlobals(self.plan.helper_globals))
+        if isinstance(node, cst.FunctionDef) and node.name.value in self.plan.helper_globals:
+            node = _add_kwonly(node, self.plan.helper_globals[node.name.value])
+            self.notices.append(
+                f"{node.name.value}() read the notebook globals "
+                f"{', '.join(self.plan.helper_globals[node.name.value])}; they are now keyword parameters")
+        if in_step is not None and in_step.name == "init":
+            resolver = _ModelFile()
+            node = node.visit(resolver)
+            if resolver.changed:
+                self.model_file_used = True
+                self.notices.extend(resolver.notices)
+        return node
+
+    def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+        kind = self.plan.rewrites.get(stmt.index)
+        if kind == "return":
+            expr = _shown_expression(node)
+            return [_with_leading(cst.SimpleStatementLine([cst.Return(self._result(expr))]), node)]
+        if kind == "return-after":
+            target = ast.unparse(stmt.node.targets[0]) if isinstance(stmt.node, ast.Assign) else "result"
+            value = self._result(cst.parse_expression(target))
+            return [node, cst.SimpleStatementLine([cst.Return(value)])]
+        return [node]
+
+    def _result(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(expr, cst.Dict):
+            return expr
+        self.jsonable_used = True
+        call = cst.Call(cst.Name(JSONABLE_HELPER), [cst.Arg(expr)])
+        return cst.Dict([cst.DictElement(cst.SimpleString('"result"'), call)])
+
+
+def _shown_expression(node: cst.BaseStatement) -> cst.BaseExpression:
+    expr = node.body[0].value  # an Expr statement
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("print", "display"):
+        positional = [a for a in expr.args if a.keyword is None and a.star == ""]
+        return positional[-1].value
+    return expr
+
+
+def _with_leading(new: cst.SimpleStatementLine, old: cst.BaseStatement) -> cst.SimpleStatementLine:
+    return new.with_changes(leading_lines=old.leading_lines)
+
+
+class _DictToNames(cst.CSTTransformer):
+    """`{"C": 0.8}` → `{"C": C}`: the values now come from the function's parameters."""
+
+    def leave_DictElement(self, original, updated):
+        key = updated.key
+        if isinstance(key, cst.SimpleString):
+            name = key.evaluated_value
+            if isinstance(name, str) and name.isidentifier():
+                return updated.with_changes(value=cst.Name(name))
+        return updated
+
+
+class _ValueToName(cst.CSTTransformer):
+    def __init__(self, name: str):
+        self.name = name
+
+    def leave_Assign(self, original, updated):
+        return updated.with_changes(value=cst.Name(self.name))
+
+
+class _PassGlobals(cst.CSTTransformer):
+    """Calls to a helper that read notebook globals now pass them: `f(x)` → `f(x, g=g)`."""
+
+    def __init__(self, helpers: Dict[str, Tuple[str, ...]]):
+        self.helpers = helpers
+
+    def leave_Call(self, original, updated):
+        if isinstance(updated.func, cst.Name) and updated.func.value in self.helpers:
+            passed = {a.keyword.value for a in updated.args if a.keyword is not None}
+            extra = [cst.Arg(cst.Name(g), keyword=cst.Name(g), equal=_EQUAL)
+                     for g in self.helpers[updated.func.value] if g not in passed]
+            args = list(updated.args)
+            if args and extra:
+                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            return updated.with_changes(args=_commas(args + extra))
+        return updated
+
+
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _commas(args):
+    out = []
+    for i, a in enumerate(args):
+        last = i == len(args) - 1
+        out.append(a.with_changes(comma=cst.MaybeSentinel.DEFAULT if last else
+                                  cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+    return out
+
+
+def _add_kwonly(fn: cst.FunctionDef, names: Sequence[str]) -> cst.FunctionDef:
+    params = fn.params
+    existing = {p.name.value for p in params.params + params.kwonly_params}
+    new = [cst.Param(cst.Name(n)) for n in names if n not in existing]
+    star = params.star_arg if not isinstance(params.star_arg, cst.MaybeSentinel) else cst.ParamStar()
+    return fn.with_changes(params=params.with_changes(star_arg=star, kwonly_params=list(params.kwonly_params) + new))
+
+
+class _ModelFile(cst.CSTTransformer):
+    """In init(): `Model.get_model_path(...)` and literal model file names resolve locally or on Azure."""
+
+    def __init__(self):
+        self.changed = False
+        self.notices: List[str] = []
+        self.depth = 0
+
+    def visit_Call(self, node):
+        if _resolves_model(node):
+            self.depth += 1
+
+    def leave_Call(self, original, updated):
+        if not _resolves_model(original):
+            return updated
+        self.depth -= 1
+        if isinstance(updated.func, cst.Attribute):  # get_model_path
+            arg = _model_name_argument(updated)
+            self.changed = True
+            what = cst.Module([]).code_for_node(updated.func)
+            self.notices.append(
+                f"replaced {what}(...) (Azure ML SDK) with {MODEL_FILE_HELPER}(): AZUREML_MODEL_DIR when set, "
+                "else MODEL_PATH, else the notebook's file name")
+            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(arg)])
+        return updated
+
+    def leave_SimpleString(self, original, updated):
+        value = updated.evaluated_value
+        if self.depth == 0 and isinstance(value, str) and value.lower().endswith(MODEL_SUFFIXES) and "\n" not in value:
+            self.changed = True
+            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(updated)])
+        return updated
+
+
+def _resolves_model(call: cst.Call) -> bool:
+    func = call.func
+    return (isinstance(func, cst.Name) and func.value == MODEL_FILE_HELPER) or (
+        isinstance(func, cst.Attribute) and func.attr.value == "get_model_path")
+
+
+def _model_name_argument(call: cst.Call) -> cst.BaseExpression:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "model_name":
+            return a.value
+    positional = [a for a in call.args if a.keyword is None]
+    return positional[0].value if positional else cst.SimpleString('"model.pkl"')
+
+
+# -- functions -------------------------------------------------------------------------------
+
+def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors) -> Function:
+    body: List[cst.BaseStatement] = []
+    carry: List[cst.EmptyLine] = []
+    last_cell = None
+    doc = _docstring(step)
+    if doc:
+        body.append(cst.SimpleStatementLine([cst.Expr(cst.SimpleString(doc))]))
+    if step.globals_:
+        body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
+    for stmt in step.statements:
+        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step)
+        node = _tidy_leading(node, first=not body, carry=carry, new_cell=last_cell not in (None, stmt.cell))
+        carry = list(nodes.footer_of(stmt))
+        last_cell = stmt.cell
+        emitted = ctx.returning(stmt, node)
+        body.extend(emitted)
+        anchors[stmt.index] = (step.name, _first_code_line(_code(emitted[0])))
+    if step.returns:
+        value = ", ".join(step.returns)
+        body.append(cst.parse_statement(f"return {value}\n"))
+    if not body:
+        body.append(cst.parse_statement("pass\n"))
+    header = cst.parse_module(f"def {step.name}({_signature(step)}):\n    pass\n").body[0]
+    footer = [line.with_changes(indent=True) for line in carry]
+    fn = header.with_changes(body=header.body.with_changes(body=body, footer=footer))
+    return Function(step.name, _code(fn), _call(step))
+
+
+def _signature(step: Step) -> str:
+    parts = list(step.params)
+    parts += [f"{h.name}={h.literal}" for h in step.hypers]
+    return ", ".join(parts)
+
+
+def _call(step: Step) -> str:
+    args = list(step.params) + [f"{h.name}={{options}}.{h.name}" for h in step.hypers]
+    call = f"{step.name}({', '.join(args)})"
+    return f"{', '.join(step.returns)} = {call}" if step.returns else call
+
+
+def _docstring(step: Step) -> str:
+    if step.role == "load_model":
+        return '"""Load the model once, when the service starts."""'
+    if step.role == "score" and step.name == "run":
+        return '"""Score a JSON request `{"data": [[...], ...]}`; the answer is JSON-serialisable."""'
+    title = step.title.strip().rstrip(".").replace('"""', "'''").replace("\\", "\\\\")
+    return f'"""{title}."""' if title else ""
+
+
+def _tidy_leading(node, first: bool, carry=(), new_cell: bool = False):
+    """Keep comments, fold blank lines to at most one, none at the top of a body."""
+    lines: List[cst.EmptyLine] = []
+    for line in list(carry) + list(node.leading_lines):
+        if line.comment is not None:
+            lines.append(line.with_changes(indent=True, whitespace=cst.SimpleWhitespace("")))
+        elif lines and lines[-1].comment is None:
+            continue
+        else:
+            lines.append(cst.EmptyLine(indent=False))
+    if new_cell and not first and (not lines or lines[0].comment is not None):
+        lines.insert(0, cst.EmptyLine(indent=False))
+    while first and lines and lines[0].comment is None:
+        lines.pop(0)
+    while lines and lines[-1].comment is None:
+        lines.pop()
+    return node.with_changes(leading_lines=lines)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[node]).code if isinstance(node, cst.BaseStatement) else cst.Module([]).code_for_node(node)
+
+
+def _first_code_line(code: str) -> str:
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped
+    return ""
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+def _imports(plan: Plan, nodes: _NodeIndex, body_code: str, extra: Sequence[str]) -> List[str]:
+    used = _loaded_names(body_code)
+    seen, std, other, future = set(), [], [], []
+    for text in list(extra) + [_import_text(s) for s in plan.imports]:
+        for line in _pruned(text, used | _names_of(extra)):
+            if line in seen:
+                continue
+            seen.add(line)
+            module = line.split()[1].split(".")[0]
+            bucket = future if module == "__future__" else std if module in _STDLIB else other
+            bucket.append(line)
+    groups = [g for g in (future, std, other) if g]
+    return [line for i, g in enumerate(groups) for line in ([""] if i else []) + g]
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"os", "sys", "json", "argparse", "pickle"}
+
+
+def _import_text(stmt: Statement) -> str:
+    return ast.unparse(stmt.node)
+
+
+def _names_of(extra: Sequence[str]) -> set:
+    names = set()
+    for text in extra:
+        for node in ast.parse(text).body:
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+def _pruned(text: str, used: set) -> List[str]:
+    node = ast.parse(text).body[0]
+    keep = [a for a in node.names if a.name == "*" or (a.asname or a.name.split(".")[0]) in used]
+    if not keep:
+        return []
+    if isinstance(node, ast.Import):
+        return [ast.unparse(ast.Import(names=[a])) for a in keep]
+    return [ast.unparse(ast.ImportFrom(module=node.module, names=keep, level=node.level))]
+
+
+def _loaded_names(code: str) -> set:
+    names = set()
+    for sub in ast.walk(ast.parse(code)):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+    return names

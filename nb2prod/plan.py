@@ -1,0 +1,479 @@
+"""Decide, for every statement, where it goes in the generated code or why it is dropped.
+
+The plan is the source of truth for `--explain`: each statement gets exactly one Decision.
+Order of reasoning: notebook bugs (undefined names) stop the conversion; exploration and
+notebook-only syntax are dropped with their lint rule codes; what is left is sliced backwards
+from the outputs (saved artifacts, reported metrics, the value `run()` returns); the rest is
+grouped into one function per section role, with parameters and return values from data flow.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from nb2prod import sections as sec
+from nb2prod.dataflow import BUILTINS, Flow, flow, undefined_names
+from nb2prod.errors import CodeProblem, UnusableInput
+from nb2prod.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
+from nb2prod.model import Location, Notebook, ParsedCell, Statement
+
+NO_EFFECT = ("NB901", "no effect on outputs")
+BECOMES_PARAMETER = "NB902"
+REPLACED = "NB903"
+
+STEP_NAMES = {
+    "load": "load_data", "prepare": "prepare_data", "split": "split_data", "train": "train_model",
+    "evaluate": "evaluate_model", "save": "save_model", "load_model": "init", "score": "run",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one statement went (`where`: a function, "<module>", "<imports>") or why it was dropped."""
+
+    statement: Statement
+    kept: bool
+    where: str = ""
+    code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated function: a section (or merged sections) of the notebook."""
+
+    name: str
+    role: str
+    title: str
+    statements: Tuple[Statement, ...]
+    params: Tuple[str, ...] = ()
+    hypers: Tuple[Hyper, ...] = ()
+    returns: Tuple[str, ...] = ()
+    globals_: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    notebook: Notebook
+    cells: Tuple[ParsedCell, ...]
+    imports: Tuple[Statement, ...]
+    module: Tuple[Statement, ...]
+    steps: Tuple[Step, ...]
+    decisions: Dict[int, Decision]
+    hypers: Tuple[Hyper, ...] = ()
+    rewrites: Dict[int, str] = field(default_factory=dict)
+    helper_globals: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    sample_input: Optional[str] = None
+    sample_name: Optional[str] = None
+    returned: Optional[Statement] = None
+    title: str = ""
+    notices: Tuple[str, ...] = ()
+    estimator: Optional[Tuple[str, str]] = None  # (model variable, constructor expression) for tests
+    predict_input: Optional[str] = None  # the expression the notebook predicts on
+    saved: Tuple[Tuple[str, str], ...] = ()  # (saving call, file expression)
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto") -> Plan:
+    statements = [s for pc in cells for s in pc.statements]
+    if not statements or all(s.magic and not s.magic.keeps_statement for s in statements):
+        raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
+    flows = {s.index: flow(s.node) for s in statements}
+    _check_names(nb, statements, flows)
+    if kind == "auto":
+        kind = detect_kind(statements, nb)
+    builder = _Builder(nb, tuple(cells), statements, flows, kind)
+    return builder.build()
+
+
+def detect_kind(statements: Sequence[Statement], nb: Notebook) -> str:
+    """training: fits (and usually saves) a model; scoring: loads a model and predicts."""
+    calls = [(n, s) for s in statements if not s.magic for n in sec.call_names(s.node)]
+    names = {n for n, _ in calls}
+    fits = bool(names & sec.FIT_CALLS)
+    saves = bool(names & sec.SAVE_CALLS)
+    loads = bool(names & sec.LOAD_MODEL_CALLS)
+    predicts = bool(names & sec.PREDICT_CALLS)
+    if fits and saves:
+        return "training"
+    if loads and predicts and not fits:
+        return "scoring"
+    if fits:
+        return "training"
+    raise UnusableInput(
+        "cannot tell what this notebook produces: it neither fits and saves a model (training) "
+        "nor loads one and predicts (scoring); pass --kind training or --kind scoring",
+        Location(nb.path),
+    )
+
+
+def _check_names(nb: Notebook, statements: Sequence[Statement], flows: Dict[int, Flow]) -> None:
+    problems = undefined_names([flows[s.index] for s in statements])
+    if not problems:
+        return
+    errors = []
+    for u in problems:
+        stmt = statements[u.statement]
+        line = u.line if u.line else stmt.line
+        col = u.col + 1 if u.line else stmt.col + 1
+        what = "used before it is defined" if u.later else "undefined name"
+        hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
+        where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
+        errors.append(CodeProblem(f"{what} `{u.name}`{hint}", where))
+    raise CodeProblems(errors)
+
+
+class CodeProblems(CodeProblem):
+    """Several code problems found at once; each prints on its own line."""
+
+    def __init__(self, problems: List[CodeProblem]):
+        super().__init__(problems[0].message, problems[0].location)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+# -- the builder ----------------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, nb, cells, statements, flows, kind):
+        self.nb, self.cells, self.statements, self.flows, self.kind = nb, cells, statements, flows, kind
+        self.sections = sec.split_sections(nb, cells, kind)
+        self.role_of: Dict[int, str] = {s.index: x.role for x in self.sections for s in x.statements}
+        self.decisions: Dict[int, Decision] = {}
+        self.rewrites: Dict[int, str] = {}
+        self.notices: List[str] = []
+
+    def drop(self, stmt: Statement, code: str, reason: str) -> None:
+        self.decisions[stmt.index] = Decision(stmt, False, code=code, reason=reason)
+
+    def alive(self) -> List[Statement]:
+        return [s for s in self.statements if s.index not in self.decisions]
+
+    def kept(self) -> List[Statement]:
+        return [s for s in self.statements if s.index in self.decisions and self.decisions[s.index].kept]
+
+    def build(self) -> Plan:
+        self._drop_exploration()
+        returned = self._scoring_contract() if self.kind == "scoring" else None
+        self._slice(returned)
+        imports = [s for s in self.alive() if isinstance(s.node, (ast.Import, ast.ImportFrom))]
+        module = [s for s in self.alive() if self._module_level(s)]
+        hypers = self._hypers(module) if self.kind == "training" else {}
+        module = [s for s in module if s.index not in hypers]
+        steps = self._steps(set(id(s) for s in imports + module), hypers)
+        for s in imports:
+            self.decisions[s.index] = Decision(s, True, where="<imports>")
+        for s in module:
+            self.decisions[s.index] = Decision(s, True, where="<module>")
+        helper_globals = self._helper_globals(module, steps)
+        all_hypers = tuple(h for idx in sorted(hypers) for h in hypers[idx])
+        return Plan(
+            kind=self.kind, notebook=self.nb, cells=self.cells, imports=tuple(imports), module=tuple(module),
+            steps=steps, decisions=self.decisions, hypers=all_hypers, rewrites=self.rewrites,
+            helper_globals=helper_globals, sample_input=self.sample, sample_name=self.sample_name,
+            returned=returned, title=_title(self.nb), notices=tuple(self.notices),
+            estimator=self._estimator(), predict_input=self._predict_input(), saved=self._saved(),
+        )
+
+    # -- exploration ---------------------------------------------------------------------------
+    def _drop_exploration(self) -> None:
+        from nb2prod.explore import exploration_drops
+
+        for index, (code, reason) in exploration_drops(self.nb, self.cells).items():
+            stmt = self.statements[index]
+            if self.kind == "scoring" and self.role_of.get(index) == "score" and code in ("NB103", "NB104"):
+                continue  # the scoring section's shown value becomes run()'s result
+            self.drop(stmt, code, reason)
+
+    # -- scoring: raw_data, request_headers, the returned value ---------------------------------
+    sample: Optional[str] = None
+    sample_name: Optional[str] = None
+
+    def _scoring_contract(self) -> Optional[Statement]:
+        run_roles = ("prepare", "score", "other")
+        for s in self.alive():
+            name = assigned_name(s)
+            value = literal_value(s)
+            if self.role_of.get(s.index) not in run_roles or name is None:
+                continue
+            if name == "request_headers":
+                self.drop(s, BECOMES_PARAMETER, "request_headers becomes a parameter of run()")
+            elif self.sample is None and isinstance(value, str) and _looks_like_json(value):
+                self.sample, self.sample_name = value, name
+                if name == "raw_data":
+                    self.drop(s, BECOMES_PARAMETER, "sample input: becomes run()'s raw_data parameter and the __main__ example")
+                else:
+                    self.rewrites[s.index] = "raw-data"
+        shown = [s for s in self.alive() if self.role_of.get(s.index) == "score" and _shows(s.node)]
+        if shown:
+            self.rewrites[shown[-1].index] = "return"
+            return shown[-1]
+        scored = [s for s in self.alive() if self.role_of.get(s.index) == "score" and assigned_name(s)]
+        if scored:
+            self.rewrites[scored[-1].index] = "return-after"
+            return scored[-1]
+        return None
+
+    # -- slicing -----------------------------------------------------------------------------
+    def _slice(self, returned: Optional[Statement]) -> None:
+        live: Set[str] = set()
+        for s in reversed(self.alive()):
+            f = self.flows[s.index]
+            if isinstance(s.node, (ast.Import, ast.ImportFrom)):
+                continue
+            if s is returned or _is_sink(s.node) or (f.writes & live):
+                live = (live - f.defs) | f.uses | f.deferred
+                continue
+            self.drop(s, *NO_EFFECT)
+
+    # -- module level ------------------------------------------------------------------------
+    def _module_level(self, s: Statement) -> bool:
+        if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return True
+        return self.role_of.get(s.index) == "setup" and is_constant(s)
+
+    def _hypers(self, module: List[Statement]) -> Dict[int, Tuple[Hyper, ...]]:
+        counts: Dict[str, int] = {}
+        for s in self.statements:
+            for name in self.flows[s.index].writes:
+                counts[name] = counts.get(name, 0) + 1
+        module_uses = {n for s in module for n in self.flows[s.index].deferred | self.flows[s.index].uses}
+        step_uses = {n for s in self.alive() if s not in module for n in self.flows[s.index].uses}
+        taken = {n for f in self.flows.values() for n in f.defs | f.uses}
+        candidates = [
+            s for s in self.alive()
+            if assigned_name(s) in step_uses and assigned_name(s) not in module_uses
+        ]
+        return find_hypers(candidates, self.flows, counts, taken)
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _steps(self, placed: Set[int], hypers: Dict[int, Tuple[Hyper, ...]]) -> Tuple[Step, ...]:
+        scalar_hypers = {h.name: h for hs in hypers.values() for h in hs if not h.key}
+        for idx, hs in hypers.items():
+            stmt = self.statements[idx]
+            if hs[0].key:
+                self.rewrites[idx] = "hyper-dict"
+            else:
+                self.drop(stmt, BECOMES_PARAMETER, f"`{hs[0].name}` becomes a parameter and the option {hs[0].option}")
+        groups = _move_to_first_use(self._groups(placed), [self.statements[i] for i in hypers], self.flows)
+        steps: List[Step] = []
+        producers: Dict[str, int] = {}
+        for role, title, stmts in groups:
+            stmts = [s for s in stmts if s.index not in self.decisions or s.index in hypers and hypers[s.index][0].key]
+            if not stmts:
+                continue
+            params, local = [], set()
+            step_hypers: List[Hyper] = []
+            for s in stmts:
+                f = self.flows[s.index]
+                for name in sorted(f.uses, key=lambda n: _site(f, n)):
+                    if name in local or name in params:
+                        continue
+                    if name in scalar_hypers and name not in local:
+                        if scalar_hypers[name] not in step_hypers:
+                            step_hypers.append(scalar_hypers[name])
+                    elif name in producers:
+                        params.append(name)
+                local |= f.writes
+                if s.index in hypers and hypers[s.index][0].key:
+                    step_hypers.extend(h for h in hypers[s.index] if h not in step_hypers)
+            steps.append(Step(self._name(role, title, steps), role, title, tuple(stmts), tuple(params),
+                              tuple(step_hypers)))
+            for name in local:
+                producers[name] = len(steps) - 1
+        steps = _wire_returns(steps, self.flows)
+        if self.kind == "scoring":
+            steps = self._scoring_steps(steps)
+        for st in steps:
+            for s in st.statements:
+                self.decisions[s.index] = Decision(s, True, where=st.name)
+        return tuple(steps)
+
+    def _groups(self, placed: Set[int]) -> List[Tuple[str, str, List[Statement]]]:
+        groups: List[Tuple[str, str, List[Statement]]] = []
+        pending: List[Statement] = []
+        for section in self.sections:
+            stmts = [s for s in section.statements if id(s) not in placed]
+            role = section.role
+            if self.kind == "scoring":
+                role = "load_model" if role in ("load_model", "setup") else "score"
+            elif role == "setup":
+                pending.extend(stmts)
+                continue
+            stmts = pending + stmts
+            pending = []
+            last = groups[-1] if groups else None
+            if last and (last[0] == role or (last[0] == "train" and role == "evaluate")):
+                last[2].extend(stmts)
+                if section.title and stmts:
+                    groups[-1] = (last[0], "; ".join(t for t in (last[1], section.title) if t), last[2])
+            else:
+                groups.append((role, section.title, stmts))
+        if pending:
+            groups.append(("other" if self.kind == "training" else "score", "", pending))
+        return groups
+
+    def _name(self, role: str, title: str, done: List[Step]) -> str:
+        base = STEP_NAMES.get(role) or _slug(title) or "step"
+        taken = {s.name for s in done} | {"main"}
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        return name
+
+    def _scoring_steps(self, steps: List[Step]) -> List[Step]:
+        init = [s for st in steps if st.role == "load_model" for s in st.statements]
+        run = [s for st in steps if st.role != "load_model" for s in st.statements]
+        init_writes = {n for s in init for n in self.flows[s.index].writes}
+        run_uses = {n for s in run for n in self.flows[s.index].uses}
+        globals_ = tuple(sorted(init_writes & run_uses))
+        return [
+            Step("init", "load_model", "", tuple(init), globals_=globals_),
+            Step("run", "score", "", tuple(run), params=("raw_data", "request_headers")),
+        ]
+
+    def _helper_globals(self, module: List[Statement], steps: Sequence[Step]) -> Dict[str, Tuple[str, ...]]:
+        module_names = {n for s in module for n in self.flows[s.index].defs}
+        module_names |= {n for s in self.statements if isinstance(s.node, (ast.Import, ast.ImportFrom))
+                         for n in self.flows[s.index].defs}
+        out = {}
+        for s in module:
+            if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                needed = sorted(self.flows[s.index].deferred - module_names - BUILTINS)
+                if needed:
+                    out[s.node.name] = tuple(needed)
+        return out
+
+    # -- facts for the generated tests ---------------------------------------------------------
+    def _estimator(self) -> Optional[Tuple[str, str]]:
+        fitted = []
+        for s in self.kept():
+            for sub in ast.walk(s.node):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit":
+                    name = sub.func.value.id if isinstance(sub.func.value, ast.Name) else None
+                    if name:
+                        fitted.append(name)
+        for name in reversed(fitted):
+            for s in self.statements:
+                if assigned_name(s) == name and isinstance(s.node.value, ast.Call):
+                    func = s.node.value.func
+                    if isinstance(func, (ast.Name, ast.Attribute)):
+                        return name, ast.unparse(func)
+        return None
+
+    def _predict_input(self) -> Optional[str]:
+        for s in self.kept():
+            for sub in ast.walk(s.node):
+                if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                        and sub.func.attr == "predict" and len(sub.args) == 1):
+                    return ast.unparse(sub.args[0])
+        return None
+
+    def _saved(self) -> Tuple[Tuple[str, str], ...]:
+        out = []
+        for s in self.kept():
+            for sub in ast.walk(s.node):
+                if isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS:
+                    target = _file_argument(sub)
+                    if target is not None:
+                        out.append((ast.unparse(sub.func), target))
+        return tuple(out)
+
+
+def _move_to_first_use(groups, movable: List[Statement], flows: Dict[int, Flow]):
+    """A literal dict of hyperparameters set up early goes to the first step that reads it."""
+    for stmt in movable:
+        names = flows[stmt.index].defs
+        home = next((g for g in groups if stmt in g[2]), None)
+        user = next((g for g in groups if any(names & flows[s.index].uses for s in g[2] if s is not stmt)), None)
+        if home is None or user is None or home is user or groups.index(user) < groups.index(home):
+            continue
+        home[2].remove(stmt)
+        user[2].insert(0, stmt)
+    return groups
+
+
+def _wire_returns(steps: List[Step], flows: Dict[int, Flow]) -> List[Step]:
+    """A step returns the names it last wrote that a later step takes as parameters."""
+    returns: List[List[str]] = [[] for _ in steps]
+    for j, step in enumerate(steps):
+        for p in step.params:
+            producer = max(i for i in range(j) if any(p in flows[s.index].writes for s in steps[i].statements))
+            if p not in returns[producer]:
+                returns[producer].append(p)
+    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(r), s.globals_)
+            for s, r in zip(steps, returns)]
+
+
+def _site(f: Flow, name: str) -> Tuple[int, int]:
+    for n, line, col in f.use_sites:
+        if n == name:
+            return line, col
+    return 0, 0
+
+
+def _is_sink(node: ast.AST) -> bool:
+    """Statements whose effect is outside the names they bind: calls for their side effects."""
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, (ast.Call, ast.Await, ast.Yield))
+    if isinstance(node, (ast.For, ast.While, ast.With, ast.If, ast.Try, ast.AsyncFor, ast.AsyncWith)):
+        return any(isinstance(sub, ast.Expr) and isinstance(sub.value, ast.Call) for sub in ast.walk(node)) or any(
+            isinstance(sub, (ast.Raise, ast.Assert)) for sub in ast.walk(node))
+    return isinstance(node, (ast.Raise, ast.Assert, ast.Global, ast.Nonlocal))
+
+
+def _shows(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Expr):
+        return False
+    value = node.value
+    if isinstance(value, ast.Call):
+        return isinstance(value.func, ast.Name) and value.func.id in ("print", "display") and bool(value.args)
+    return True
+
+
+def _looks_like_json(value: str) -> bool:
+    import json
+
+    text = value.strip()
+    if not text.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _file_argument(call: ast.Call) -> Optional[str]:
+    for kw in call.keywords:
+        if kw.arg in ("filename", "file", "path", "fname", "f", "filepath"):
+            return ast.unparse(kw.value)
+    if len(call.args) >= 2:
+        return ast.unparse(call.args[1])
+    if len(call.args) == 1 and isinstance(call.func, ast.Attribute) and call.func.attr in ("save", "save_model"):
+        return ast.unparse(call.args[0])
+    return None
+
+
+def _slug(title: str) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower())[:4]
+    slug = "_".join(words)
+    if slug and slug[0].isdigit():
+        slug = "step_" + slug
+    return slug
+
+
+def _title(nb: Notebook) -> str:
+    for cell in nb.cells:
+        if cell.kind == "markdown":
+            m = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)
+            if m:
+                return re.sub(r"<[^>]+>|[*_`]", "", m.group(1)).strip()
+    return ""

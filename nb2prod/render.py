@@ -1,0 +1,269 @@
+"""Fill the Jinja templates: the context is built here in Python, the templates hold layout only."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from nb2prod.hyper import Hyper
+from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift
+from nb2prod.plan import Plan, Step
+
+TRAIN_IMPORTS = ("import argparse",)
+SCORE_IMPORTS = ("import argparse", "import json", "import os")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The generated files' text by file name, and the lifted code they came from."""
+
+    files: Dict[str, str]
+    lifted: Lifted
+
+
+def default_templates() -> Path:
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+def environment(user_dir: Optional[str] = None):
+    import jinja2
+
+    dirs = ([user_dir] if user_dir else []) + [str(default_templates())]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(dirs),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = py_literal
+    return env
+
+
+def py_literal(value) -> str:
+    """A Python literal for `value`, strings in double quotes where that needs no escaping."""
+    text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
+
+
+def render(plan: Plan, notebook_ref: str, env, companion: Optional[Plan] = None) -> Rendered:
+    if plan.kind == "training":
+        return _training(plan, notebook_ref, env)
+    return _scoring(plan, notebook_ref, env, companion)
+
+
+# -- training ---------------------------------------------------------------------------------
+
+def _training(plan: Plan, ref: str, env) -> Rendered:
+    lifted = lift(plan, TRAIN_IMPORTS)
+    names = _notebook_names(plan)
+    options_name = _free_name("options", names)
+    options = [_option(h) for h in _unique(plan.hypers)]
+    calls = [f.calls.format(options=options_name) for f in lifted.functions]
+    title = plan.title or "Train the model"
+    context = dict(
+        title=title, notebook=ref, script="train.py", imports=lifted.imports, module=lifted.module,
+        functions=lifted.functions, options=options, options_name=options_name, calls=calls,
+    )
+    files = {"train.py": _finish(env.get_template("train.py.j2").render(**context))}
+    files["test_train.py"] = _finish(env.get_template("test_train.py.j2").render(**_train_tests(plan, ref)))
+    return Rendered(files, lifted)
+
+
+def _option(h: Hyper) -> dict:
+    kind = type(h.default).__name__
+    where = f"{h.source_name}[{h.key!r}]" if h.key else h.source_name
+    return {"flag": h.option, "type": kind, "default": py_literal(h.default),
+            "help": f"notebook value of {where}: {h.default!r}"}
+
+
+def _unique(hypers: Sequence[Hyper]) -> List[Hyper]:
+    seen, out = set(), []
+    for h in hypers:
+        if h.name not in seen:
+            seen.add(h.name)
+            out.append(h)
+    return out
+
+
+def _train_tests(plan: Plan, ref: str) -> dict:
+    train = next((s for s in plan.steps if s.role == "train"), None)
+    upstream, available = [], set()
+    for step in plan.steps:
+        if step is train:
+            break
+        call = f"train.{step.name}({', '.join(step.params)})"
+        upstream.append(f"{', '.join(step.returns)} = {call}" if step.returns else call)
+        available |= set(step.returns)
+    context = dict(script="train.py", notebook=ref, module="train", upstream=upstream, train=None, fitted=None,
+                   mocked=None, predict_input=None, main_tests=_main_tests(plan), regressions=[])
+    imports = ["import numpy as np"]
+    if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
+        imports.insert(0, "import joblib")
+    context["imports"] = imports
+    if train is None or plan.estimator is None:
+        return context
+    variable, cls = plan.estimator
+    context["train"] = {"name": train.name, "args": ", ".join(train.params)}
+    is_class = cls.split(".")[-1][:1].isupper()
+    if is_class and variable in train.returns:
+        context["fitted"] = {"variable": variable, "cls": cls, "slug": _snake(cls.split(".")[-1])}
+        inputs = plan.predict_input
+        if inputs and _free(inputs) <= available | {variable}:
+            context["predict_input"] = inputs
+    methods = _methods_called(train, variable)
+    if is_class and "fit" in methods and methods <= {"fit", "predict"}:
+        context["mocked"] = {
+            "slug": _snake(cls.split(".")[-1]),
+            "fit_target": f"train.{cls}.fit",
+            "predict_target": f"train.{cls}.predict",
+            "predicts": "predict" in methods,
+        }
+    return context
+
+
+def _main_tests(plan: Plan) -> List[dict]:
+    tests = []
+    by_name = {h.name: h for h in plan.hypers if not h.key}
+    for call, target in plan.saved:
+        loader = "joblib.load" if call.startswith("joblib.") else None
+        hyper = by_name.get(target)
+        if hyper is not None and isinstance(hyper.default, str):
+            name = Path(hyper.default).name
+            argv = f'[{py_literal(hyper.option)}, str(tmp_path / {py_literal(name)})]'
+            tests.append(dict(slug=_snake(Path(name).stem), chdir=False, argv=argv,
+                              path=f"tmp_path / {py_literal(name)}", loader=loader, predicts=plan.estimator is not None))
+            continue
+        try:
+            value = ast.literal_eval(target)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(value, str):
+            tests.append(dict(slug=_snake(Path(value).stem), chdir=True, argv="[]",
+                              path=f"tmp_path / {py_literal(value)}", loader=loader,
+                              predicts=plan.estimator is not None))
+    return tests
+
+
+def _methods_called(step: Step, variable: str) -> set:
+    found = set()
+    for s in step.statements:
+        for sub in ast.walk(s.node):
+            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                    and isinstance(sub.func.value, ast.Name) and sub.func.value.id == variable):
+                found.add(sub.func.attr)
+    return found
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
+    lifted = lift(plan, SCORE_IMPORTS)
+    init = next((s for s in plan.steps if s.name == "init"), None)
+    globals_ = list(init.globals_) if init else []
+    options_name = _free_name("options", _notebook_names(plan))
+    context = dict(
+        title=plan.title or "Score requests with the model", notebook=ref, script="score.py",
+        imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
+        globals=globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
+        options_name=options_name,
+    )
+    files = {"score.py": _finish(env.get_template("score.py.j2").render(**context))}
+    files["test_score.py"] = _finish(env.get_template("test_score.py.j2").render(
+        **_score_tests(plan, ref, init, globals_, lifted, companion)))
+    return Rendered(files, lifted)
+
+
+def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: Lifted, companion) -> dict:
+    model_file = _model_file(init) if init else None
+    loads_with_joblib = init is not None and any(
+        "joblib.load" in ast.unparse(s.node) for s in init.statements)
+    model_global = next((g for g in globals_ if _assigned_by_load(init, g)), globals_[0] if globals_ else None)
+    loader = bool(model_file and loads_with_joblib and lifted.uses_model_file and model_global)
+    trained = None
+    if companion is not None and model_file and any(
+            Path(_literal(t) or "").name == model_file or _hyper_file(companion, t) == model_file
+            for _, t in companion.saved):
+        trained = {"module": "train", "argv": "[]"}
+    imports = ["import json", "import numpy as np"]
+    if loader:
+        imports.insert(0, "import joblib")
+    return dict(script="score.py", notebook=ref, module="score", imports=imports, sample=plan.sample_input,
+                globals=globals_, loader=loader, dumper="joblib.dump", model_file=model_file or "model.pkl",
+                model_global=model_global, trained=trained)
+
+
+def _model_file(step: Step) -> Optional[str]:
+    for s in step.statements:
+        for sub in ast.walk(s.node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.lower().endswith(MODEL_SUFFIXES):
+                return Path(sub.value).name
+    return None
+
+
+def _assigned_by_load(step: Optional[Step], name: str) -> bool:
+    if step is None:
+        return False
+    for s in step.statements:
+        if isinstance(s.node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in s.node.targets):
+            if "load" in ast.unparse(s.node.value):
+                return True
+    return False
+
+
+def _literal(expr: str) -> Optional[str]:
+    try:
+        value = ast.literal_eval(expr)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _hyper_file(plan: Plan, target: str) -> Optional[str]:
+    for h in plan.hypers:
+        if h.name == target and isinstance(h.default, str):
+            return Path(h.default).name
+    return None
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _notebook_names(plan: Plan) -> set:
+    names = set()
+    for pc in plan.cells:
+        for sub in ast.walk(pc.tree):
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+    return names
+
+
+def _free_name(base: str, taken: set) -> str:
+    name = base
+    while name in taken:
+        name = "cli_" + name
+    return name
+
+
+def _free(expr: str) -> set:
+    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+
+
+def _snake(name: str) -> str:
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    text = re.sub(r"[^a-z0-9_]+", "_", text).strip("_") or "model"
+    return text + "_" if keyword.iskeyword(text) else text
+
+
+def _finish(text: str) -> str:
+    """Exactly one trailing newline, no trailing spaces: generated files read like hand-written ones."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,197 @@
+"""Cut a notebook into sections at markdown headings and give each a role.
+
+Roles come from the heading's meaning (a small vocabulary of stems, not exact titles), an
+explicit override (`nb2prod:section=ROLE` cell tag or `# nb2prod: section=ROLE` comment), or,
+for sections without a telling heading, from what the code does.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from nb2prod.model import Notebook, ParsedCell, Statement
+
+TRAINING_ROLES = ("setup", "load", "prepare", "split", "train", "evaluate", "save", "other")
+SCORING_ROLES = ("setup", "load_model", "prepare", "score", "other")
+ROLES = frozenset(TRAINING_ROLES + SCORING_ROLES)
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_OVERRIDE = re.compile(r"#\s*nb2prod:\s*section\s*=\s*([a-z_]+)")
+
+# Ordered: the first family whose stem appears in the heading wins.
+_TRAINING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("save", ("save", "persist", "export", "dump", "serializ", "serialis", "store model", "write model")),
+    ("split", ("split", "partition", "holdout", "hold-out", "train/test", "train-test", "train test")),
+    ("evaluate", ("evaluat", "validat", "metric", "assess", "performance", "accuracy", "test the model")),
+    ("train", ("train", "fit", "final model", "build model", "build the model", "learn", "model")),
+    ("prepare", ("prepar", "preprocess", "pre-process", "clean", "feature", "transform", "engineer", "encod")),
+    ("load", ("load", "read", "data", "ingest", "fetch", "import", "get ")),
+)
+_SCORING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("load_model", ("load model", "load the model", "model load", "loading model", "init", "model")),
+    ("score", ("score", "scoring", "predict", "inferenc", "run")),
+    ("prepare", ("prepar", "preprocess", "pre-process", "input", "data", "parse", "request")),
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Consecutive code of a notebook under one heading, with its role."""
+
+    title: str
+    level: int
+    role: str
+    statements: Tuple[Statement, ...]
+    markdown: str = ""  # the heading cell's prose, for the function's docstring
+
+
+def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str) -> Tuple[Section, ...]:
+    """Sections in notebook order; code before the first real heading is `setup`."""
+    by_cell: Dict[int, ParsedCell] = {pc.cell.index: pc for pc in cells}
+    title_level = _title_level(nb)
+    raw: List[dict] = [{"title": "", "level": 0, "role": "setup", "stmts": [], "md": "", "forced": True}]
+    for cell in nb.cells:
+        if cell.kind == "markdown":
+            heading = _last_heading(cell.source)
+            if heading and heading[0] != title_level:
+                raw.append({"title": heading[1], "level": heading[0], "role": None, "stmts": [], "md": cell.source,
+                            "forced": False})
+            continue
+        pc = by_cell.get(cell.index)
+        if pc is None:
+            continue
+        forced = _override(cell.tags, pc.cell.source)
+        if forced:
+            raw.append({"title": forced, "level": 0, "role": forced, "stmts": [], "md": "", "forced": True})
+        raw[-1]["stmts"].extend(pc.statements)
+    sections = []
+    for item in raw:
+        role = item["role"] or classify_heading(item["title"], kind)
+        if role == "other" or (role is None):
+            role = classify_code(item["stmts"], kind)
+        sections.append(Section(item["title"], item["level"], role, tuple(item["stmts"]), item["md"]))
+    if len(sections) == 1:
+        return _by_code(sections[0], kind)
+    return tuple(s for s in sections if s.statements or s.role == "setup")
+
+
+def _title_level(nb: Notebook) -> Optional[int]:
+    """A lone top-level heading (the notebook's title) does not open a section."""
+    levels = [h[0] for c in nb.cells if c.kind == "markdown" for h in _headings(c.source)]
+    if not levels:
+        return None
+    top = min(levels)
+    return top if levels.count(top) == 1 and len(set(levels)) > 1 else None
+
+
+def _headings(text: str) -> List[Tuple[int, str]]:
+    return [(len(m.group(1)), _clean(m.group(2))) for m in _HEADING.finditer(text)]
+
+
+def _last_heading(text: str) -> Optional[Tuple[int, str]]:
+    found = _headings(text)
+    return found[-1] if found else None
+
+
+def _clean(title: str) -> str:
+    title = re.sub(r"<[^>]+>", "", title)  # anchors such as <a name=...></a>
+    title = re.sub(r"[*_`]", "", title)
+    return title.strip()
+
+
+def _override(tags: Sequence[str], source: str) -> Optional[str]:
+    for tag in tags:
+        if tag.startswith("nb2prod:section="):
+            role = tag.split("=", 1)[1].strip()
+            if role in ROLES:
+                return role
+    m = _OVERRIDE.search(source)
+    return m.group(1) if m and m.group(1) in ROLES else None
+
+
+def classify_heading(title: str, kind: str) -> str:
+    """The role a heading's words suggest, or "other"."""
+    text = " " + title.lower().replace("_", " ") + " "
+    vocabulary = _SCORING_WORDS if kind == "scoring" else _TRAINING_WORDS
+    for role, stems in vocabulary:
+        if any(stem in text for stem in stems):
+            return role
+    return "other"
+
+
+# -- roles from what the code does -------------------------------------------------------
+
+SAVE_CALLS = frozenset({"dump", "save", "save_model", "to_pickle", "savez", "save_pretrained"})
+LOAD_MODEL_CALLS = frozenset({"load", "load_model", "get_model_path", "from_pretrained"})
+FIT_CALLS = frozenset({"fit", "fit_transform", "train", "partial_fit"})
+SPLIT_CALLS = frozenset({"train_test_split", "split", "KFold", "StratifiedKFold"})
+PREDICT_CALLS = frozenset({"predict", "predict_proba", "decision_function", "transform"})
+READ_PREFIXES = ("read_", "load_", "fetch_", "make_", "open_")
+
+
+def call_names(node: ast.AST) -> List[str]:
+    """The final names of every call in `node`: `joblib.dump(...)` → "dump"."""
+    out = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            out.append(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
+    return out
+
+
+def classify_code(statements: Sequence[Statement], kind: str) -> str:
+    names = [n for s in statements for n in call_names(s.node)]
+    if not statements:
+        return "other"
+    if all(isinstance(s.node, (ast.Import, ast.ImportFrom)) for s in statements):
+        return "setup"
+    if kind == "scoring":
+        if any(n in PREDICT_CALLS for n in names):
+            return "score"
+        if any(n in LOAD_MODEL_CALLS for n in names):
+            return "load_model"
+        return "prepare"
+    for role, test in (
+        ("save", lambda n: n in SAVE_CALLS),
+        ("train", lambda n: n in FIT_CALLS),
+        ("split", lambda n: n in SPLIT_CALLS),
+        ("evaluate", lambda n: n.endswith(("_score", "_error", "_loss")) or n in ("score", "classification_report")),
+        ("load", lambda n: n.startswith(READ_PREFIXES)),
+    ):
+        if any(test(n) for n in names):
+            return role
+    return "prepare" if kind == "training" else "other"
+
+
+def _by_code(only: Section, kind: str) -> Tuple[Section, ...]:
+    """A notebook without headings: one section per run of cells whose code has the same role."""
+    sections: List[Section] = []
+    groups: List[Tuple[str, List[Statement]]] = []
+    for cell, stmts in _group_by_cell(only.statements):
+        role = classify_code(stmts, kind)
+        if role == "setup" and groups and groups[-1][0] != "setup":
+            role = "other"
+        if role == "other" and groups:
+            role = groups[-1][0]
+        if groups and groups[-1][0] == role:
+            groups[-1][1].extend(stmts)
+        else:
+            groups.append((role, list(stmts)))
+    for role, stmts in groups:
+        sections.append(Section("", 0, role, tuple(stmts)))
+    if not sections or sections[0].role != "setup":
+        sections.insert(0, Section("", 0, "setup", ()))
+    return tuple(sections)
+
+
+def _group_by_cell(statements: Sequence[Statement]) -> List[Tuple[int, List[Statement]]]:
+    out: List[Tuple[int, List[Statement]]] = []
+    for s in statements:
+        if out and out[-1][0] == s.cell:
+            out[-1][1].append(s)
+        else:
+            out.append((s.cell, [s]))
+    return out
