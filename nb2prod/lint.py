@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from nb2prod.errors import CodeProblem
@@ -47,16 +48,21 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
     table = _dispatch(rules)
     parsed = {pc.cell.index for pc in cells}
     broken = [c for c in nb.code_cells if c.index not in parsed]
+    nodes = _collect(cells)
+    ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes))
     findings: List[Finding] = []
-    ctx = Context(nb, cells, Facts(cells, tuple(broken)))
     for pc in cells:
         ctx.cell, ctx.statement = pc, None
         findings += _run(table, pc, ctx)
         for magic in pc.magics:
             findings += _run(table, magic, ctx)
-        for st in pc.statements:
-            ctx.statement = st
-            _walk(table, st.node, ctx, 0, False, findings)
+    for pc, st, node, in_function in nodes:
+        rules = table.get(type(node))
+        if rules:
+            ctx.cell, ctx.statement, ctx.in_function = pc, st, in_function
+            ctx.depth = 0 if node is st.node else 1
+            for r in rules:
+                findings.extend(r.check(r, node, ctx))
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
     return sorted(_filter(nb, _nested(findings)), key=Finding.sort_key)
@@ -69,15 +75,28 @@ def _run(table, obj, ctx: Context) -> List[Finding]:
     return out
 
 
-def _walk(table, node: ast.AST, ctx: Context, depth: int, in_function: bool, out: List[Finding]) -> None:
-    rules = table.get(type(node))
-    if rules:
-        ctx.depth, ctx.in_function = depth, in_function
-        for r in rules:
-            out.extend(r.check(r, node, ctx))
+def _collect(cells: Tuple[ParsedCell, ...]) -> List[tuple]:
+    """Every node of every statement once, in source order: (cell, statement, node, in a function body)."""
+    out: List[tuple] = []
+    for pc in cells:
+        for st in pc.statements:
+            _descend(pc, st, st.node, False, out)
+    return out
+
+
+def _descend(pc, st, node: ast.AST, in_function: bool, out: List[tuple]) -> None:
+    out.append((pc, st, node, in_function))
     inner = in_function or isinstance(node, _SCOPES)
-    for child in ast.iter_child_nodes(node):
-        _walk(table, child, ctx, depth + 1, inner, out)
+    for name in node._fields:
+        if name == "ctx":
+            continue
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    _descend(pc, st, item, inner, out)
+        elif isinstance(value, ast.AST):
+            _descend(pc, st, value, inner, out)
 
 
 def _nested(findings: List[Finding]) -> List[Finding]:
@@ -160,3 +179,95 @@ def lint_notebook(nb: Notebook, select=None, ignore=None) -> List[Finding]:
     """Parse and lint a loaded notebook."""
     return lint_parsed(nb, parse_all(nb), select, ignore)
 
+
+
+# -- files: load, lint, fix; many files in worker processes -----------------------------------
+
+@dataclass(frozen=True)
+class FileResult:
+    """What linting one file gave: findings, or the one-line reason it could not be read."""
+
+    path: str
+    findings: Tuple[Finding, ...] = ()
+    error: Optional[str] = None  # `path: message` for unusable input
+    fixed: int = 0
+    diff: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """Results for every file, in path order; the exit status is computed here only."""
+
+    files: Tuple[FileResult, ...]
+
+    @property
+    def findings(self) -> Tuple[Finding, ...]:
+        return tuple(f for r in self.files for f in r.findings)
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.error for r in self.files):
+            return 2
+        return 1 if self.findings or any(r.diff for r in self.files) else 0
+
+
+def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False) -> FileResult:
+    """Load and lint one file; with `fix`/`show_diff`, delete fixable findings and lint the result."""
+    from nb2prod.errors import UnusableInput
+    from nb2prod.load import load
+
+    try:
+        nb = load(path)
+    except UnusableInput as exc:
+        return FileResult(path, error=str(exc))
+    findings = lint_notebook(nb, select, ignore)
+    if not (fix or show_diff) or not any(f.fixable for f in findings):
+        return FileResult(path, tuple(findings))
+    return _fix(nb, findings, select, ignore, write=fix and not show_diff)
+
+
+def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> FileResult:
+    from nb2prod import fix
+    from nb2prod.load import load_notebook_text, load_script
+
+    with open(nb.path, encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    try:
+        new_text, count = fix.fix_text(nb, text, findings)
+        new_nb = load_script(nb.path, new_text) if nb.is_script else load_notebook_text(nb.path, new_text)
+    except Exception as exc:  # noqa: BLE001 - a fix that fails leaves the file alone
+        return FileResult(nb.path, tuple(findings), error=f"{nb.path}: could not apply fixes ({exc})")
+    remaining = tuple(lint_notebook(new_nb, select, ignore))
+    if not write:
+        return FileResult(nb.path, tuple(findings), diff=tuple(fix.diff(nb, new_nb, text, new_text)))
+    fix.write_atomic(nb.path, new_text)
+    return FileResult(nb.path, remaining, fixed=count)
+
+
+def lint_files(jobs: Sequence[Tuple[str, object, object]], fix: bool = False, show_diff: bool = False,
+               workers: Optional[int] = None) -> List[FileResult]:
+    """Lint (path, select, ignore) jobs; above PARALLEL_THRESHOLD files, forked workers share them."""
+    import os
+
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    if len(jobs) <= PARALLEL_THRESHOLD or count < 2:
+        return _lint_chunk(jobs, fix, show_diff)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunks = [list(jobs[i::count]) for i in range(count)]
+    with ProcessPoolExecutor(max_workers=count - 1, mp_context=context) as pool:
+        futures = [pool.submit(_lint_chunk, chunk, fix, show_diff) for chunk in chunks[1:]]
+        results = _lint_chunk(chunks[0], fix, show_diff)  # this process takes a share too
+        for future in futures:
+            results += future.result()
+    return sorted(results, key=lambda r: r.path)
+
+
+PARALLEL_THRESHOLD = 100  # measured: forking 2 workers cost more than it saved on 67 notebooks, won on 400
+
+
+def _lint_chunk(jobs, fix: bool, show_diff: bool) -> List[FileResult]:
+    return [lint_file(p, s, i, fix, show_diff) for p, s, i in jobs]

@@ -22,6 +22,7 @@ PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
 # Pure in dataflow's sense, but often called for their effect or their IO.
 _NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".split())
 DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY
+COMPUTING_MODULES = ("numpy", "pandas", "math", "statistics", "scipy")
 
 
 def is_inspection(node: ast.AST, facts: Facts) -> bool:
@@ -80,21 +81,24 @@ def is_output(node: ast.AST, facts: Facts) -> bool:
     return is_print(node) or is_display(node, facts) or is_plot(node, facts)
 
 
-def is_pure_call(node: ast.Call) -> bool:
-    """A call that only computes a value to look at: `len(x)`, `df.mean()`, `model.score(X, y)`."""
+def is_pure_call(node: ast.Call, facts: Facts) -> bool:
+    """A call that only computes a value to look at: `len(x)`, `df.mean()`, `np.mean(x)`, `model.score(X, y)`."""
     func = node.func
     if isinstance(func, ast.Name):
         return func.id in PURE_BUILTINS
     if isinstance(func, ast.Attribute):
+        module = facts.module_of(func)
+        if module is not None and not module.startswith(COMPUTING_MODULES):
+            return False  # shutil.copy, os.remove: module functions are called for their effect
         inplace = any(kw.arg == "inplace" for kw in node.keywords)
         return func.attr in DISPLAY_METHODS and not inplace
     return False
 
 
-def shows_only(node: ast.AST) -> bool:
+def shows_only(node: ast.AST, facts: Facts) -> bool:
     """An expression whose evaluation has no effect besides its value (every call in it is pure)."""
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and not is_pure_call(sub):
+        if isinstance(sub, ast.Call) and not is_pure_call(sub, facts):
             return False
         if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
             return False

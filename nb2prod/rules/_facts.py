@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names
 from nb2prod.model import Cell, ParsedCell, Statement
@@ -22,7 +22,7 @@ _DEFINES = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=
 class Facts:
     """Facts about one notebook that several rules need."""
 
-    def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = ()):
+    def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = (), nodes: Sequence[tuple] = ()):
         self.cells = cells
         self.broken = broken  # code cells that do not parse
         self.modules: Dict[str, str] = {}  # alias -> full dotted name
@@ -32,26 +32,33 @@ class Facts:
             for st in pc.statements:
                 self.statements.append((pc, st))
                 self.flows.append(flow(st.node))
-        self._imports()
         self.figures: Set[str] = set()
         self.frames: Set[str] = set()
         self.savefig = False
-        self._bindings()
+        assigns = []
+        for _, _, node, _ in nodes:  # (cell, statement, node, in function) from the engine's one walk
+            kind = type(node)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                self._import(node)
+            elif kind is ast.Assign:
+                assigns.append(node)
+            elif kind is ast.Attribute and node.attr == "savefig":
+                self.savefig = True
+        for node in assigns:
+            self._bind(node.targets, node.value)
         self.magic_names = self._magic_names()
         self._later: Optional[List[FrozenSet[str]]] = None
         self._positions: Optional[Dict[int, int]] = None
         self._undefined: Optional[List[Undefined]] = None
 
     # -- imports ---------------------------------------------------------------
-    def _imports(self) -> None:
-        for pc in self.cells:
-            for node in ast.walk(pc.tree) if pc.tree is not None else ():
-                if isinstance(node, ast.Import):
-                    for a in node.names:
-                        self.modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    for a in node.names:
-                        self.modules[a.asname or a.name] = f"{node.module}.{a.name}"
+    def _import(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                self.modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif node.module and not node.level:
+            for a in node.names:
+                self.modules[a.asname or a.name] = f"{node.module}.{a.name}"
 
     def module_of(self, node: ast.AST) -> Optional[str]:
         """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
@@ -73,14 +80,6 @@ class Facts:
         return name is not None and name in self.modules
 
     # -- what names hold -------------------------------------------------------
-    def _bindings(self) -> None:
-        for pc in self.cells:
-            for node in ast.walk(pc.tree) if pc.tree is not None else ():
-                if isinstance(node, ast.Attribute) and node.attr == "savefig":
-                    self.savefig = True
-                if isinstance(node, ast.Assign):
-                    self._bind(node.targets, node.value)
-
     def _bind(self, targets: List[ast.AST], value: ast.AST) -> None:
         names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
         call = value

@@ -39,7 +39,7 @@ def check(r: Rule, node: ast.Expr, ctx: Context) -> Found:
     value = node.value
     if not ctx.exploring or isinstance(value, ast.Constant) and (isinstance(value.value, str) or value.value is ...):
         return
-    if is_output(value, ctx.facts) or is_inspection(value, ctx.facts) or not shows_only(value):
+    if is_output(value, ctx.facts) or is_inspection(value, ctx.facts) or not shows_only(value, ctx.facts):
         return
     text = ast.unparse(value)
     short = text if len(text) <= 40 else text[:37] + "..."

@@ -47,11 +47,21 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
         if not is_plot(call, ctx.facts) or not all(isinstance(t, (ast.Name, ast.Tuple)) for t in node.targets):
             return
     else:
-        call = next((c for c in ast.walk(value) if is_plot(c, ctx.facts)), None)
+        call = next((c for c in _chain(value) if is_plot(c, ctx.facts)), None)
         if call is None:
             return
     name = ast.unparse(call.func)
     yield ctx.finding(r, node, f"plot call `{name}(...)` only draws a figure", fixable=not ctx.facts.savefig)
+
+
+def _chain(node: ast.AST):
+    """The calls along a method chain, outermost first: `sns.histplot(df).set_title("x")`."""
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Call):
+            yield node
+            node = node.func
+        else:
+            node = node.value
 
 
 def _head(node: ast.AST) -> ast.AST:

@@ -47,9 +47,9 @@ def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
             continue
         for alias in node.names:
             bound = alias.asname or alias.name.split(".")[0]
-            if alias.name == "*" or bound in used or alias.name in SIDE_EFFECT_MODULES:
-                continue
             shown = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+            if alias.name == "*" or bound in used or shown in SIDE_EFFECT_MODULES:
+                continue
             loc = ctx.location(st.line, st.col, pc)
             yield Finding(loc, r.code, f"`{shown}` imported but unused", r.severity, False, None)
 

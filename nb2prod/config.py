@@ -1,0 +1,170 @@
+"""Find what to lint and how: notebooks and scripts under the given paths, and `[tool.nb2prod.lint]`.
+
+Like ruff's resolver, settings come from the nearest pyproject.toml above each given path, and
+the walk skips hidden folders, `.ipynb_checkpoints` and whatever `.gitignore` files exclude.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from nb2prod.errors import UnusableInput
+from nb2prod.model import Location
+
+SUFFIXES = (".ipynb", ".py")
+SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages"})
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """Rule selection from `[tool.nb2prod.lint]` (`select`/`ignore` code prefixes)."""
+
+    select: Optional[Tuple[str, ...]] = None
+    ignore: Tuple[str, ...] = ()
+    source: Optional[str] = None  # the pyproject.toml they came from
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml in `start` (or its folder) and its parents."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def lint_settings(start: Path) -> LintSettings:
+    """Settings for paths under `start`; a malformed table is an UnusableInput naming the file."""
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return LintSettings()
+    table = _load_toml(pyproject).get("tool", {}).get("nb2prod", {}).get("lint", {})
+    where = Location(str(pyproject))
+    if not isinstance(table, dict):
+        raise UnusableInput("[tool.nb2prod.lint] must be a table", where)
+    select = _codes(table, "select", where)
+    ignore = _codes(table, "ignore", where) or ()
+    return LintSettings(select, ignore, str(pyproject))
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UnusableInput(f"invalid TOML: {exc}", Location(str(path))) from None
+
+
+def _codes(table: dict, key: str, where: Location) -> Optional[Tuple[str, ...]]:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UnusableInput(f"[tool.nb2prod.lint] {key} must be a list of rule code prefixes", where)
+    return tuple(v.strip().upper() for v in value)
+
+
+def find_files(paths: List[str]) -> Tuple[List[Tuple[str, str]], List[UnusableInput]]:
+    """(file, the given path it came from) pairs, sorted, plus one error per missing path."""
+    found: List[Tuple[str, str]] = []
+    errors: List[UnusableInput] = []
+    for given in paths:
+        if os.path.isfile(given):
+            found.append((given, given))
+        elif os.path.isdir(given):
+            found.extend((f, given) for f in _walk(given, _Ignore.for_root(given)))
+        else:
+            errors.append(UnusableInput("no such file or directory", Location(given)))
+    seen: Dict[str, str] = {}
+    for f, given in found:
+        seen.setdefault(os.path.normpath(f), given)
+    return sorted(seen.items()), errors
+
+
+def _walk(folder: str, ignore: "_Ignore") -> List[str]:
+    out: List[str] = []
+    ignore = ignore.enter(folder)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in entries:
+        name = entry.name
+        if name.startswith(".") or name in SKIP_DIRS:
+            continue
+        is_dir = entry.is_dir()
+        if ignore.ignored(entry.path, is_dir):
+            continue
+        if is_dir:
+            out.extend(_walk(entry.path, ignore))
+        elif name.endswith(SUFFIXES):
+            out.append(entry.path)
+    return out
+
+
+class _Ignore:
+    """A small `.gitignore` matcher: patterns of every .gitignore from the repository root down."""
+
+    def __init__(self, rules: Tuple[Tuple[str, str, bool, bool], ...] = ()):
+        self.rules = rules  # (base folder, pattern, negated, dir only)
+
+    @classmethod
+    def for_root(cls, folder: str) -> "_Ignore":
+        here = Path(folder).resolve()
+        parents = []
+        for parent in here.parents:
+            parents.append(parent)
+            if (parent / ".git").exists():
+                break
+        else:
+            parents = []
+        ignore = cls()
+        for parent in reversed(parents):
+            ignore = ignore.enter(str(parent))
+        return ignore
+
+    def enter(self, folder: str) -> "_Ignore":
+        path = os.path.join(folder, ".gitignore")
+        if not os.path.isfile(path):
+            return self
+        base = os.path.abspath(folder)
+        new = []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for raw in f:
+                line = raw.rstrip("\n").rstrip()
+                if not line or line.startswith("#"):
+                    continue
+                negated = line.startswith("!")
+                line = line[1:] if negated else line
+                dir_only = line.endswith("/")
+                new.append((base, line.rstrip("/"), negated, dir_only))
+        return _Ignore(self.rules + tuple(new))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        result = False
+        full = os.path.abspath(path)
+        for base, pattern, negated, dir_only in self.rules:
+            if dir_only and not is_dir or not full.startswith(base + os.sep):
+                continue
+            rel = full[len(base) + 1:].replace(os.sep, "/")
+            if _matches(rel, pattern):
+                result = not negated
+        return result
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    if "/" in pattern.strip("/") or pattern.startswith("/"):
+        pattern = pattern.lstrip("/")
+        return fnmatchcase(rel, pattern) or fnmatchcase(rel, pattern + "/*")
+    parts = rel.split("/")
+    return any(fnmatchcase(p, pattern) for p in parts)

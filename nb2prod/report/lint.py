@@ -1,0 +1,36 @@
+"""Pick the lint output format: (stdout lines, stderr lines) for a LintReport."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def render(report, fmt: str = "text") -> Tuple[List[str], List[str]]:
+    from nb2prod.report import text
+
+    if fmt == "json":
+        from nb2prod.report import json as as_json
+
+        return [as_json.render(report)], text.errors(report)
+    if fmt == "sarif":
+        from nb2prod.report import sarif
+
+        return [sarif.render(report)], text.errors(report)
+    if fmt == "github":
+        from nb2prod.report import github
+
+        return github.lines(report), text.errors(report)
+    return text.lines(report), text.errors(report)
+
+
+def rule_lines(rules) -> List[str]:
+    """`nb2prod rules`: one line per rule."""
+    return [f"{r.code}  {r.name:<24} {r.severity:<7} {'fix' if r.fixable else '   '}  {r.summary}" for r in rules]
+
+
+def rule_doc(r) -> str:
+    """`nb2prod rule CODE`: the heading and the rule's documentation as written."""
+    fix = "fixable with --fix" if r.fixable else "not fixable"
+    return f"# {r.code} {r.name}\n\n{r.summary} ({r.severity}, {fix})\n\n{r.doc.strip()}\n"
