@@ -24,7 +24,7 @@ class Hyper:
 
     @property
     def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + self.name.lower().replace("_", "-")
 
     @property
     def literal(self) -> str:

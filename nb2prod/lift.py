@@ -371,18 +371,28 @@ def _first_code_line(code: str) -> str:
 # -- imports ---------------------------------------------------------------------------------
 
 def _imports(plan: Plan, nodes: _NodeIndex, body_code: str, extra: Sequence[str]) -> List[str]:
-    used = _loaded_names(body_code)
+    used = _loaded_names(body_code) | _names_of(extra)
+    lines = [line for text in list(extra) + [_import_text(s) for s in plan.imports] for line in _pruned(text, used)]
+    return sort_imports(lines)
+
+
+def sort_imports(lines: Sequence[str]) -> List[str]:
+    """Deduplicated, grouped (__future__, standard library, others) and sorted the way isort does."""
     seen, std, other, future = set(), [], [], []
-    for text in list(extra) + [_import_text(s) for s in plan.imports]:
-        for line in _pruned(text, used | _names_of(extra)):
-            if line in seen:
-                continue
-            seen.add(line)
-            module = line.split()[1].split(".")[0]
-            bucket = future if module == "__future__" else std if module in _STDLIB else other
-            bucket.append(line)
-    groups = [g for g in (future, std, other) if g]
+    for line in lines:
+        if line in seen:
+            continue
+        seen.add(line)
+        module = line.split()[1].split(".")[0]
+        bucket = future if module == "__future__" else std if module in _STDLIB else other
+        bucket.append(line)
+    groups = [sorted(g, key=_isort_key) for g in (future, std, other) if g]
     return [line for i, g in enumerate(groups) for line in ([""] if i else []) + g]
+
+
+def _isort_key(line: str):
+    """isort's default order: `import x` lines first, then `from x import y`, each by module name."""
+    return (line.startswith("from "), line.split()[1].lower(), line)
 
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"os", "sys", "json", "argparse", "pickle"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from nb2prod import sections as sec
@@ -85,6 +85,10 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto") -> 
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
     flows = {s.index: flow(s.node) for s in statements}
     _check_names(nb, statements, flows)
+    imported = {n for s in statements if isinstance(s.node, (ast.Import, ast.ImportFrom)) for n in flows[s.index].defs}
+    for index, f in flows.items():  # `np.array(...)` does not change the module `np`
+        if f.updates & imported:
+            flows[index] = replace(f, updates=f.updates - imported)
     if kind == "auto":
         kind = detect_kind(statements, nb)
     builder = _Builder(nb, tuple(cells), statements, flows, kind)
@@ -93,7 +97,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto") -> 
 
 def detect_kind(statements: Sequence[Statement], nb: Notebook) -> str:
     """training: fits (and usually saves) a model; scoring: loads a model and predicts."""
-    calls = [(n, s) for s in statements if not s.magic for n in sec.call_names(s.node)]
+    calls = [(n, s) for s in statements if not (s.magic and not s.magic.keeps_statement)
+             for n in sec.call_names(s.node)]
     names = {n for n, _ in calls}
     fits = bool(names & sec.FIT_CALLS)
     saves = bool(names & sec.SAVE_CALLS)
@@ -166,13 +171,14 @@ class _Builder:
         imports = [s for s in self.alive() if isinstance(s.node, (ast.Import, ast.ImportFrom))]
         module = [s for s in self.alive() if self._module_level(s)]
         hypers = self._hypers(module) if self.kind == "training" else {}
-        module = [s for s in module if s.index not in hypers]
+        module = [s for s in self.alive() if s.index not in hypers and self._module_level(s, constants=True)]
+        helper_globals = self._helper_globals(module)
+        self._pass_globals(helper_globals, module)
         steps = self._steps(set(id(s) for s in imports + module), hypers)
         for s in imports:
             self.decisions[s.index] = Decision(s, True, where="<imports>")
         for s in module:
             self.decisions[s.index] = Decision(s, True, where="<module>")
-        helper_globals = self._helper_globals(module, steps)
         all_hypers = tuple(h for idx in sorted(hypers) for h in hypers[idx])
         return Plan(
             kind=self.kind, notebook=self.nb, cells=self.cells, imports=tuple(imports), module=tuple(module),
@@ -234,10 +240,32 @@ class _Builder:
             self.drop(s, *NO_EFFECT)
 
     # -- module level ------------------------------------------------------------------------
-    def _module_level(self, s: Statement) -> bool:
+    def _module_level(self, s: Statement, constants: bool = False) -> bool:
+        """Helpers, classes and constants live at module level (constants: anywhere once hypers are out)."""
         if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return True
-        return self.role_of.get(s.index) == "setup" and is_constant(s)
+        if not is_constant(s):
+            return False
+        if self.role_of.get(s.index) == "setup":
+            return True
+        return constants and self.kind == "training" and self._write_count(assigned_name(s)) == 1
+
+    def _write_count(self, name: Optional[str]) -> int:
+        return sum(1 for f in self.flows.values() if name in f.writes)
+
+    def _pass_globals(self, helpers: Dict[str, Tuple[str, ...]], module: List[Statement]) -> None:
+        """A call to a helper that reads notebook globals now uses those globals where it is made."""
+        if not helpers:
+            return
+        for s in self.alive():
+            if s in module:
+                continue
+            called = {n.func.id for n in ast.walk(s.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            extra = frozenset(g for h in called & set(helpers) for g in helpers[h])
+            if extra:
+                f = self.flows[s.index]
+                sites = f.use_sites + tuple((g, s.line, s.col) for g in sorted(extra - f.uses))
+                self.flows[s.index] = replace(f, uses=f.uses | extra, use_sites=sites)
 
     def _hypers(self, module: List[Statement]) -> Dict[int, Tuple[Hyper, ...]]:
         counts: Dict[str, int] = {}
@@ -309,13 +337,14 @@ class _Builder:
                 continue
             stmts = pending + stmts
             pending = []
+            title = section.title if any(s.index not in self.decisions for s in stmts) else ""
             last = groups[-1] if groups else None
             if last and (last[0] == role or (last[0] == "train" and role == "evaluate")):
                 last[2].extend(stmts)
-                if section.title and stmts:
-                    groups[-1] = (last[0], "; ".join(t for t in (last[1], section.title) if t), last[2])
+                if title:
+                    groups[-1] = (last[0], "; ".join(t for t in (last[1], title) if t), last[2])
             else:
-                groups.append((role, section.title, stmts))
+                groups.append((role, title, stmts))
         if pending:
             groups.append(("other" if self.kind == "training" else "score", "", pending))
         return groups
@@ -339,7 +368,7 @@ class _Builder:
             Step("run", "score", "", tuple(run), params=("raw_data", "request_headers")),
         ]
 
-    def _helper_globals(self, module: List[Statement], steps: Sequence[Step]) -> Dict[str, Tuple[str, ...]]:
+    def _helper_globals(self, module: List[Statement]) -> Dict[str, Tuple[str, ...]]:
         module_names = {n for s in module for n in self.flows[s.index].defs}
         module_names |= {n for s in self.statements if isinstance(s.node, (ast.Import, ast.ImportFrom))
                          for n in self.flows[s.index].defs}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from nb2prod.hyper import Hyper
-from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift
+from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, sort_imports
 from nb2prod.plan import Plan, Step
 
 TRAIN_IMPORTS = ("import argparse",)
@@ -70,6 +70,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
     title = plan.title or "Train the model"
     context = dict(
         title=title, notebook=ref, script="train.py", imports=lifted.imports, module=lifted.module,
+        gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
         functions=lifted.functions, options=options, options_name=options_name, calls=calls,
     )
     files = {"train.py": _finish(env.get_template("train.py.j2").render(**context))}
@@ -77,10 +78,18 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
     return Rendered(files, lifted)
 
 
+def _gap(blocks: Sequence[str]) -> str:
+    """Blank lines after the imports: one before a constant, two before a definition (isort, PEP 8)."""
+    first = blocks[0].lstrip() if blocks else "def"
+    return "\n" if first.startswith(("def ", "class ", "async def ", "@")) else ""
+
+
 def _option(h: Hyper) -> dict:
     kind = type(h.default).__name__
     where = f"{h.source_name}[{h.key!r}]" if h.key else h.source_name
-    return {"flag": h.option, "type": kind, "default": py_literal(h.default),
+    derived = h.option[2:].replace("-", "_")
+    return {"flag": h.option, "dest": h.name if derived != h.name else "", "type": kind,
+            "default": py_literal(h.default),
             "help": f"notebook value of {where}: {h.default!r}"}
 
 
@@ -107,7 +116,7 @@ def _train_tests(plan: Plan, ref: str) -> dict:
     imports = ["import numpy as np"]
     if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
         imports.insert(0, "import joblib")
-    context["imports"] = imports
+    context["imports"] = sort_imports(imports)
     if train is None or plan.estimator is None:
         return context
     variable, cls = plan.estimator
@@ -119,7 +128,7 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         if inputs and _free(inputs) <= available | {variable}:
             context["predict_input"] = inputs
     methods = _methods_called(train, variable)
-    if is_class and "fit" in methods and methods <= {"fit", "predict"}:
+    if is_class and _fits_once(train, variable) and methods <= {"fit", "predict"}:
         context["mocked"] = {
             "slug": _snake(cls.split(".")[-1]),
             "fit_target": f"train.{cls}.fit",
@@ -152,6 +161,17 @@ def _main_tests(plan: Plan) -> List[dict]:
     return tests
 
 
+def _fits_once(step: Step, variable: str) -> bool:
+    """One `variable.fit(...)` at the top level of the step: the mock can expect exactly one call."""
+    count = 0
+    for s in step.statements:
+        for sub in ast.walk(s.node):
+            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit"
+                    and isinstance(sub.func.value, ast.Name) and sub.func.value.id == variable):
+                count += 1 if not isinstance(s.node, (ast.For, ast.While, ast.AsyncFor)) else 2
+    return count == 1
+
+
 def _methods_called(step: Step, variable: str) -> set:
     found = set()
     for s in step.statements:
@@ -169,7 +189,13 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
     init = next((s for s in plan.steps if s.name == "init"), None)
     globals_ = list(init.globals_) if init else []
     options_name = _free_name("options", _notebook_names(plan))
+    blocks = [code.rstrip() for code in lifted.module]
+    if plan.sample_input is not None:
+        blocks.append(f"SAMPLE_REQUEST = {py_literal(plan.sample_input)}")
+    if globals_:
+        blocks.append("\n".join(f"{name} = None  # set by init()" for name in globals_))
     context = dict(
+        gap=_gap(blocks), module_block="\n\n\n".join(blocks),
         title=plan.title or "Score requests with the model", notebook=ref, script="score.py",
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
@@ -195,7 +221,7 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
     imports = ["import json", "import numpy as np"]
     if loader:
         imports.insert(0, "import joblib")
-    return dict(script="score.py", notebook=ref, module="score", imports=imports, sample=plan.sample_input,
+    return dict(script="score.py", notebook=ref, module="score", imports=sort_imports(imports), sample=plan.sample_input,
                 globals=globals_, loader=loader, dumper="joblib.dump", model_file=model_file or "model.pkl",
                 model_global=model_global, trained=trained)
 

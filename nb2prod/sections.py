@@ -158,6 +158,7 @@ def classify_code(statements: Sequence[Statement], kind: str) -> str:
         ("save", lambda n: n in SAVE_CALLS),
         ("train", lambda n: n in FIT_CALLS),
         ("split", lambda n: n in SPLIT_CALLS),
+        ("evaluate", lambda n: n in PREDICT_CALLS),
         ("evaluate", lambda n: n.endswith(("_score", "_error", "_loss")) or n in ("score", "classification_report")),
         ("load", lambda n: n.startswith(READ_PREFIXES)),
     ):
