@@ -72,3 +72,61 @@ def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluat
     for line in report.lines(results, explain=explain):
         click.echo(line, err=line.startswith("nb2prod: "))
     sys.exit(report.exit_code(results))
+
+
+def _prefixes(ctx, param, values):
+    """`--select NB1,NB301 --select NB4` → ("NB1", "NB301", "NB4"); unknown prefixes are usage errors."""
+    from nb2prod.rules import RULES
+
+    out = tuple(p.strip().upper() for v in values for p in v.split(",") if p.strip())
+    for p in out:
+        if not any(r.code.startswith(p) for r in RULES):
+            raise click.BadParameter(f"no rule code starts with {p!r} (see `nb2prod rules`)")
+    return out or None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, callback=_prefixes, help="Only these rule codes or prefixes (NB1,NB301).")
+@click.option("--ignore", multiple=True, callback=_prefixes, help="Skip these rule codes or prefixes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--fix", is_flag=True, help="Delete the statements of fixable findings, in place.")
+@click.option("--diff", is_flag=True, help="Show what --fix would change; change nothing.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for many files.")
+def lint(paths, select, ignore, fmt, fix, diff, jobs):
+    """Find leftover exploration code and notebook bugs in PATHS (default: the current folder)."""
+    from nb2prod import api
+    from nb2prod.report import lint as report
+
+    result = api.lint(paths or (".",), select=select, ignore=ignore, fix=fix, diff=diff, workers=jobs)
+    out, err = report.render(result, fmt)
+    for line in err:
+        click.echo(line, err=True)
+    for line in out:
+        click.echo(line)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+def rules():
+    """List the lint rules."""
+    from nb2prod.report import lint as report
+    from nb2prod.rules import RULES
+
+    for line in report.rule_lines(RULES):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("code")
+def rule(code):
+    """Explain one lint rule, by code (NB101) or name (dataframe-inspection)."""
+    from nb2prod.report import lint as report
+    from nb2prod.rules import find
+
+    try:
+        found = find(code)
+    except KeyError:
+        raise click.BadParameter(f"no rule {code!r} (see `nb2prod rules`)", param_hint="CODE") from None
+    click.echo(report.rule_doc(found), nl=False)

@@ -1,0 +1,188 @@
+"""`nb2prod lint`, `rules` and `rule` through click's CliRunner: exit codes and exact output lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nb2prod.cli import main
+from nb2prod.rules import RULES
+
+DIRTY = "# %%\nimport pandas as pd\ndf = pd.read_csv('d.csv')\n# %%\ndf.head()\nprint(df.shape)\n"
+
+
+def notebook(cells, counts=None) -> str:
+    counts = counts or [None] * len(cells)
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        "cells": [{"cell_type": "code", "execution_count": n, "metadata": {}, "outputs": [],
+                   "source": src.splitlines(keepends=True)} for src, n in zip(cells, counts)],
+    }, indent=1) + "\n"
+
+
+def run(*args, cwd=None):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_rules_lists_every_rule():
+    result = run("rules")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == [r.code for r in RULES]
+
+
+def test_rule_explains_one_rule_by_code_or_name():
+    by_code, by_name = run("rule", "NB101"), run("rule", "dataframe-inspection")
+    assert by_code.exit_code == 0 and by_code.output == by_name.output
+    assert by_code.output.startswith("# NB101 dataframe-inspection\n")
+    assert "## Why is this bad?" in by_code.output
+
+
+def test_unknown_rule_is_a_usage_error():
+    result = run("rule", "NB999")
+    assert result.exit_code == 2
+
+
+def test_clean_file_exits_0(project):
+    (project / "clean.py").write_text("# %%\nx = 1\nprint(x + 1)\n")
+    result = run("lint", "clean.py")
+    assert result.exit_code == 0
+    assert result.output == "All checks passed: 1 file linted.\n"
+
+
+def test_findings_are_sorted_lines_with_summary_and_exit_1(project):
+    (project / "dirty.py").write_text(DIRTY)
+    result = run("lint", ".")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "dirty.py:5:1: NB101 DataFrame inspection `df.head()` only shows the data",
+        "dirty.py:6:1: NB102 print only shows the shape or content of data",
+        "Found 2 findings (0 errors, 2 warnings) in 1 file of 1 linted; 2 fixable with --fix.",
+    ]
+
+
+def test_notebook_findings_name_the_cell(project):
+    (project / "nb.ipynb").write_text(notebook(["import pandas as pd\ndf = pd.DataFrame()", "df.describe()"]))
+    result = run("lint", "nb.ipynb")
+    assert result.output.splitlines()[0] == "nb.ipynb:cell 2:1:1: NB101 DataFrame inspection `df.describe()` only shows the data"
+
+
+def test_unusable_and_missing_files_are_one_line_each_and_exit_2(project):
+    (project / "broken.ipynb").write_text("{not json")
+    (project / "dirty.py").write_text(DIRTY)
+    result = CliRunner().invoke(main, ["lint", "broken.ipynb", "missing.ipynb", "dirty.py"])
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("nb2prod: ")]
+    assert errors == ["nb2prod: broken.ipynb: not valid JSON (line 1, column 2): Expecting property name enclosed in double quotes",
+                      "nb2prod: missing.ipynb: no such file or directory"]
+
+
+def test_select_and_ignore_by_prefix(project):
+    (project / "dirty.py").write_text(DIRTY)
+    assert [line.split()[1] for line in run("lint", "--select", "NB102", ".").output.splitlines()[:-1]] == ["NB102"]
+    assert run("lint", "--ignore", "NB1", ".").exit_code == 0
+    assert run("lint", "--select", "NB1", "--ignore", "NB101", ".").output.count("NB10") == 1
+    assert run("lint", "--select", "XX1", ".").exit_code == 2
+
+
+def test_noqa_and_keep_tag(project):
+    (project / "a.py").write_text(DIRTY.replace("df.head()", "df.head()  # noqa: NB101").replace(
+        "print(df.shape)", "print(df.shape)  # noqa"))
+    assert run("lint", "a.py").exit_code == 0
+    raw = json.loads(notebook(["import pandas as pd\ndf = pd.DataFrame()", "df.describe()"]))
+    raw["cells"][1]["metadata"]["tags"] = ["nb2prod:keep"]
+    (project / "b.ipynb").write_text(json.dumps(raw))
+    assert run("lint", "b.ipynb").exit_code == 0
+
+
+def test_pyproject_lint_table(project):
+    (project / "pyproject.toml").write_text('[tool.nb2prod.lint]\nignore = ["NB101"]\n')
+    (project / "sub").mkdir()
+    (project / "sub" / "dirty.py").write_text(DIRTY)
+    result = run("lint", "sub")
+    assert "NB101" not in result.output and "NB102" in result.output
+    (project / "pyproject.toml").write_text('[tool.nb2prod.lint]\nignore = "NB101"\n')
+    assert run("lint", "sub").exit_code == 2
+
+
+def test_walk_skips_hidden_checkpoints_and_gitignored(project):
+    for name in (".hidden/a.py", ".ipynb_checkpoints/b.py", "build/c.py", "keep/d.py"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(DIRTY)
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("build/\n")
+    result = run("lint", ".")
+    paths = {line.split(":")[0] for line in result.output.splitlines()[:-1]}
+    assert paths == {str(Path("keep/d.py"))}
+
+
+def test_json_format(project):
+    (project / "dirty.py").write_text(DIRTY)
+    result = run("lint", "--format", "json", ".")
+    doc = json.loads(result.output)
+    assert set(doc) == {"tool", "version", "findings", "unusable", "summary"}
+    assert doc["summary"]["findings"] == len(doc["findings"]) == 2
+    for f in doc["findings"]:
+        assert set(f) == {"code", "name", "severity", "message", "path", "cell", "line", "column", "end_line", "fixable"}
+
+
+def test_sarif_format(project):
+    (project / "dirty.py").write_text(DIRTY)
+    (project / "nb.ipynb").write_text(notebook(["x = 1", "x"]))
+    doc = json.loads(run("lint", "--format", "sarif", ".").output)
+    validate_sarif(doc)
+    assert len(doc["runs"][0]["results"]) == 3
+
+
+def validate_sarif(doc):
+    """The SARIF 2.1.0 properties GitHub code scanning requires."""
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    run_ = doc["runs"][0]
+    driver = run_["tool"]["driver"]
+    assert driver["name"] == "nb2prod" and driver["rules"]
+    ids = [r["id"] for r in driver["rules"]]
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["defaultConfiguration"]["level"] in ("error", "warning")
+    for result in run_["results"]:
+        assert result["ruleId"] in ids and ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note") and result["message"]["text"]
+        physical = result["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"]
+        if "region" in physical:
+            assert physical["region"]["startLine"] >= 1
+
+
+def test_github_format(project):
+    (project / "dirty.py").write_text(DIRTY)
+    lines = run("lint", "--format", "github", ".").output.splitlines()
+    assert lines[0] == ("::warning file=dirty.py,line=5,col=1,endLine=5,title=NB101 dataframe-inspection::"
+                        "DataFrame inspection `df.head()` only shows the data")
+
+
+def test_diff_changes_nothing_and_fix_removes_flagged_lines(project):
+    (project / "dirty.py").write_text(DIRTY)
+    result = run("lint", "--diff", "dirty.py")
+    assert result.exit_code == 1 and "-df.head()" in result.output
+    assert (project / "dirty.py").read_text() == DIRTY
+    result = run("lint", "--fix", "dirty.py")
+    assert result.exit_code == 0, result.output
+    assert (project / "dirty.py").read_text() == "# %%\nimport pandas as pd\ndf = pd.read_csv('d.csv')\n# %%\n"
+    assert result.output.startswith("Fixed 2 findings in 1 file.")
+
+
+def test_fix_notebook_keeps_other_bytes(project):
+    text = notebook(["import pandas as pd\ndf = pd.DataFrame()", "# look\ndf.describe()", "df.to_csv('x')"], [1, 2, 3])
+    (project / "nb.ipynb").write_text(text)
+    assert run("lint", "--fix", "nb.ipynb").exit_code == 0
+    new = (project / "nb.ipynb").read_text()
+    assert new == text.replace('"# look\\n",\n    "df.describe()"', '"# look"')
