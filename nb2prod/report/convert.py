@@ -30,12 +30,13 @@ def lines(results, explain: bool = False) -> Iterable[str]:
         for note in r.notices:
             yield f"  note: {note}"
         if explain:
-            yield from _explain(r.fates)
+            yield from ("    " + line for line in explain_lines(r.fates))
 
 
-def _explain(fates) -> List[str]:
+def explain_lines(fates) -> List[str]:
+    """One line per notebook code line: where it went or why it was dropped."""
     out = []
     for f in fates:
         verdict = f"kept -> {f.where}" if f.kept else f"dropped {f.code}: {f.where}"
-        out.append(f"    cell {f.cell}:{f.line}: {verdict}  | {f.text.strip()}")
+        out.append(f"cell {f.cell}:{f.line}: {verdict}  | {f.text.strip()}")
     return out
