@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import List, Tuple
 
@@ -72,15 +73,32 @@ def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Noteb
 def _validate(raw: dict, where: Location) -> None:
     import nbformat  # lazily: validation is the slow part of loading
 
+    _check_shape(raw, where)
     try:
-        nbformat.validate(raw)
+        with warnings.catch_warnings():  # nbformat warns on stderr (missing cell ids); the user sees one line
+            warnings.simplefilter("ignore")
+            nbformat.validate(raw)
     except nbformat.ValidationError as exc:
         first = str(exc.message).splitlines()[0] if getattr(exc, "message", None) else "schema error"
         path = "/".join(str(p) for p in getattr(exc, "absolute_path", ()) or ())
         at = f" at {path}" if path else ""
         raise UnusableInput(f"not a valid notebook{at}: {first}", where) from None
     except Exception as exc:  # nbformat raises plain errors for unknown minor versions
-        raise UnusableInput(f"not a valid notebook: {exc}", where) from None
+        raise UnusableInput(f"not a valid notebook: {exc or type(exc).__name__}", where) from None
+
+
+def _check_shape(raw: dict, where: Location) -> None:
+    """What nbformat's validator trips over with an unreadable message (it repairs cell ids first)."""
+    for key in ("nbformat", "nbformat_minor"):
+        if key in raw and (not isinstance(raw[key], int) or isinstance(raw[key], bool)):
+            raise UnusableInput(f"not a valid notebook at {key}: {raw[key]!r} is not an integer", where)
+    cells = raw.get("cells")
+    if raw.get("nbformat") == 4 and "cells" in raw:
+        if not isinstance(cells, list):
+            raise UnusableInput(f"not a valid notebook at cells: a {type(cells).__name__}, not a list", where)
+        for i, cell in enumerate(cells):
+            if not isinstance(cell, dict):
+                raise UnusableInput(f"not a valid notebook at cells/{i}: {cell!r:.40} is not an object", where)
 
 
 def _language(raw: dict) -> str:
