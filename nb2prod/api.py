@@ -178,3 +178,10 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers)
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
     return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
+
+
+def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates: Optional[str] = None):
+    """Compare generated files on disk with what their notebooks give now (a CheckReport); never writes."""
+    from nb2prod import check as checking
+
+    return checking.check(checking.select(list(paths), outdir), templates)

@@ -130,3 +130,23 @@ def rule(code):
     except KeyError:
         raise click.BadParameter(f"no rule {code!r} (see `nb2prod rules`)", param_hint="CODE") from None
     click.echo(report.rule_doc(found), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False),
+              help="Output folder for notebooks not declared in [tool.nb2prod] projects.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder with your own copies of the Jinja templates.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="Output format; github prints workflow annotations.")
+def check(paths, outdir, templates_dir, fmt):
+    """Fail when generated files are out of step with their notebooks (for CI); writes nothing."""
+    from nb2prod import api
+    from nb2prod.report import check as report
+
+    result = api.check(paths, outdir=outdir, templates=templates_dir)
+    style = click.style if sys.stdout.isatty() else None
+    for line in report.render(result, fmt, style):
+        click.echo(line)
+    sys.exit(result.exit_code)

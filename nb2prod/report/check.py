@@ -1,0 +1,77 @@
+"""Text and GitHub-annotation output for `nb2prod check`."""
+
+from __future__ import annotations
+
+from typing import Callable, List, Optional
+
+from nb2prod.report.github import _escape
+
+WHY = {
+    "stale": "is out of date with its notebook",
+    "missing": "is missing",
+    "edited": "was edited by hand and differs from what its notebook gives",
+}
+
+
+def render(report, fmt: str = "text", style: Optional[Callable[..., str]] = None) -> List[str]:
+    """All output lines; `style(text, fg=...)` colours diff lines (click.style on a terminal)."""
+    if fmt == "github":
+        return github_lines(report)
+    return text_lines(report, style or (lambda text, **_: text))
+
+
+def text_lines(report, style) -> List[str]:
+    out: List[str] = []
+    current = stale = 0
+    for group in report.groups:
+        out.extend(f"nb2prod: {line}" for e in group.errors for line in str(e).splitlines())
+        out.extend(_finding(f) for f in group.lint_errors)
+        current += len(group.files) - len(group.stale)
+        for f in group.stale:
+            stale += 1
+            out.append(f"{f.path} {WHY[f.status]}")
+            out.extend(_coloured(line, style) for line in f.diff)
+        if group.stale:
+            out.append(f"to update: {group.command}")
+    lint = sum(len(g.lint_errors) for g in report.groups)
+    summary = f"{current} generated file{'s' if current != 1 else ''} current, {stale} stale"
+    if lint:
+        summary += f", {lint} error-level lint finding{'s' if lint != 1 else ''}"
+    out.append(summary)
+    return out
+
+
+def _finding(f) -> str:
+    return f"{f.location}: {f.code} {f.message}"
+
+
+def _coloured(line: str, style) -> str:
+    if line.startswith(("+++", "---")):
+        return style(line, bold=True)
+    if line.startswith("+"):
+        return style(line, fg="green")
+    if line.startswith("-"):
+        return style(line, fg="red")
+    if line.startswith("@@"):
+        return style(line, fg="cyan")
+    return line
+
+
+def github_lines(report) -> List[str]:
+    """`::error` workflow commands: one per stale file (at its first differing line), lint error, or failure."""
+    out: List[str] = []
+    for group in report.groups:
+        for e in group.errors:
+            path = e.location.path if e.location else group.output
+            out.append(f"::error file={_escape(path, True)},title=nb2prod check::{_escape(e.message)}")
+        for f in group.lint_errors:
+            loc = f.location
+            where = f"cell {loc.cell}, line {loc.line}: " if loc.cell is not None else ""
+            line = f",line={loc.line}" if loc.cell is None and loc.line else ""
+            out.append(f"::error file={_escape(loc.path, True)}{line},title={_escape(f.code, True)}::"
+                       f"{_escape(where + f.message)}")
+        for f in group.stale:
+            message = f"{f.path} {WHY[f.status]}; run: {group.command}"
+            out.append(f"::error file={_escape(f.path, True)},line={f.first_line},"
+                       f"title=nb2prod check::{_escape(message)}")
+    return out
