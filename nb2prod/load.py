@@ -92,6 +92,8 @@ def _check_shape(raw: dict, where: Location) -> None:
     for key in ("nbformat", "nbformat_minor"):
         if key in raw and (not isinstance(raw[key], int) or isinstance(raw[key], bool)):
             raise UnusableInput(f"not a valid notebook at {key}: {raw[key]!r} is not an integer", where)
+    if raw.get("nbformat") not in (3, 4):  # nbformat would say "No module named v5"
+        raise UnusableInput(f"unsupported nbformat version {raw.get('nbformat')!r} (3 and 4 are read)", where)
     cells = raw.get("cells")
     if raw.get("nbformat") == 4 and "cells" in raw:
         if not isinstance(cells, list):
