@@ -176,6 +176,7 @@ def _cell(index: int, c: dict, source, where: Location) -> Cell:
         tags=tuple(str(t) for t in tags),
         execution_count=count if isinstance(count, int) else None,
         outputs=_outputs(c.get("outputs")),
+        printed=_stdout(c.get("outputs")),
     )
 
 
@@ -191,6 +192,13 @@ def _outputs(outputs) -> Tuple[str, ...]:
             data = out.get("data") if isinstance(out.get("data"), dict) else out
             texts.append(_join(data.get("text/plain", data.get("text", ""))))
     return tuple(t for t in texts if t)
+
+
+def _stdout(outputs) -> str:
+    if not isinstance(outputs, list):
+        return ""
+    return "".join(_join(o.get("text")) for o in outputs
+                   if isinstance(o, dict) and o.get("output_type") == "stream" and o.get("name", "stdout") == "stdout")
 
 
 def _join(value) -> str:

@@ -38,6 +38,7 @@ class Cell:
     execution_count: Optional[int] = None
     outputs: Tuple[str, ...] = ()
     offset: int = 0  # lines before this cell in its file (scripts only)
+    printed: str = ""  # what the cell wrote to stdout when the notebook was saved
 
 
 @dataclass(frozen=True)

@@ -500,9 +500,13 @@ def _slug(title: str) -> str:
 
 
 def _title(nb: Notebook) -> str:
+    """The notebook's title: its lone top-level heading, or a heading above all code."""
+    level = sec.title_level(nb)
     for cell in nb.cells:
+        if cell.kind == "code" and level is None:
+            return ""
         if cell.kind == "markdown":
-            m = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)
-            if m:
-                return re.sub(r"<[^>]+>|[*_`]", "", m.group(1)).strip()
+            for found_level, text in sec.headings(cell.source):
+                if level is None or found_level == level:
+                    return text
     return ""

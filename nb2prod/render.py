@@ -67,7 +67,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
     options_name = _free_name("options", names)
     options = [_option(h) for h in _unique(plan.hypers)]
     calls = [f.calls.format(options=options_name) for f in lifted.functions]
-    title = plan.title or "Train the model"
+    title = plan.title or f"Train the model of {Path(plan.notebook.path).name}"
     context = dict(
         title=title, notebook=ref, script="train.py", imports=lifted.imports, module=lifted.module,
         gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
@@ -111,16 +111,18 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         call = f"train.{step.name}({', '.join(step.params)})"
         upstream.append(f"{', '.join(step.returns)} = {call}" if step.returns else call)
         available |= set(step.returns)
+    printed = _printed(plan, plan.steps[: plan.steps.index(train) + 1] if train else ())
     context = dict(script="train.py", notebook=ref, module="train", upstream=upstream, train=None, fitted=None,
-                   mocked=None, predict_input=None, main_tests=_main_tests(plan), regressions=[])
-    imports = ["import numpy as np"]
+                   mocked=None, predict_input=None, main_tests=_main_tests(plan), printed=printed)
+    imports = ["import numpy as np"] + (["import re", "import pytest"] if printed else [])
     if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
         imports.insert(0, "import joblib")
     context["imports"] = sort_imports(imports)
+    if train is not None:
+        context["train"] = {"name": train.name, "args": ", ".join(train.params)}
     if train is None or plan.estimator is None:
         return context
     variable, cls = plan.estimator
-    context["train"] = {"name": train.name, "args": ", ".join(train.params)}
     is_class = cls.split(".")[-1][:1].isupper()
     if is_class and variable in train.returns:
         context["fitted"] = {"variable": variable, "cls": cls, "slug": _snake(cls.split(".")[-1])}
@@ -136,6 +138,33 @@ def _train_tests(plan: Plan, ref: str) -> dict:
             "predicts": "predict" in methods,
         }
     return context
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def _printed(plan: Plan, steps: Sequence[Step]) -> List[tuple]:
+    """(label, numbers) for each line the notebook printed from cells whose code the steps keep whole."""
+    kept_cells = {s.cell for st in steps for s in st.statements}
+    out = []
+    for cell in plan.notebook.code_cells:
+        if cell.index not in kept_cells or not cell.printed or not _all_shown_kept(plan, cell.index, steps):
+            continue
+        for line in cell.printed.splitlines():
+            m = _NUMBER.search(line)
+            if m and line[: m.start()].strip():
+                numbers = [float(x) for x in _NUMBER.findall(line[m.start():])]
+                out.append((line[: m.start()], numbers))
+    return out
+
+
+def _all_shown_kept(plan: Plan, cell: int, steps: Sequence[Step]) -> bool:
+    """Every statement of the cell that could print is kept in these steps (no dropped prints)."""
+    in_steps = {s.index for st in steps for s in st.statements}
+    for pc in plan.cells:
+        if pc.cell.index == cell:
+            return all(s.index in in_steps for s in pc.statements)
+    return False
 
 
 def _main_tests(plan: Plan) -> List[dict]:
@@ -196,7 +225,8 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
         blocks.append("\n".join(f"{name} = None  # set by init()" for name in globals_))
     context = dict(
         gap=_gap(blocks), module_block="\n\n\n".join(blocks),
-        title=plan.title or "Score requests with the model", notebook=ref, script="score.py",
+        title=plan.title or f"Score requests with the model of {Path(plan.notebook.path).name}",
+        notebook=ref, script="score.py",
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
         options_name=options_name,

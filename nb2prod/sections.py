@@ -51,12 +51,12 @@ class Section:
 def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str) -> Tuple[Section, ...]:
     """Sections in notebook order; code before the first real heading is `setup`."""
     by_cell: Dict[int, ParsedCell] = {pc.cell.index: pc for pc in cells}
-    title_level = _title_level(nb)
+    top = title_level(nb)
     raw: List[dict] = [{"title": "", "level": 0, "role": "setup", "stmts": [], "md": "", "forced": True}]
     for cell in nb.cells:
         if cell.kind == "markdown":
             heading = _last_heading(cell.source)
-            if heading and heading[0] != title_level:
+            if heading and heading[0] != top:
                 raw.append({"title": heading[1], "level": heading[0], "role": None, "stmts": [], "md": cell.source,
                             "forced": False})
             continue
@@ -78,21 +78,25 @@ def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str) -> Tupl
     return tuple(s for s in sections if s.statements or s.role == "setup")
 
 
-def _title_level(nb: Notebook) -> Optional[int]:
+def all_headings(nb: Notebook) -> List[Tuple[int, str]]:
+    return [h for c in nb.cells if c.kind == "markdown" for h in headings(c.source)]
+
+
+def title_level(nb: Notebook) -> Optional[int]:
     """A lone top-level heading (the notebook's title) does not open a section."""
-    levels = [h[0] for c in nb.cells if c.kind == "markdown" for h in _headings(c.source)]
+    levels = [h[0] for h in all_headings(nb)]
     if not levels:
         return None
     top = min(levels)
     return top if levels.count(top) == 1 and len(set(levels)) > 1 else None
 
 
-def _headings(text: str) -> List[Tuple[int, str]]:
+def headings(text: str) -> List[Tuple[int, str]]:
     return [(len(m.group(1)), _clean(m.group(2))) for m in _HEADING.finditer(text)]
 
 
 def _last_heading(text: str) -> Optional[Tuple[int, str]]:
-    found = _headings(text)
+    found = headings(text)
     return found[-1] if found else None
 
 

@@ -1,0 +1,156 @@
+"""Conversion behaviours on small notebooks written for each case."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nb2prod import api
+from nb2prod.cli import main
+from tests.build import code, write_notebook
+
+IMPORTS = ("import joblib\nimport numpy as np\nimport pandas as pd\n"
+           "from sklearn.linear_model import LinearRegression\nfrom sklearn.metrics import mean_absolute_error")
+DATA = ("rng = np.random.default_rng(1)\n"
+        "df = pd.DataFrame(rng.normal(size=(60, 3)), columns=['a', 'b', 'c'])\n"
+        "df['target'] = 2 * df['a'] - df['b'] + 0.1 * rng.normal(size=60)")
+
+
+def _convert(tmp_path, cells, name="nb.ipynb", **kwargs):
+    nb = write_notebook(tmp_path / name, cells)
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out), **kwargs)
+    assert result.error is None, str(result.error)
+    return result, out
+
+
+def _run_tests(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
+                          cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def test_in_place_mutation_in_its_own_section_is_kept_and_flows_on(tmp_path):
+    cells = [IMPORTS, "## Load data", DATA, "## Clean", "df.dropna(inplace=True)\ndf['a2'] = df['a'] ** 2",
+             "## Train", "model = LinearRegression()\nmodel.fit(df[['a', 'a2', 'b']], df['target'])",
+             "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def prepare_data(df):" in text and "df.dropna(inplace=True)" in text
+    assert "    return df\n" in text.split("def prepare_data(df):")[1].split("def ")[0]
+    assert "df = prepare_data(df)" in text
+    assert all(f.kept for f in result.fates if not f.text.startswith(('import', 'from')))
+
+
+def test_helper_reading_a_computed_global_gets_it_as_a_parameter(tmp_path):
+    cells = [IMPORTS, "## Load data", DATA + "\nscale = df['a'].abs().max()",
+             "def normalise(frame):\n    return frame / scale",
+             "## Train", "model = LinearRegression()\nmodel.fit(normalise(df[['a', 'b']]), df['target'])",
+             "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def normalise(frame, *, scale):" in text
+    assert "normalise(df[['a', 'b']], scale=scale)" in text
+    assert any("normalise() read the notebook globals scale" in n for n in result.notices)
+    done = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "model.pkl").exists()
+
+
+def test_section_override_by_comment_and_tag(tmp_path):
+    cells = [IMPORTS, "## Miscellaneous", DATA, code("# nb2prod: section=train\nmodel = LinearRegression()\n"
+                                                     "model.fit(df[['a', 'b']], df['target'])"),
+             code("joblib.dump(model, 'model.pkl')", tags=["nb2prod:section=save"])]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def train_model(df):" in text and "def save_model(model):" in text
+
+
+def test_exploration_sweep_is_dropped_and_slicing_drops_dead_code(tmp_path):
+    cells = [IMPORTS, "## Load data", DATA + "\nunused = df.mean()",
+             "for k in [1, 2, 3]:\n    print(k, df['a'].head(k).sum())",
+             "## Train", "model = LinearRegression()\nmodel.fit(df[['a', 'b']], df['target'])",
+             "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    dropped = {f.text.strip(): f.code for f in result.fates if not f.kept}
+    assert dropped["unused = df.mean()"] == "NB901"
+    assert dropped["for k in [1, 2, 3]:"] == "NB106"
+    assert "unused" not in (out / "train.py").read_text()
+
+
+def test_time_magic_keeps_the_statement(tmp_path):
+    cells = [IMPORTS, DATA, "model = LinearRegression()\n%time model.fit(df[['a', 'b']], df['target'])",
+             "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    assert "model.fit(df[['a', 'b']], df['target'])" in (out / "train.py").read_text()
+    assert "%time" not in (out / "train.py").read_text()
+
+
+def test_generated_tests_assert_the_metric_the_notebook_printed(tmp_path):
+    evaluate = "mae = mean_absolute_error(df['target'], model.predict(df[['a', 'b']]))\nprint('mae', mae)"
+    base = [IMPORTS, "## Load data", DATA, "## Train",
+            "model = LinearRegression()\nmodel.fit(df[['a', 'b']], df['target'])", "## Evaluate"]
+    # the true value, then a wrong one: the generated regression test must tell them apart
+    probe, out = _convert(tmp_path, base + [evaluate, "## Save", "joblib.dump(model, 'model.pkl')"], "probe.ipynb")
+    ran = subprocess.run([sys.executable, "-c", "import train; train.main([])"], cwd=out, capture_output=True,
+                         text=True)
+    printed = ran.stdout.strip().splitlines()[-1]
+    assert printed.startswith("mae ")
+    for name, line, ok in (("good.ipynb", printed, True), ("bad.ipynb", "mae 12.5", False)):
+        cells = base + [code(evaluate, printed=line + "\n"), "## Save", "joblib.dump(model, 'model.pkl')"]
+        folder = tmp_path / name
+        folder.mkdir()
+        _, out = _convert(folder, cells, name)
+        assert "NOTEBOOK_PRINTED" in (out / "test_train.py").read_text()
+        done = _run_tests(out)
+        assert (done.returncode == 0) is ok, done.stdout
+
+
+def test_reference_training_notebook_reports_the_reg_bug(reference_dir, tmp_path):
+    nb = reference_dir / "Diabetes Ridge Regression Training.ipynb"
+    runner = CliRunner()
+    done = runner.invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 1
+    assert done.output.strip() == (f"nb2prod: {nb}:cell 15:3:19: undefined name `reg` "
+                                   "(did you mean `reg_model`?)")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["Diabetes Ridge Regression Experimentation Pipeline.ipynb",
+                                  "Diabetes Ridge Regression Parameter Experimentation.ipynb"])
+def test_orchestration_notebooks_are_refused_in_one_line(reference_dir, tmp_path, name):
+    done = CliRunner().invoke(main, ["convert", str(reference_dir / name), "-o", str(tmp_path)])
+    assert done.exit_code == 2
+    lines = done.output.strip().splitlines()
+    assert len(lines) == 1 and "cannot tell what this notebook produces" in lines[0]
+    assert "Traceback" not in done.output
+
+
+def test_reference_scoring_notebook_runs_without_azureml(reference_dir, tmp_path):
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["convert", str(reference_dir / "Diabetes Ridge Regression Scoring.ipynb"),
+                                     "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "replaced Model.get_model_path(...)" in done.output
+    text = (out / "score.py").read_text()
+    assert "azureml" not in text and "global model" in text
+    train = tmp_path / "m"
+    train.mkdir()
+    subprocess.run([sys.executable, "-c", "import joblib; from sklearn.datasets import load_diabetes; "
+                    "from sklearn.linear_model import Ridge; X, y = load_diabetes(return_X_y=True); "
+                    "joblib.dump(Ridge().fit(X, y), 'sklearn_regression_model.pkl')"], cwd=train, check=True)
+    scored = subprocess.run([sys.executable, "score.py"], cwd=out, capture_output=True, text=True,
+                            env={**__import__("os").environ, "AZUREML_MODEL_DIR": str(train)})
+    assert scored.returncode == 0, scored.stderr
+    assert len(__import__("json").loads(scored.stdout)["result"]) == 2
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output.startswith("nb2prod, version ")
+    for command in ("convert", "lint"):
+        done = runner.invoke(main, [command, "--help"])
+        assert done.exit_code == 0 and "Usage:" in done.output
