@@ -49,7 +49,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("notebooks", nargs=-1, required=True, type=click.Path())  # load() refuses folders in one line
 @click.option("-o", "--output", "outdir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the generated files.")
 @click.option("--kind", type=click.Choice(["auto", "training", "scoring"]), default="auto", show_default=True,
