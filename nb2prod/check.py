@@ -122,7 +122,12 @@ def select(paths: Sequence[str], outdir: Optional[str] = None) -> List[Project]:
     chosen: List[Project] = []
     for given in paths:
         chosen.extend(p for p in _matching(given, declared, outdir) if p not in chosen)
-    return chosen
+    folders = {_folder(p.output) for p in chosen}  # a folder is generated as a whole, as convert does
+    return chosen + [p for p in declared if _folder(p.output) in folders and p not in chosen]
+
+
+def _folder(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
 
 
 def _matching(given: str, declared: List[Project], outdir: Optional[str]) -> List[Project]:
@@ -147,7 +152,7 @@ def check(projects: Sequence[Project], templates: Optional[str] = None) -> Check
     """Generate every project in memory, compare with disk, and lint its notebooks."""
     groups: Dict[str, List[Project]] = {}
     for p in projects:
-        groups.setdefault(os.path.normpath(os.path.abspath(p.output)), []).append(p)
+        groups.setdefault(_folder(p.output), []).append(p)
     return CheckReport(tuple(_check_group(members, templates) for members in groups.values()))
 
 
