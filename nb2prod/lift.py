@@ -134,6 +134,8 @@ class _Rewriter:
             node = node.visit(_DictToNames())
         elif kind == "raw-data":
             node = node.visit(_ValueToName("raw_data"))
+        elif kind == "data-literal":
+            node = node.visit(_LiteralToRequest())
         if self.plan.helper_globals:
             node = node.visit(_PassGlobals(self.plan.helper_globals))
         if isinstance(node, cst.FunctionDef) and node.name.value in self.plan.helper_globals:
@@ -198,6 +200,19 @@ class _ValueToName(cst.CSTTransformer):
 
     def leave_Assign(self, original, updated):
         return updated.with_changes(value=cst.Name(self.name))
+
+
+class _LiteralToRequest(cst.CSTTransformer):
+    """`X = np.array([[1, 2]])` → `X = np.array(json.loads(raw_data)["data"])`: rows come from the request."""
+
+    REQUEST = 'json.loads(raw_data)["data"]'
+
+    def leave_Assign(self, original, updated):
+        value = updated.value
+        request = cst.parse_expression(self.REQUEST)
+        if isinstance(value, cst.Call) and len(value.args) == 1:
+            return updated.with_changes(value=value.with_changes(args=[value.args[0].with_changes(value=request)]))
+        return updated.with_changes(value=request)
 
 
 class _PassGlobals(cst.CSTTransformer):

@@ -217,6 +217,8 @@ class _Builder:
                     self.drop(s, BECOMES_PARAMETER, "sample input: becomes run()'s raw_data parameter and the __main__ example")
                 else:
                     self.rewrites[s.index] = "raw-data"
+        if self.sample is None:
+            self._literal_input(run_roles)
         shown = [s for s in self.alive() if self.role_of.get(s.index) == "score" and _shows(s.node)]
         if shown:
             self.rewrites[shown[-1].index] = "return"
@@ -226,6 +228,20 @@ class _Builder:
             self.rewrites[scored[-1].index] = "return-after"
             return scored[-1]
         return None
+
+    def _literal_input(self, run_roles) -> None:
+        """No JSON sample: the literal rows the notebook predicts on become the request's "data"."""
+        import json
+
+        for s in self.alive():
+            if self.role_of.get(s.index) not in run_roles or assigned_name(s) is None:
+                continue
+            value = _rows_literal(s.node.value)
+            if value is not None:
+                self.sample = json.dumps({"data": value})
+                self.sample_name = assigned_name(s)
+                self.rewrites[s.index] = "data-literal"
+                return
 
     # -- slicing -----------------------------------------------------------------------------
     def _slice(self, returned: Optional[Statement]) -> None:
@@ -465,6 +481,21 @@ def _shows(node: ast.AST) -> bool:
     if isinstance(value, ast.Call):
         return isinstance(value.func, ast.Name) and value.func.id in ("print", "display") and bool(value.args)
     return True
+
+
+def _rows_literal(node: ast.AST):
+    """Rows given as a literal (`[[...]]`, `np.array([[...]])`, `pd.DataFrame({...})`), else None."""
+    if isinstance(node, ast.Call) and len(node.args) == 1:
+        node = node.args[0]
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, (list, tuple)) and value and all(isinstance(r, (list, tuple)) for r in value):
+        return [list(r) for r in value]
+    if isinstance(value, dict) and value and all(isinstance(v, (list, tuple)) for v in value.values()):
+        return {str(k): list(v) for k, v in value.items()}
+    return None
 
 
 def _looks_like_json(value: str) -> bool:

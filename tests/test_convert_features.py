@@ -154,3 +154,22 @@ def test_version_and_help():
     for command in ("convert", "lint"):
         done = runner.invoke(main, [command, "--help"])
         assert done.exit_code == 0 and "Usage:" in done.output
+
+
+def test_scoring_without_a_json_sample_reads_rows_from_the_request(tmp_path):
+    cells = ["import joblib\nimport numpy as np", "## Load model", "clf = joblib.load('clf.joblib')",
+             "## Predict", "X_new = np.array([[0.5, 1.0], [2.0, -1.0], [0.0, 0.0]])\npreds = clf.predict(X_new)\npreds"]
+    result, out = _convert(tmp_path, cells)
+    assert result.kind == "scoring"
+    text = (out / "score.py").read_text()
+    assert 'X_new = np.array(json.loads(raw_data)["data"])' in text
+    assert "SAMPLE_REQUEST = " in text and "global clf" in text
+    subprocess.run([sys.executable, "-c", "import joblib, numpy as np; from sklearn.linear_model import "
+                    "LinearRegression; joblib.dump(LinearRegression().fit(np.eye(2), [1.0, 2.0]), 'clf.joblib')"],
+                   cwd=tmp_path, check=True)
+    scored = subprocess.run([sys.executable, "score.py", "--model-path", str(tmp_path / "clf.joblib")], cwd=out,
+                            capture_output=True, text=True)
+    assert scored.returncode == 0, scored.stderr
+    assert len(__import__("json").loads(scored.stdout)["result"]) == 3
+    done = _run_tests(out)
+    assert done.returncode == 0, done.stdout
