@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -53,7 +54,8 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
     for stmt in plan.module:
         node = ctx.rewrite(stmt, nodes.node(stmt), in_step=None)
         is_def = isinstance(node, (cst.FunctionDef, cst.ClassDef))
-        code = _code(_tidy_leading(node, first=is_def or previous_def))
+        note = _note(plan.notes.get(stmt.index), [])
+        code = _code(_tidy_leading(node, first=is_def or previous_def, carry=note))
         if is_def or previous_def:
             module_code.append(code)
         else:  # consecutive constants stay together in one block
@@ -314,6 +316,7 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
         body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
     for stmt in step.statements:
         node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step)
+        carry = _note(plan.notes.get(stmt.index), carry)
         node = _tidy_leading(node, first=not body, carry=carry, new_cell=last_cell not in (None, stmt.cell))
         carry = list(nodes.footer_of(stmt))
         last_cell = stmt.cell
@@ -350,6 +353,17 @@ def _docstring(step: Step) -> str:
         return '"""Score a JSON request `{"data": [[...], ...]}`; the answer is JSON-serialisable."""'
     title = step.title.strip().rstrip(".").replace('"""', "'''").replace("\\", "\\\\")
     return f'"""{title}."""' if title else ""
+
+
+def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
+    """Markdown prose that stood before a statement, as comment lines above it."""
+    if not text:
+        return carry
+    lines = []
+    for paragraph in text.split("\n"):
+        wrapped = textwrap.wrap(paragraph, 84, break_long_words=False, break_on_hyphens=False) or [""]
+        lines.extend(cst.EmptyLine(comment=cst.Comment(f"# {w}".rstrip())) for w in wrapped)
+    return list(carry) + lines
 
 
 def _tidy_leading(node, first: bool, carry=(), new_cell: bool = False):

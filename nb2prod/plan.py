@@ -75,6 +75,8 @@ class Plan:
     estimator: Optional[Tuple[str, str]] = None  # (model variable, constructor expression) for tests
     predict_input: Optional[str] = None  # the expression the notebook predicts on
     saved: Tuple[Tuple[str, str], ...] = ()  # (saving call, file expression)
+    notes: Dict[int, str] = field(default_factory=dict)  # statement index → markdown prose before it
+    intro: str = ""  # prose that came before any code: the module docstring
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -154,6 +156,9 @@ class _Builder:
         self.decisions: Dict[int, Decision] = {}
         self.rewrites: Dict[int, str] = {}
         self.notices: List[str] = []
+        self.notes = sec.markdown_notes(nb, cells)
+        first = statements[0].index if statements else None
+        self.intro = self.notes.pop(first, "") if first is not None and _is_import(statements[0]) else ""
 
     def drop(self, stmt: Statement, code: str, reason: str) -> None:
         self.decisions[stmt.index] = Decision(stmt, False, code=code, reason=reason)
@@ -186,6 +191,7 @@ class _Builder:
             helper_globals=helper_globals, sample_input=self.sample, sample_name=self.sample_name,
             returned=returned, title=_title(self.nb), notices=tuple(self.notices),
             estimator=self._estimator(), predict_input=self._predict_input(), saved=self._saved(),
+            notes=self.notes, intro=self.intro,
         )
 
     # -- exploration ---------------------------------------------------------------------------
@@ -481,6 +487,10 @@ def _shows(node: ast.AST) -> bool:
     if isinstance(value, ast.Call):
         return isinstance(value.func, ast.Name) and value.func.id in ("print", "display") and bool(value.args)
     return True
+
+
+def _is_import(stmt: Statement) -> bool:
+    return isinstance(stmt.node, (ast.Import, ast.ImportFrom))
 
 
 def _rows_literal(node: ast.AST):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -69,13 +70,21 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
     calls = [f.calls.format(options=options_name) for f in lifted.functions]
     title = plan.title or f"Train the model of {Path(plan.notebook.path).name}"
     context = dict(
-        title=title, notebook=ref, script="train.py", imports=lifted.imports, module=lifted.module,
+        title=title, intro=_docstring_text(plan.intro), notebook=ref, script="train.py",
+        imports=lifted.imports, module=lifted.module,
         gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
         functions=lifted.functions, options=options, options_name=options_name, calls=calls,
     )
     files = {"train.py": _finish(env.get_template("train.py.j2").render(**context))}
     files["test_train.py"] = _finish(env.get_template("test_train.py.j2").render(**_train_tests(plan, ref)))
     return Rendered(files, lifted)
+
+
+def _docstring_text(text: str) -> str:
+    """Prose for a docstring: wrapped, with nothing that could end the docstring early."""
+    text = text.replace("\\", "\\\\").replace('"' * 3, "'" * 3)
+    paragraphs = text.split("\n")
+    return "\n".join(w for p in paragraphs for w in (textwrap.wrap(p, 88, break_long_words=False) or [""]))
 
 
 def _gap(blocks: Sequence[str]) -> str:
@@ -226,7 +235,7 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
     context = dict(
         gap=_gap(blocks), module_block="\n\n\n".join(blocks),
         title=plan.title or f"Score requests with the model of {Path(plan.notebook.path).name}",
-        notebook=ref, script="score.py",
+        intro=_docstring_text(plan.intro), notebook=ref, script="score.py",
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
         options_name=options_name,

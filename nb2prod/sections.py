@@ -82,6 +82,22 @@ def all_headings(nb: Notebook) -> List[Tuple[int, str]]:
     return [h for c in nb.cells if c.kind == "markdown" for h in headings(c.source)]
 
 
+def markdown_notes(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, str]:
+    """Markdown prose (headings removed) → the index of the first statement that follows it."""
+    first_statement = {pc.cell.index: pc.statements[0].index for pc in cells if pc.statements}
+    notes: Dict[int, str] = {}
+    pending: List[str] = []
+    for cell in nb.cells:
+        if cell.kind == "markdown":
+            prose = _HEADING.sub("", cell.source).strip()
+            if prose:
+                pending.append(prose)
+        elif cell.index in first_statement and pending:
+            notes[first_statement[cell.index]] = "\n\n".join(pending)
+            pending = []
+    return notes
+
+
 def title_level(nb: Notebook) -> Optional[int]:
     """A lone top-level heading (the notebook's title) does not open a section."""
     levels = [h[0] for h in all_headings(nb)]
