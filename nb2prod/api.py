@@ -44,6 +44,7 @@ class Generated:
 
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
+    from nb2prod.config import convert_settings
     from nb2prod.load import load
     from nb2prod.parse import parse_notebook
     from nb2prod.plan import make_plan
@@ -54,7 +55,7 @@ def plan_notebook(path: str, kind: str = "auto"):
     if not nb.code_cells:
         raise UnusableInput("notebook has no code cells", Location(path))
     cells = parse_notebook(nb)
-    return make_plan(nb, cells, kind)
+    return make_plan(nb, cells, kind, convert_settings(Path(path)))
 
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
@@ -185,3 +186,11 @@ def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates:
     from nb2prod import check as checking
 
     return checking.check(checking.select(list(paths), outdir), templates)
+
+
+def verify(notebook: str, *, script: Optional[str] = None, companion: Optional[str] = None, timeout: int = 600,
+           kernel: str = "python3"):
+    """Run the notebook and its generated script for real and compare their results (a VerifyReport)."""
+    from nb2prod.verify import verify as run_both
+
+    return run_both(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)

@@ -168,3 +168,32 @@ def _matches(rel: str, pattern: str) -> bool:
         return fnmatchcase(rel, pattern) or fnmatchcase(rel, pattern + "/*")
     parts = rel.split("/")
     return any(fnmatchcase(p, pattern) for p in parts)
+
+
+@dataclass(frozen=True)
+class ConvertSettings:
+    """`[tool.nb2prod]` for convert: which heading levels open sections, and heading → role overrides."""
+
+    levels: Optional[Tuple[int, ...]] = None  # None: every level
+    roles: Tuple[Tuple[str, str], ...] = ()  # (heading text, lower case; role), matched as a substring
+
+
+def convert_settings(start: Path) -> ConvertSettings:
+    """Settings for a notebook under `start`; a malformed table is an UnusableInput naming the file."""
+    from nb2prod.sections import ROLES
+
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return ConvertSettings()
+    table = _load_toml(pyproject).get("tool", {}).get("nb2prod", {})
+    where = Location(str(pyproject))
+    levels = table.get("heading-levels")
+    if levels is not None and (not isinstance(levels, list) or not all(isinstance(v, int) and 1 <= v <= 6
+                                                                       for v in levels)):
+        raise UnusableInput("[tool.nb2prod] heading-levels must be a list of numbers from 1 to 6", where)
+    roles = table.get("sections", {})
+    if not isinstance(roles, dict) or not all(isinstance(v, str) and v in ROLES for v in roles.values()):
+        raise UnusableInput(f"[tool.nb2prod.sections] maps heading text to one of: {', '.join(sorted(ROLES))}",
+                            where)
+    return ConvertSettings(tuple(levels) if levels else None,
+                           tuple((str(k).lower(), v) for k, v in roles.items()))

@@ -81,7 +81,7 @@ class Plan:
 
 # -- entry point ------------------------------------------------------------------------------
 
-def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto") -> Plan:
+def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", settings=None) -> Plan:
     statements = [s for pc in cells for s in pc.statements]
     if not statements or all(s.magic and not s.magic.keeps_statement for s in statements):
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
@@ -93,7 +93,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto") -> 
             flows[index] = replace(f, updates=f.updates - imported)
     if kind == "auto":
         kind = detect_kind(statements, nb)
-    builder = _Builder(nb, tuple(cells), statements, flows, kind)
+    builder = _Builder(nb, tuple(cells), statements, flows, kind, settings)
     return builder.build()
 
 
@@ -149,9 +149,9 @@ class CodeProblems(CodeProblem):
 # -- the builder ----------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, nb, cells, statements, flows, kind):
+    def __init__(self, nb, cells, statements, flows, kind, settings=None):
         self.nb, self.cells, self.statements, self.flows, self.kind = nb, cells, statements, flows, kind
-        self.sections = sec.split_sections(nb, cells, kind)
+        self.sections = sec.split_sections(nb, cells, kind, settings)
         self.role_of: Dict[int, str] = {s.index: x.role for x in self.sections for s in x.statements}
         self.decisions: Dict[int, Decision] = {}
         self.rewrites: Dict[int, str] = {}

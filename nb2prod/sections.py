@@ -48,17 +48,20 @@ class Section:
     markdown: str = ""  # the heading cell's prose, for the function's docstring
 
 
-def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str) -> Tuple[Section, ...]:
+def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str, settings=None) -> Tuple[Section, ...]:
     """Sections in notebook order; code before the first real heading is `setup`."""
     by_cell: Dict[int, ParsedCell] = {pc.cell.index: pc for pc in cells}
     top = title_level(nb)
+    levels = settings.levels if settings is not None else None
+    configured = settings.roles if settings is not None else ()
     raw: List[dict] = [{"title": "", "level": 0, "role": "setup", "stmts": [], "md": "", "forced": True}]
     for cell in nb.cells:
         if cell.kind == "markdown":
-            heading = _last_heading(cell.source)
+            heading = _last_heading(cell.source, levels)
             if heading and heading[0] != top:
-                raw.append({"title": heading[1], "level": heading[0], "role": None, "stmts": [], "md": cell.source,
-                            "forced": False})
+                role = next((r for text, r in configured if text in heading[1].lower()), None)
+                raw.append({"title": heading[1], "level": heading[0], "role": role, "stmts": [], "md": cell.source,
+                            "forced": role is not None})
             continue
         pc = by_cell.get(cell.index)
         if pc is None:
@@ -111,8 +114,8 @@ def headings(text: str) -> List[Tuple[int, str]]:
     return [(len(m.group(1)), _clean(m.group(2))) for m in _HEADING.finditer(text)]
 
 
-def _last_heading(text: str) -> Optional[Tuple[int, str]]:
-    found = headings(text)
+def _last_heading(text: str, levels=None) -> Optional[Tuple[int, str]]:
+    found = [h for h in headings(text) if levels is None or h[0] in levels]
     return found[-1] if found else None
 
 

@@ -173,3 +173,24 @@ def test_scoring_without_a_json_sample_reads_rows_from_the_request(tmp_path):
     assert len(__import__("json").loads(scored.stdout)["result"]) == 3
     done = _run_tests(out)
     assert done.returncode == 0, done.stdout
+
+
+def test_pyproject_maps_headings_to_roles_and_picks_levels(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nheading-levels = [2]\n'
+                                             '[tool.nb2prod.sections]\n"step one" = "load"\n"step two" = "train"\n')
+    cells = [IMPORTS, "## Step one", DATA, "### A detail that must not open a section", "x = 1",
+             "## Step two", "model = LinearRegression()\nmodel.fit(df[['a', 'b']] * x, df['target'])",
+             "## Step three", "joblib.dump(model, 'model.pkl')"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def load_data(x=1):" not in text and "def load_data():" in text
+    assert "def train_model(df, x):" in text or "def train_model(df, x=1):" in text
+    assert "def save_model(model):" in text
+
+
+def test_bad_pyproject_section_role_is_a_one_line_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.nb2prod.sections]\n"fit" = "bake"\n')
+    nb = write_notebook(tmp_path / "nb.ipynb", [IMPORTS, DATA])
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 2
+    assert done.output.startswith(f"nb2prod: {tmp_path / 'pyproject.toml'}: [tool.nb2prod.sections] maps")
