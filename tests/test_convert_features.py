@@ -194,3 +194,28 @@ def test_bad_pyproject_section_role_is_a_one_line_error(tmp_path):
     done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out")])
     assert done.exit_code == 2
     assert done.output.startswith(f"nb2prod: {tmp_path / 'pyproject.toml'}: [tool.nb2prod.sections] maps")
+
+
+def test_user_templates_override_the_shipped_ones(tmp_path):
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "templates" / "train.py.j2"
+    (mine / "train.py.j2").write_text("# Company header: reviewed by the platform team\n" + shipped.read_text())
+    nb = write_notebook(tmp_path / "nb.ipynb", [IMPORTS, DATA, "model = LinearRegression()\n"
+                                                "model.fit(df[['a', 'b']], df['target'])", "joblib.dump(model, 'm.pkl')"])
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out"), "--templates", str(mine)])
+    assert done.exit_code == 0, done.output
+    assert "# Company header: reviewed by the platform team" in (tmp_path / "out" / "train.py").read_text()
+    assert "Company header" not in (tmp_path / "out" / "test_train.py").read_text()
+
+
+def test_broken_user_template_is_a_one_line_error(tmp_path):
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "train.py.j2").write_text("{% for x in %}\n")
+    nb = write_notebook(tmp_path / "nb.ipynb", [IMPORTS, DATA, "model = LinearRegression()\n"
+                                                "model.fit(df[['a', 'b']], df['target'])", "joblib.dump(model, 'm.pkl')"])
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out"), "--templates", str(mine)])
+    assert done.exit_code == 2
+    assert len(done.output.strip().splitlines()) == 1 and "template error" in done.output
+    assert not (tmp_path / "out").exists()
