@@ -161,8 +161,11 @@ def _reference(notebook: str, outdir: str) -> str:
 
 
 def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
-         fix: bool = False, diff: bool = False, workers: Optional[int] = None):
-    """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints."""
+         fix: bool = False, diff: bool = False, workers: Optional[int] = None, cache: bool = False):
+    """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints.
+
+    With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
+    """
     from nb2prod import config
     from nb2prod.lint import FileResult as LintedFile
     from nb2prod.lint import LintReport, lint_files
@@ -176,7 +179,7 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
         found = settings[given]
         chosen = tuple(select) if select else found.select
         jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ())))
-    results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers)
+    results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache)
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
     return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
 

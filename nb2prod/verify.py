@@ -1,0 +1,413 @@
+"""`nb2prod verify`: run the notebook and the generated script for real and compare what they produce.
+
+The notebook runs top to bottom with nbclient in one copy of its folder, the generated script in
+another. A last probe cell, run in the notebook's kernel once the script has finished, loads the
+model files both sides saved and predicts with each on the notebook's own inputs
+(`plan.predict_input`), so both models see exactly the same data. Printed metric lines are
+compared number by number. For a scoring notebook, `python score.py` (the service's `run()` on
+the notebook's sample request) is compared with the value the notebook showed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from nb2prod.errors import Nb2prodError
+from nb2prod.model import Location
+
+MARK = "__nb2prod_verify__"
+_NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
+_SKIP = shutil.ignore_patterns(".*", "__pycache__", ".ipynb_checkpoints", "*.executed.ipynb")
+
+
+class VerifyError(Nb2prodError):
+    """Verification could not run (no kernel, timeout, the notebook itself fails): exit 2."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One thing both sides produced, and whether they agree."""
+
+    what: str
+    same: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    notebook: str
+    kind: str
+    comparisons: Tuple[Comparison, ...]
+    notes: Tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.comparisons and all(c.same for c in self.comparisons) else 1
+
+
+def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] = None,
+           timeout: int = 600, kernel: str = "python3") -> VerifyReport:
+    """Execute `path` and its generated script in temporary folders and compare their results."""
+    from nb2prod import api
+
+    plan = api.plan_notebook(path)
+    partner = None
+    if plan.kind == "scoring":
+        partner = companion or find_companion(path)
+    plans = [(partner, api.plan_notebook(partner))] if partner else []
+    plans.append((path, plan))
+    with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
+        nb_dir, script_dir = Path(tmp) / "notebook", Path(tmp) / "script"
+        texts = {}
+        for gen in api.generate(plans, str(script_dir)):
+            texts.update(gen.texts)
+        main = "train.py" if plan.kind == "training" else "score.py"
+        if script:
+            texts[main] = Path(script).read_text(encoding="utf-8")
+        for folder in (nb_dir, script_dir):
+            _copy_folder(Path(path).parent, folder, [p for _, p in plans])
+        for name, text in texts.items():
+            (script_dir / name).write_text(text, encoding="utf-8")
+        if plan.kind == "training":
+            return _training(path, plan, nb_dir, script_dir, timeout, kernel)
+        return _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
+
+
+def find_companion(path: str) -> Optional[str]:
+    """The training notebook beside a scoring notebook: `training.ipynb`, else the only training sibling."""
+    from nb2prod import api
+
+    here = Path(path)
+    siblings = sorted(p for p in here.parent.glob("*.ipynb") if p.resolve() != here.resolve())
+    preferred = [p for p in siblings if p.name == "training.ipynb"]
+    found = []
+    for p in preferred or siblings:
+        try:
+            if api.plan_notebook(str(p)).kind == "training":
+                found.append(str(p))
+        except Nb2prodError:
+            continue
+    return found[0] if len(found) == 1 else None
+
+
+def saved_files(plan) -> Tuple[List[str], List[str]]:
+    """File names the training code saves to (literal or option default), and notes for the others."""
+    names, notes = [], []
+    defaults = {h.name: h.default for h in plan.hypers if not h.key}
+    for call, target in plan.saved:
+        value = defaults.get(target)
+        if value is None:
+            try:
+                value = ast.literal_eval(target)
+            except (ValueError, SyntaxError):
+                value = None
+        if isinstance(value, str):
+            names.append(value)
+        else:
+            notes.append(f"cannot tell which file `{call}(..., {target})` writes; it is not compared")
+    return names, notes
+
+
+# -- training ---------------------------------------------------------------------------------
+
+def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
+    files, notes = saved_files(plan)
+    pairs = [(name, str(nb_dir / name), str(script_dir / name)) for name in files]
+    script = _start([sys.executable, "train.py"], script_dir)
+    finished = {}
+
+    def probe() -> str:
+        finished["script"] = _finish(script, "train.py", timeout)
+        return _model_probe(plan.predict_input, pairs)
+
+    nb, answer = execute(path, nb_dir, timeout, kernel, probe)
+    done = finished["script"]
+    if done.returncode != 0:
+        return VerifyReport(path, "training", (Comparison("train.py runs", False, _tail(done.stderr)),), tuple(notes))
+    comparisons = _model_comparisons(answer, plan.predict_input)
+    comparisons += compare_printed(printed_lines(nb), done.stdout.splitlines())
+    if plan.predict_input is None:
+        notes.append("the notebook never calls .predict(X); saved models are compared by type only")
+    return VerifyReport(path, "training", tuple(comparisons), tuple(notes))
+
+
+def _model_probe(predict_input: Optional[str], pairs) -> str:
+    """Code for the notebook's kernel: load both sides' model files and predict on the notebook's inputs."""
+    return f'''
+def {MARK}(expression, pairs):
+    import json, os, pickle
+    import numpy as np
+    try:
+        import joblib
+        load = joblib.load
+    except ImportError:
+        def load(path):
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+    out = {{"inputs": None, "files": []}}
+    inputs = None
+    if expression:
+        try:
+            inputs = eval(expression)
+        except Exception as exc:
+            out["inputs"] = f"{{type(exc).__name__}}: {{exc}}"
+    for name, mine, theirs in pairs:
+        entry = {{"name": name, "missing": [s for s, p in (("notebook", mine), ("script", theirs))
+                                            if not os.path.exists(p)]}}
+        out["files"].append(entry)
+        if entry["missing"]:
+            continue
+        a, b = load(mine), load(theirs)
+        entry["types"] = [type(a).__name__, type(b).__name__]
+        entry["results"] = {{}}
+        for method in ("predict", "predict_proba"):
+            if inputs is None or not (hasattr(a, method) and hasattr(b, method)):
+                continue
+            pa, pb = np.asarray(getattr(a, method)(inputs)), np.asarray(getattr(b, method)(inputs))
+            if pa.shape != pb.shape:
+                same, diff = False, f"shapes {{pa.shape}} and {{pb.shape}}"
+            elif pa.dtype.kind in "fiub" and pb.dtype.kind in "fiub":
+                same = bool(np.allclose(pa, pb, equal_nan=True))
+                diff = f"largest difference {{float(np.max(np.abs(pa - pb), initial=0.0)):.3g}}"
+            else:
+                same, diff = bool(np.array_equal(pa, pb)), "labels differ"
+            entry["results"][method] = [same, int(pa.shape[0]) if pa.ndim else 1, diff]
+    print({MARK!r} + json.dumps(out))
+
+
+{MARK}({predict_input!r}, {pairs!r})
+del {MARK}
+'''
+
+
+def _model_comparisons(answer, predict_input) -> List[Comparison]:
+    out = []
+    if answer.get("inputs"):
+        out.append(Comparison(f"notebook inputs {predict_input}", False, f"could not evaluate: {answer['inputs']}"))
+    for entry in answer["files"]:
+        name = entry["name"]
+        if entry["missing"]:
+            out.append(Comparison(f"{name} saved", False, "not written by the " + " or the ".join(entry["missing"])))
+            continue
+        a, b = entry["types"]
+        out.append(Comparison(f"{name}: model type", a == b, f"notebook {a}, script {b}"))
+        for method, (same, rows, diff) in entry["results"].items():
+            detail = f"{rows} rows of {predict_input}" + ("" if same else f"; {diff}")
+            out.append(Comparison(f"{name}: {method}()", same, detail))
+    return out
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+def _scoring(path, plan, partner, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
+    notes = [] if partner else ["no training notebook beside it (use --with): the model file must be in its folder"]
+    if plan.sample_input is None:
+        return VerifyReport(path, "scoring", (), ("the notebook has no sample request to score; nothing to compare",))
+    if partner:
+        execute(partner, nb_dir, timeout, kernel)
+        trained = _finish(_start([sys.executable, "train.py"], script_dir), "train.py", timeout)
+        if trained.returncode != 0:
+            return VerifyReport(path, "scoring", (Comparison("train.py runs", False, _tail(trained.stderr)),))
+    shown = _shown_expression(plan.returned)
+    _, answer = execute(path, nb_dir, timeout, kernel, lambda: _value_probe(shown))
+    served = _finish(_start([sys.executable, "score.py"], script_dir), "score.py", timeout)
+    if served.returncode != 0:
+        return VerifyReport(path, "scoring", (Comparison("score.py runs", False, _tail(served.stderr)),), tuple(notes))
+    lines = served.stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return VerifyReport(path, "scoring", (Comparison("run() answers JSON", False, _tail(served.stdout)),))
+    if answer.get("error"):
+        return VerifyReport(path, "scoring", (Comparison(f"notebook value {shown}", False, answer["error"]),))
+    same, detail = compare_values(answer["value"], result)
+    return VerifyReport(path, "scoring", (Comparison(f"run() on the sample vs the notebook's {shown}", same, detail),),
+                        tuple(notes))
+
+
+def _shown_expression(stmt) -> Optional[str]:
+    """The expression whose value the notebook showed as its scoring result."""
+    if stmt is None:
+        return None
+    node = stmt.node
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+            and node.value.func.id in ("print", "display"):
+        args = [a for a in node.value.args if not (isinstance(a, ast.Constant) and isinstance(a.value, str))]
+        return ast.unparse(args[-1]) if args else None
+    if isinstance(node, ast.Expr):
+        return ast.unparse(node.value)
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return None
+
+
+def _value_probe(expression: Optional[str]) -> str:
+    return f'''
+def {MARK}(expression):
+    import json
+    def plain(value):
+        return value.tolist() if hasattr(value, "tolist") else str(value)
+    try:
+        out = {{"value": eval(expression)}} if expression else {{"error": "the notebook shows no result"}}
+        print({MARK!r} + json.dumps(out, default=plain))
+    except Exception as exc:
+        print({MARK!r} + json.dumps({{"error": f"{{type(exc).__name__}}: {{exc}}"}}))
+
+
+{MARK}({expression!r})
+del {MARK}
+'''
+
+
+def compare_values(expected, actual, rel: float = 1e-6) -> Tuple[bool, str]:
+    """Same numbers and strings, in order, inside whatever nesting each side used."""
+    a, b = list(_leaves(expected)), list(_leaves(actual))
+    if len(a) != len(b):
+        return False, f"the notebook showed {len(a)} values, run() returned {len(b)}"
+    for n, (x, y) in enumerate(zip(a, b)):
+        if isinstance(x, float) or isinstance(y, float):
+            if not (isinstance(x, (int, float)) and isinstance(y, (int, float))
+                    and (math.isclose(x, y, rel_tol=rel, abs_tol=1e-12) or x != x and y != y)):
+                return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
+        elif x != y:
+            return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
+    return True, f"{len(a)} values"
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+# -- printed metrics --------------------------------------------------------------------------
+
+def printed_lines(nb) -> List[str]:
+    """What the notebook's own cells printed (stdout and shown values), without the probe cell."""
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or MARK in cell.source:
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                lines.extend(out.get("text", "").splitlines())
+            elif out.get("output_type") == "execute_result":
+                lines.extend(out.get("data", {}).get("text/plain", "").splitlines())
+    return lines
+
+
+def compare_printed(notebook: Sequence[str], script: Sequence[str], rel: float = 1e-6) -> List[Comparison]:
+    """Each line with numbers that the script printed, against the notebook's line of the same shape."""
+    out, cursor = [], 0
+    shapes = [_NUMBER.sub("#", line).strip() for line in notebook]
+    for line in script:
+        if not _NUMBER.search(line) or MARK in line:
+            continue
+        shape = _NUMBER.sub("#", line).strip()
+        found = next((i for i in range(cursor, len(shapes)) if shapes[i] == shape), None)
+        if found is None:
+            found = next((i for i in range(len(shapes)) if shapes[i] == shape), None)
+        what = f"printed `{_clip(line.strip())}`"
+        if found is None:
+            out.append(Comparison(what, False, "the notebook printed no line like it"))
+            continue
+        cursor = found + 1
+        mine = [float(x) for x in _NUMBER.findall(notebook[found])]
+        theirs = [float(x) for x in _NUMBER.findall(line)]
+        same = all(math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or a != a and b != b for a, b in zip(mine, theirs))
+        out.append(Comparison(what, same, "" if same else f"the notebook printed `{_clip(notebook[found].strip())}`"))
+    return out
+
+
+def _clip(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- running things ---------------------------------------------------------------------------
+
+def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
+    """Run the notebook in `workdir`; `probe()` gives code run last in the same kernel. (notebook, probe answer)."""
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=kernel, timeout=timeout, allow_errors=False,
+                            resources={"metadata": {"path": str(workdir)}})
+    where = Location(path)
+    client.reset_execution_trackers()
+    try:
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+            if probe is None:
+                return nb, {}
+            extra = nbformat.v4.new_code_cell(probe())
+            nb.cells.append(extra)
+            client.execute_cell(extra, len(nb.cells) - 1, execution_count=client.code_cells_executed + 1)
+    except NoSuchKernel:
+        raise VerifyError(f"no Jupyter kernel named {kernel!r}; install one with "
+                          f"`{Path(sys.executable).name} -m ipykernel install --user`", where) from None
+    except CellTimeoutError:
+        raise VerifyError(f"a cell ran longer than the {timeout} s timeout (raise it with --timeout)", where) from None
+    except CellExecutionError as exc:
+        cell = next((i for i, c in enumerate(nb.cells, 1) if any(
+            o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        raise VerifyError(f"the notebook fails: {exc.ename}: {exc.evalue}", Location(path, cell)) from None
+    except DeadKernelError:
+        raise VerifyError("the kernel died while running the notebook", where) from None
+    return nb, _answer(nb.cells[-1])
+
+
+def _answer(cell) -> dict:
+    for out in cell.get("outputs", []):
+        for line in out.get("text", "").splitlines():
+            if line.startswith(MARK):
+                return json.loads(line[len(MARK):])
+    raise VerifyError("the verification probe gave no answer (this is a bug in nb2prod)")
+
+
+def _start(argv: List[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen, name: str, timeout: int) -> subprocess.CompletedProcess:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise VerifyError(f"{name} ran longer than the {timeout} s timeout (raise it with --timeout)") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _copy_folder(source: Path, target: Path, plans) -> None:
+    """The notebook's folder (its data files), without the model files a run is expected to write."""
+    shutil.copytree(source, target, ignore=_SKIP)
+    for plan in plans:
+        for name in saved_files(plan)[0]:
+            stale = target / name
+            if stale.is_file():
+                stale.unlink()
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
