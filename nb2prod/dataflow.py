@@ -65,6 +65,30 @@ def flow(node: ast.AST) -> Flow:
     )
 
 
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> Tuple[str, ...]:
+    """A node type's fields less `ctx` (an expression context is a leaf no check looks at)."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name != "ctx")
+    return fields
+
+
+def walk(node: ast.AST) -> List[ast.AST]:
+    """What `ast.walk` yields, in the same breadth-first order, less expression contexts; a list, ~1.7x faster."""
+    out = [node]
+    for current in out:  # grows while it is read: breadth-first
+        for name in child_fields(current.__class__):
+            value = getattr(current, name, None)
+            if isinstance(value, list):
+                out += [item for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                out.append(value)
+    return out
+
+
 def root_name(node: ast.AST) -> Optional[str]:
     """`df` for `df`, `df.a.b`, `df["x"][0]`, `df.loc[...]`; None when the root is not a name."""
     while isinstance(node, (ast.Attribute, ast.Subscript)):
@@ -73,6 +97,30 @@ def root_name(node: ast.AST) -> Optional[str]:
 
 
 class _Visitor(ast.NodeVisitor):
+    # `ast.NodeVisitor.visit` builds a method name per node and its generic_visit goes through
+    # generators; flow() runs on every statement, so dispatch through a per-type table instead.
+    _table: Dict[type, object] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        method = self._table.get(node.__class__)
+        if method is None:
+            method = getattr(_Visitor, "visit_" + node.__class__.__name__, _Visitor.generic_visit)
+            self._table[node.__class__] = method
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in child_fields(node.__class__):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        return None  # no children; NodeVisitor's version looks for deprecated visit_Num/visit_Str
+
     def __init__(self) -> None:
         self.defs: Set[str] = set()
         self.uses: Set[str] = set()
@@ -273,7 +321,7 @@ class _Visitor(ast.NodeVisitor):
         self.deferred |= free_names(node) - BUILTINS
 
     def _global_writes(self, node) -> None:
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Global):
                 self.defs.update(sub.names)
 
@@ -305,7 +353,7 @@ def free_names(node: ast.AST) -> Set[str]:
     body = node.body if isinstance(node.body, list) else [node.body]
     declared_global: Set[str] = set()
     for stmt in body:
-        for sub in ast.walk(stmt):
+        for sub in walk(stmt):
             if isinstance(sub, ast.Name):
                 (loads if isinstance(sub.ctx, ast.Load) else bound).add(sub.id)
             elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

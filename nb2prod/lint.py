@@ -2,6 +2,8 @@
 
 `lint_parsed` is pure (no IO): convert calls it too, so both commands share one set of detectors.
 Then `# noqa`, the `nb2prod:keep` cell tag and select/ignore prefixes filter the findings.
+The rules, the parser and the loader are imported when first needed: a run whose every file is
+in the cache (see `cache.py`) never loads them.
 """
 
 from __future__ import annotations
@@ -9,18 +11,16 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from nb2prod.errors import CodeProblem
-from nb2prod.model import Finding, Notebook, ParsedCell
-from nb2prod.parse import parse_cell
-from nb2prod.rules import RULES
-from nb2prod.rules._base import Context, Rule
-from nb2prod.rules._facts import Facts
+from nb2prod.model import Finding, Location, Notebook, ParsedCell
+
+if TYPE_CHECKING:
+    from nb2prod.rules._base import Rule
 
 KEEP_TAG = "nb2prod:keep"
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _dispatch(rules: Sequence[Rule]) -> Dict[type, Tuple[Rule, ...]]:
@@ -33,6 +33,8 @@ def _dispatch(rules: Sequence[Rule]) -> Dict[type, Tuple[Rule, ...]]:
 
 def active_rules(select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None) -> Tuple[Rule, ...]:
     """The registered rules that `select`/`ignore` prefixes leave on (the longer matching prefix wins)."""
+    from nb2prod.rules import RULES
+
     return tuple(r for r in RULES if selected(r.code, select, ignore))
 
 
@@ -44,11 +46,14 @@ def selected(code: str, select: Optional[Iterable[str]], ignore: Optional[Iterab
 
 def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None) -> List[Finding]:
     """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors."""
+    from nb2prod.rules._base import Context
+    from nb2prod.rules._facts import FACT_NODES, Facts
+
     rules = active_rules(select, ignore)
     table = _dispatch(rules)
     parsed = {pc.cell.index for pc in cells}
     broken = [c for c in nb.code_cells if c.index not in parsed]
-    nodes = _collect(cells)
+    nodes = _collect(cells, frozenset(table) | FACT_NODES)
     ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes))
     findings: List[Finding] = []
     for pc in cells:
@@ -68,35 +73,42 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
     return sorted(_filter(nb, _nested(findings)), key=Finding.sort_key)
 
 
-def _run(table, obj, ctx: Context) -> List[Finding]:
+def _run(table, obj, ctx) -> List[Finding]:
     out: List[Finding] = []
     for r in table.get(type(obj), ()):
         out.extend(r.check(r, obj, ctx))
     return out
 
 
-def _collect(cells: Tuple[ParsedCell, ...]) -> List[tuple]:
-    """Every node of every statement once, in source order: (cell, statement, node, in a function body)."""
+def _collect(cells: Tuple[ParsedCell, ...], wanted: frozenset) -> List[tuple]:
+    """The nodes of `wanted` types in every statement, in source order: (cell, statement, node, in a function body)."""
     out: List[tuple] = []
     for pc in cells:
         for st in pc.statements:
-            _descend(pc, st, st.node, False, out)
+            _descend(pc, st, st.node, False, wanted, out)
     return out
 
 
-def _descend(pc, st, node: ast.AST, in_function: bool, out: List[tuple]) -> None:
-    out.append((pc, st, node, in_function))
-    inner = in_function or isinstance(node, _SCOPES)
-    for name in node._fields:
-        if name == "ctx":
-            continue
+def _descend(pc, st, node: ast.AST, in_function: bool, wanted: frozenset, out: List[tuple]) -> None:
+    kind = node.__class__
+    if kind in wanted:
+        out.append((pc, st, node, in_function))
+    inner = in_function or kind in _SCOPES
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name != "ctx")
+    for name in fields:
         value = getattr(node, name, None)
         if isinstance(value, list):
             for item in value:
                 if isinstance(item, ast.AST):
-                    _descend(pc, st, item, inner, out)
+                    _descend(pc, st, item, inner, wanted, out)
         elif isinstance(value, ast.AST):
-            _descend(pc, st, value, inner, out)
+            _descend(pc, st, value, inner, wanted, out)
+
+
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> its fields less `ctx`, which never holds a rule's node
 
 
 def _nested(findings: List[Finding]) -> List[Finding]:
@@ -164,6 +176,9 @@ def _noqa(lines: List[str], first: int, last: int, code: str) -> bool:
 
 def parse_all(nb: Notebook) -> Tuple[ParsedCell, ...]:
     """Parse every code cell, leaving out the ones with a syntax error (lint_parsed reports those)."""
+    from nb2prod.errors import CodeProblem
+    from nb2prod.parse import parse_cell
+
     out, counter = [], 0
     for cell in nb.code_cells:
         try:
@@ -245,8 +260,62 @@ def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> 
 
 
 def lint_files(jobs: Sequence[Tuple[str, object, object]], fix: bool = False, show_diff: bool = False,
-               workers: Optional[int] = None) -> List[FileResult]:
-    """Lint (path, select, ignore) jobs; above PARALLEL_THRESHOLD files, forked workers share them."""
+               workers: Optional[int] = None, cache: bool = False) -> List[FileResult]:
+    """Lint (path, select, ignore) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again."""
+    if not cache or fix or show_diff:
+        return _lint_jobs(jobs, fix, show_diff, workers)
+    from nb2prod.cache import Cache, digest
+
+    store = Cache.open()
+    done: Dict[str, FileResult] = {}
+    misses, keys = [], {}
+    for path, select, ignore in jobs:
+        data = _read(path)
+        key = Cache.key(path, select, ignore)
+        hit = None if data is None else _from_payload(path, store.get(key, digest(data)))
+        if hit is not None:
+            done[path] = hit
+        else:
+            misses.append((path, select, ignore))
+            keys[path] = (key, data)
+    for result in _lint_jobs(misses, False, False, workers):
+        done[result.path] = result
+        key, data = keys[result.path]
+        if result.error is None and data is not None:
+            store.put(key, digest(data), _to_payload(result))
+    store.save()
+    return [done[path] for path, _, _ in jobs]
+
+
+def _read(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None  # lint_file reports it
+
+
+def _to_payload(result: FileResult) -> tuple:
+    """Findings as plain tuples for the cache (marshal stores those as they are)."""
+    return tuple((f.code, f.message, f.severity, f.fixable, f.end_line, f.location.cell, f.location.line,
+                  f.location.col, None if f.location.path == result.path else f.location.path)
+                 for f in result.findings)
+
+
+def _from_payload(path: str, payload: Optional[tuple]) -> Optional[FileResult]:
+    """The FileResult a cache entry stands for; None for no entry or one of an unexpected shape."""
+    if payload is None:
+        return None
+    try:
+        findings = tuple(Finding(Location(where or path, cell, line, col), code, message, severity, fixable, end)
+                         for code, message, severity, fixable, end, cell, line, col, where in payload)
+    except (TypeError, ValueError):
+        return None
+    return FileResult(path, findings)
+
+
+def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int]) -> List[FileResult]:
+    """Above PARALLEL_THRESHOLD files, forked workers share the jobs."""
     import os
 
     count = min(workers or os.cpu_count() or 1, len(jobs))

@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional, Set, Tuple
 
+from nb2prod.dataflow import walk
 from nb2prod.model import Finding, Location, Notebook, ParsedCell, Statement
 
 
@@ -85,7 +86,7 @@ class Context:
 
 def names_in(node: ast.AST) -> Set[str]:
     """Every Name read anywhere under `node`."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 Found = Iterator[Finding]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.dataflow import PURE_METHODS
+from nb2prod.dataflow import PURE_METHODS, walk
 from nb2prod.rules._facts import Facts, is_plot_method
 
 INSPECT_METHODS = frozenset(
@@ -97,7 +97,7 @@ def is_pure_call(node: ast.Call, facts: Facts) -> bool:
 
 def shows_only(node: ast.AST, facts: Facts) -> bool:
     """An expression whose evaluation has no effect besides its value (every call in it is pure)."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Call) and not is_pure_call(sub, facts):
             return False
         if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):

@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names
+from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names, walk
 from nb2prod.model import Cell, ParsedCell, Statement
 
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
@@ -16,6 +16,8 @@ _TEMPLATE_NAME = re.compile(r"[{$](\w+)")
 # Magics that bring names into the namespace in ways the code does not show.
 DYNAMIC_MAGICS = {"run", "pylab", "load", "recall", "macro", "rerun"}
 _HISTORY = re.compile(r"^_(i{0,3}|\d+|i\d+|oh|ih|dh)$")
+# The node types Facts reads from the engine's walk (the engine collects these and the rules' types only).
+FACT_NODES = frozenset({ast.Import, ast.ImportFrom, ast.Assign, ast.Attribute})
 _DEFINES = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+(.+)$", re.MULTILINE)
 
 
@@ -26,12 +28,8 @@ class Facts:
         self.cells = cells
         self.broken = broken  # code cells that do not parse
         self.modules: Dict[str, str] = {}  # alias -> full dotted name
-        self.statements: List[Tuple[ParsedCell, Statement]] = []
-        self.flows: List[Flow] = []
-        for pc in cells:
-            for st in pc.statements:
-                self.statements.append((pc, st))
-                self.flows.append(flow(st.node))
+        self.statements: List[Tuple[ParsedCell, Statement]] = [(pc, st) for pc in cells for st in pc.statements]
+        self._flows: Optional[List[Flow]] = None
         self.figures: Set[str] = set()
         self.frames: Set[str] = set()
         self.savefig = False
@@ -81,7 +79,7 @@ class Facts:
 
     # -- what names hold -------------------------------------------------------
     def _bind(self, targets: List[ast.AST], value: ast.AST) -> None:
-        names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        names = {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
         call = value
         while isinstance(call, (ast.Subscript, ast.Attribute)):
             call = call.value
@@ -112,6 +110,13 @@ class Facts:
         return False
 
     # -- dataflow --------------------------------------------------------------
+    @property
+    def flows(self) -> List[Flow]:
+        """The Flow of every statement, in order; computed on first use (only dataflow rules need it)."""
+        if self._flows is None:
+            self._flows = [flow(st.node) for _, st in self.statements]
+        return self._flows
+
     def _magic_names(self) -> FrozenSet[str]:
         """Names that magic and shell lines interpolate (`!echo {x}`, `%store df`)."""
         found: Set[str] = set()

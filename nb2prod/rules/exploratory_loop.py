@@ -39,7 +39,7 @@ from __future__ import annotations
 import ast
 from typing import List, Set
 
-from nb2prod.dataflow import PURE_METHODS
+from nb2prod.dataflow import PURE_METHODS, walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_output
 
@@ -49,7 +49,7 @@ _WRITES = frozenset("open exec eval setattr delattr print_to".split())
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
     if not (ctx.exploring and ctx.is_statement(node)):
         return
-    local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if local & ctx.facts.used_after(ctx.facts.position(ctx.statement)):
         return
     outputs: List[bool] = []
@@ -97,7 +97,7 @@ def _local_call(value: ast.AST, local: Set[str], ctx: Context, outputs: List[boo
 def _local_assign(stmt: ast.stmt, local: Set[str], ctx: Context) -> bool:
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
     for t in targets:
-        for n in ast.walk(t):
+        for n in walk(t):
             if isinstance(n, (ast.Attribute, ast.Subscript)) and _root(n) not in local:
                 return False
     return stmt.value is None or _no_effects(stmt.value, local, ctx)
@@ -105,7 +105,7 @@ def _local_assign(stmt: ast.stmt, local: Set[str], ctx: Context) -> bool:
 
 def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool:
     """No call in `node` changes an outer object or writes anything (calls on local names are fine)."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if not isinstance(sub, ast.Call) or sub is skip:
             continue
         func = sub.func

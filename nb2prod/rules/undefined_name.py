@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 
+from nb2prod.dataflow import walk
 from nb2prod.model import Finding, Notebook
 from nb2prod.rules._base import Context, Found, Rule
 
@@ -45,7 +46,7 @@ def site(r: Rule, ctx: Context, u, message: str) -> Finding:
     pc, st = ctx.facts.statements[u.statement]
     line, col = u.line, u.col
     if not line:
-        first = next((n for n in ast.walk(st.node) if isinstance(n, ast.Name) and n.id == u.name), st.node)
+        first = next((n for n in walk(st.node) if isinstance(n, ast.Name) and n.id == u.name), st.node)
         line, col = getattr(first, "lineno", st.line), getattr(first, "col_offset", st.col)
     return Finding(ctx.location(line, col, pc), r.code, message, r.severity, False, None)
 
