@@ -23,6 +23,7 @@ class LineFate:
 def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFate, ...]:
     """One LineFate per non-blank line of every code cell."""
     out_lines = text.splitlines()
+    defs = _def_lines(out_lines)
     imported = _imported_names(lifted.imports)
     fates: List[LineFate] = []
     for pc in plan.cells:
@@ -35,7 +36,7 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFat
             if stmt is None:
                 fates.append(LineFate(pc.cell.index, number, raw, False, "comment with no statement", "NB904"))
                 continue
-            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, out_lines, imported))
+            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, (out_lines, defs), imported))
     return tuple(fates)
 
 
@@ -65,16 +66,25 @@ def _fate(plan, lifted, stmt, cell, number, raw, script, out_lines, imported) ->
             return LineFate(cell, number, raw, True, f"{script}: imports at the top")
         return LineFate(cell, number, raw, False, "import not used by the production code", "NB402")
     where, anchor = lifted.anchors.get(stmt.index, (decision.where, ""))
-    line = _find(out_lines, where, anchor)
+    line = _find(*out_lines, where, anchor)
     place = f"{script}:{line}" if line else script
     inside = "module level" if where == "<module>" else f"{where}()"
     return LineFate(cell, number, raw, True, f"{place} in {inside}")
 
 
-def _find(lines: List[str], function: str, anchor: str) -> Optional[int]:
+def _def_lines(lines: List[str]) -> Dict[str, int]:
+    """Index of the first `def name(` line of each function: looked up once, not per statement."""
+    found: Dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if line.startswith("def ") and "(" in line:
+            found.setdefault(line[4:line.index("(")], i)
+    return found
+
+
+def _find(lines: List[str], defs: Dict[str, int], function: str, anchor: str) -> Optional[int]:
     start = 0
     if function != "<module>":
-        start = next((i for i, l in enumerate(lines) if l.startswith(f"def {function}(")), 0)
+        start = defs.get(function, 0)
     for i in range(start, len(lines)):
         if anchor and lines[i].strip() == anchor:
             return i + 1

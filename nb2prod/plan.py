@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
@@ -273,7 +274,11 @@ class _Builder:
         return constants and self.kind == "training" and self._write_count(assigned_name(s)) == 1
 
     def _write_count(self, name: Optional[str]) -> int:
-        return sum(1 for f in self.flows.values() if name in f.writes)
+        if self._writes is None:  # counted once: flows' writes do not change while the builder runs
+            self._writes = Counter(n for f in self.flows.values() for n in f.writes)
+        return self._writes[name]
+
+    _writes: Optional[Counter] = None
 
     def _pass_globals(self, helpers: Dict[str, Tuple[str, ...]], module: List[Statement]) -> None:
         """A call to a helper that reads notebook globals now uses those globals where it is made."""
@@ -454,11 +459,14 @@ def _move_to_first_use(groups, movable: List[Statement], flows: Dict[int, Flow])
 def _wire_returns(steps: List[Step], flows: Dict[int, Flow]) -> List[Step]:
     """A step returns the names it last wrote that a later step takes as parameters."""
     returns: List[List[str]] = [[] for _ in steps]
+    last_writer: Dict[str, int] = {}  # name -> latest earlier step writing it (one pass, not a rescan per param)
     for j, step in enumerate(steps):
         for p in step.params:
-            producer = max(i for i in range(j) if any(p in flows[s.index].writes for s in steps[i].statements))
+            producer = last_writer[p]
             if p not in returns[producer]:
                 returns[producer].append(p)
+        for s in step.statements:
+            last_writer.update(dict.fromkeys(flows[s.index].writes, j))
     return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(r), s.globals_)
             for s, r in zip(steps, returns)]
 
