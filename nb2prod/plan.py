@@ -328,7 +328,7 @@ class _Builder:
             step_hypers: List[Hyper] = []
             for s in stmts:
                 f = self.flows[s.index]
-                for name in sorted(f.uses, key=lambda n: _site(f, n)):
+                for name in sorted(f.uses, key=lambda n: (_site(f, n), n)):  # name breaks ties: set order varies per process
                     if name in local or name in params:
                         continue
                     if name in scalar_hypers and name not in local:
