@@ -18,22 +18,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from nb2prod.errors import Nb2prodError
-from nb2prod.model import Location
+from nb2prod.run import MARK, execute, finish, start, tail
 
-MARK = "__nb2prod_verify__"
 _NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
 _SKIP = shutil.ignore_patterns(".*", "__pycache__", ".ipynb_checkpoints", "*.executed.ipynb")
-
-
-class VerifyError(Nb2prodError):
-    """Verification could not run (no kernel, timeout, the notebook itself fails): exit 2."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,7 @@ def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] 
         partner = companion or find_companion(path)
     plans = [(partner, api.plan_notebook(partner))] if partner else []
     plans.append((path, plan))
+    partner = plans[0] if partner else None
     with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
         nb_dir, script_dir = Path(tmp) / "notebook", Path(tmp) / "script"
         texts = {}
@@ -125,17 +119,17 @@ def saved_files(plan) -> Tuple[List[str], List[str]]:
 def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
     files, notes = saved_files(plan)
     pairs = [(name, str(nb_dir / name), str(script_dir / name)) for name in files]
-    script = _start([sys.executable, "train.py"], script_dir)
+    script = start([sys.executable, "train.py"], script_dir)
     finished = {}
 
     def probe() -> str:
-        finished["script"] = _finish(script, "train.py", timeout)
+        finished["script"] = finish(script, "train.py", timeout)
         return _model_probe(plan.predict_input, pairs)
 
     nb, answer = execute(path, nb_dir, timeout, kernel, probe)
     done = finished["script"]
     if done.returncode != 0:
-        return VerifyReport(path, "training", (Comparison("train.py runs", False, _tail(done.stderr)),), tuple(notes))
+        return VerifyReport(path, "training", (Comparison("train.py runs", False, tail(done.stderr)),), tuple(notes))
     comparisons = _model_comparisons(answer, plan.predict_input)
     comparisons += compare_printed(printed_lines(nb), done.stdout.splitlines())
     if plan.predict_input is None:
@@ -147,15 +141,9 @@ def _model_probe(predict_input: Optional[str], pairs) -> str:
     """Code for the notebook's kernel: load both sides' model files and predict on the notebook's inputs."""
     return f'''
 def {MARK}(expression, pairs):
-    import json, os, pickle
+    import json, os
     import numpy as np
-    try:
-        import joblib
-        load = joblib.load
-    except ImportError:
-        def load(path):
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
+    from joblib import load  # reads plain pickle files too
     out = {{"inputs": None, "files": []}}
     inputs = None
     if expression:
@@ -202,7 +190,8 @@ def _model_comparisons(answer, predict_input) -> List[Comparison]:
             out.append(Comparison(f"{name} saved", False, "not written by the " + " or the ".join(entry["missing"])))
             continue
         a, b = entry["types"]
-        out.append(Comparison(f"{name}: model type", a == b, f"notebook {a}, script {b}"))
+        if a != b:
+            out.append(Comparison(f"{name}: model type", False, f"notebook {a}, script {b}"))
         for method, (same, rows, diff) in entry["results"].items():
             detail = f"{rows} rows of {predict_input}" + ("" if same else f"; {diff}")
             out.append(Comparison(f"{name}: {method}()", same, detail))
@@ -212,29 +201,38 @@ def _model_comparisons(answer, predict_input) -> List[Comparison]:
 # -- scoring ----------------------------------------------------------------------------------
 
 def _scoring(path, plan, partner, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
-    notes = [] if partner else ["no training notebook beside it (use --with): the model file must be in its folder"]
-    if plan.sample_input is None:
-        return VerifyReport(path, "scoring", (), ("the notebook has no sample request to score; nothing to compare",))
+    """Run the training pair first (and compare it too), then the scoring notebook beside `python score.py`."""
+    comparisons, notes = [], []
     if partner:
-        execute(partner, nb_dir, timeout, kernel)
-        trained = _finish(_start([sys.executable, "train.py"], script_dir), "train.py", timeout)
-        if trained.returncode != 0:
-            return VerifyReport(path, "scoring", (Comparison("train.py runs", False, _tail(trained.stderr)),))
+        trained = _training(*partner, nb_dir, script_dir, timeout, kernel)
+        name = Path(partner[0]).name
+        comparisons += [replace(c, what=f"{name}: {c.what}") for c in trained.comparisons]
+        notes += [f"{name}: {note}" for note in trained.notes]
+        if any(c.what == "train.py runs" for c in trained.comparisons):
+            return VerifyReport(path, "scoring", tuple(comparisons), tuple(notes))
+    else:
+        notes.append("no training notebook beside it (use --with): the model file must already be in its folder")
+    if plan.sample_input is None:
+        notes.append("the notebook has no sample request, so run() is not compared")
+        return VerifyReport(path, "scoring", tuple(comparisons), tuple(notes))
     shown = _shown_expression(plan.returned)
+    server = start([sys.executable, "score.py"], script_dir)
     _, answer = execute(path, nb_dir, timeout, kernel, lambda: _value_probe(shown))
-    served = _finish(_start([sys.executable, "score.py"], script_dir), "score.py", timeout)
+    comparisons.append(_served(finish(server, "score.py", timeout), answer, shown))
+    return VerifyReport(path, "scoring", tuple(comparisons), tuple(notes))
+
+
+def _served(served: subprocess.CompletedProcess, answer: dict, shown: Optional[str]) -> Comparison:
+    what = f"run() on the sample vs the notebook's {shown}"
     if served.returncode != 0:
-        return VerifyReport(path, "scoring", (Comparison("score.py runs", False, _tail(served.stderr)),), tuple(notes))
-    lines = served.stdout.strip().splitlines()
+        return Comparison("score.py runs", False, tail(served.stderr))
     try:
-        result = json.loads(lines[-1])
+        result = json.loads(served.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        return VerifyReport(path, "scoring", (Comparison("run() answers JSON", False, _tail(served.stdout)),))
+        return Comparison("run() answers JSON", False, tail(served.stdout))
     if answer.get("error"):
-        return VerifyReport(path, "scoring", (Comparison(f"notebook value {shown}", False, answer["error"]),))
-    same, detail = compare_values(answer["value"], result)
-    return VerifyReport(path, "scoring", (Comparison(f"run() on the sample vs the notebook's {shown}", same, detail),),
-                        tuple(notes))
+        return Comparison(what, False, f"the notebook's value: {answer['error']}")
+    return Comparison(what, *compare_values(answer["value"], result))
 
 
 def _shown_expression(stmt) -> Optional[str]:
@@ -278,8 +276,7 @@ def compare_values(expected, actual, rel: float = 1e-6) -> Tuple[bool, str]:
         return False, f"the notebook showed {len(a)} values, run() returned {len(b)}"
     for n, (x, y) in enumerate(zip(a, b)):
         if isinstance(x, float) or isinstance(y, float):
-            if not (isinstance(x, (int, float)) and isinstance(y, (int, float))
-                    and (math.isclose(x, y, rel_tol=rel, abs_tol=1e-12) or x != x and y != y)):
+            if not (isinstance(x, (int, float)) and isinstance(y, (int, float)) and _close(x, y, rel)):
                 return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
         elif x != y:
             return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
@@ -331,72 +328,17 @@ def compare_printed(notebook: Sequence[str], script: Sequence[str], rel: float =
         cursor = found + 1
         mine = [float(x) for x in _NUMBER.findall(notebook[found])]
         theirs = [float(x) for x in _NUMBER.findall(line)]
-        same = all(math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or a != a and b != b for a, b in zip(mine, theirs))
+        same = all(_close(a, b, rel) for a, b in zip(mine, theirs))
         out.append(Comparison(what, same, "" if same else f"the notebook printed `{_clip(notebook[found].strip())}`"))
     return out
 
 
+def _close(a: float, b: float, rel: float) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or math.isnan(a) and math.isnan(b)
+
+
 def _clip(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-# -- running things ---------------------------------------------------------------------------
-
-def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
-    """Run the notebook in `workdir`; `probe()` gives code run last in the same kernel. (notebook, probe answer)."""
-    import nbformat
-    from jupyter_client.kernelspec import NoSuchKernel
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name=kernel, timeout=timeout, allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
-    where = Location(path)
-    client.reset_execution_trackers()
-    try:
-        with client.setup_kernel(stderr=subprocess.DEVNULL):
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
-            if probe is None:
-                return nb, {}
-            extra = nbformat.v4.new_code_cell(probe())
-            nb.cells.append(extra)
-            client.execute_cell(extra, len(nb.cells) - 1, execution_count=client.code_cells_executed + 1)
-    except NoSuchKernel:
-        raise VerifyError(f"no Jupyter kernel named {kernel!r}; install one with "
-                          f"`{Path(sys.executable).name} -m ipykernel install --user`", where) from None
-    except CellTimeoutError:
-        raise VerifyError(f"a cell ran longer than the {timeout} s timeout (raise it with --timeout)", where) from None
-    except CellExecutionError as exc:
-        cell = next((i for i, c in enumerate(nb.cells, 1) if any(
-            o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        raise VerifyError(f"the notebook fails: {exc.ename}: {exc.evalue}", Location(path, cell)) from None
-    except DeadKernelError:
-        raise VerifyError("the kernel died while running the notebook", where) from None
-    return nb, _answer(nb.cells[-1])
-
-
-def _answer(cell) -> dict:
-    for out in cell.get("outputs", []):
-        for line in out.get("text", "").splitlines():
-            if line.startswith(MARK):
-                return json.loads(line[len(MARK):])
-    raise VerifyError("the verification probe gave no answer (this is a bug in nb2prod)")
-
-
-def _start(argv: List[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _finish(proc: subprocess.Popen, name: str, timeout: int) -> subprocess.CompletedProcess:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise VerifyError(f"{name} ran longer than the {timeout} s timeout (raise it with --timeout)") from None
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _copy_folder(source: Path, target: Path, plans) -> None:
@@ -407,7 +349,3 @@ def _copy_folder(source: Path, target: Path, plans) -> None:
             stale = target / name
             if stale.is_file():
                 stale.unlink()
-
-
-def _tail(text: str, lines: int = 6) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])

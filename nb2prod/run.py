@@ -1,0 +1,81 @@
+"""Run notebooks with nbclient and scripts as subprocesses, with timeouts and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+from nb2prod.errors import Nb2prodError
+from nb2prod.model import Location
+
+MARK = "__nb2prod_verify__"  # a probe cell prints its JSON answer after this marker
+
+
+class VerifyError(Nb2prodError):
+    """Verification could not run (no kernel, timeout, the notebook itself fails): exit 2."""
+
+    exit_code = 2
+
+
+def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
+    """Run the notebook in `workdir`; `probe()` gives code run last in the same kernel. (notebook, probe answer)."""
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=kernel, timeout=timeout, allow_errors=False,
+                            resources={"metadata": {"path": str(workdir)}})
+    where = Location(path)
+    client.reset_execution_trackers()
+    try:
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+            if probe is None:
+                return nb, {}
+            extra = nbformat.v4.new_code_cell(probe())
+            nb.cells.append(extra)
+            client.execute_cell(extra, len(nb.cells) - 1, execution_count=client.code_cells_executed + 1)
+    except NoSuchKernel:
+        raise VerifyError(f"no Jupyter kernel named {kernel!r}; install one with "
+                          f"`{Path(sys.executable).name} -m ipykernel install --user`", where) from None
+    except CellTimeoutError:
+        raise VerifyError(f"a cell ran longer than the {timeout} s timeout (raise it with --timeout)", where) from None
+    except CellExecutionError as exc:
+        cell = next((i for i, c in enumerate(nb.cells, 1) if any(
+            o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        raise VerifyError(f"the notebook fails: {exc.ename}: {exc.evalue}", Location(path, cell)) from None
+    except DeadKernelError:
+        raise VerifyError("the kernel died while running the notebook", where) from None
+    return nb, answer(nb.cells[-1])
+
+
+def answer(cell) -> dict:
+    for out in cell.get("outputs", []):
+        for line in out.get("text", "").splitlines():
+            if line.startswith(MARK):
+                return json.loads(line[len(MARK):])
+    raise VerifyError("the verification probe gave no answer (this is a bug in nb2prod)")
+
+
+def start(argv: List[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen, name: str, timeout: int) -> subprocess.CompletedProcess:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise VerifyError(f"{name} ran longer than the {timeout} s timeout (raise it with --timeout)") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def tail(text: str, lines: int = 6) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
