@@ -79,7 +79,24 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
         fates = account(plan, rendered.lifted, script, texts[script])
         notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
         out.append(Generated(path, plan, texts, fates, notices))
-    return out
+    return [_add_evaluate(g, outdir, templates) for g in out] if with_evaluate else out
+
+
+def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+    """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
+    from dataclasses import replace
+
+    from nb2prod import evaluate
+    from nb2prod.write import with_header
+
+    if gen.plan.kind != "training":
+        return gen
+    ref = _reference(gen.notebook, outdir)
+    bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
+    texts = {**gen.texts, **{name: with_header(body, ref) for name, body in bodies.items()}}
+    for name in bodies:
+        _must_compile(name, texts[name])
+    return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
