@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
@@ -59,27 +59,20 @@ def plan_notebook(path: str, kind: str = "auto"):
 
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
-             with_evaluate: bool = False) -> List[Generated]:
-    """Render every planned notebook into file texts (with headers); nothing is written."""
-    from nb2prod import render
-    from nb2prod.explain import account
-    from nb2prod.write import with_header
+             with_evaluate: bool = False, *, workers: Optional[int] = 1,
+             progress: Optional[Callable[[], None]] = None) -> List[Generated]:
+    """Render every planned notebook into file texts (with headers); nothing is written.
 
-    env = _environment(templates)
+    With `workers` other than 1, many notebooks render in worker processes; results keep input order.
+    """
+    from nb2prod import render  # noqa: F401 - libcst imported once, before worker processes fork
+    from nb2prod.progress import parallel_map
+
     training = [p for _, p in plans if p.kind == "training"]
     companion = training[0] if len(training) == 1 else None
-    out = []
-    for path, plan in plans:
-        ref = _reference(path, outdir)
-        rendered = _render(render, plan, ref, env, companion)
-        texts = {name: with_header(body, ref) for name, body in rendered.files.items()}
-        script = "train.py" if plan.kind == "training" else "score.py"
-        for name, text in texts.items():
-            _must_compile(name, text)
-        fates = account(plan, rendered.lifted, script, texts[script])
-        notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
-        out.append(Generated(path, plan, texts, fates, notices))
-    return [_add_evaluate(g, outdir, templates) for g in out] if with_evaluate else out
+    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
+    generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
+    return [_add_evaluate(g, outdir, templates) for g in generated] if with_evaluate else generated
 
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
@@ -99,23 +92,60 @@ def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Gene
     return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
-def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
-            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False
-            ) -> List[ConvertResult]:
-    """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files."""
-    from nb2prod import write
+def _generate_one(job) -> Generated:
+    from nb2prod import render
+    from nb2prod.explain import account
+    from nb2prod.write import with_header
 
+    path, plan, outdir, templates, companion = job
+    ref = _reference(path, outdir)
+    rendered = _render(render, plan, ref, _environment(templates), companion)
+    texts = {name: with_header(body, ref) for name, body in rendered.files.items()}
+    script = "train.py" if plan.kind == "training" else "score.py"
+    for name, text in texts.items():
+        _must_compile(name, text)
+    fates = account(plan, rendered.lifted, script, texts[script])
+    notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
+    return Generated(path, plan, texts, fates, notices)
+
+
+def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
+            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List[ConvertResult]:
+    """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files.
+
+    Many notebooks are planned and rendered in worker processes (all cores unless `workers` says);
+    `progress` is called twice per notebook, once per stage.
+    """
+    from nb2prod import write
+    from nb2prod.progress import PARALLEL_ABOVE, parallel_map
+
+    if len(notebooks) > PARALLEL_ABOVE:
+        import nbformat  # noqa: F401 - imported once, before worker processes fork
     results: Dict[str, ConvertResult] = {}
     planned = []
-    for path in notebooks:
-        try:
-            planned.append((path, plan_notebook(path, kind)))
-        except Nb2prodError as exc:
-            results[path] = ConvertResult(path, error=exc)
+    outcomes = parallel_map(_plan_or_error, [(p, kind) for p in notebooks], workers=workers, advance=progress)
+    for path, (plan, error) in zip(notebooks, outcomes):
+        if error is None:
+            planned.append((path, plan))
+        else:
+            results[path] = ConvertResult(path, error=error)
     claimed: Dict[str, str] = {}
-    for gen in generate(planned, outdir, templates, with_evaluate):
+    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress):
         results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed, write)
+    if progress:
+        for _ in range(len(notebooks) - len(planned)):
+            progress()
     return [results[p] for p in notebooks]
+
+
+def _plan_or_error(job: Tuple[str, str]):
+    """One planning job for a worker process: (plan, None) or (None, the user-facing error)."""
+    path, kind = job
+    try:
+        return plan_notebook(path, kind), None
+    except Nb2prodError as exc:
+        return None, exc
 
 
 def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed, write) -> ConvertResult:
@@ -149,10 +179,16 @@ def _replace(result: ConvertResult, **changes) -> ConvertResult:
     return replace(result, **changes)
 
 
+_environments: Dict[Optional[str], object] = {}
+
+
 def _environment(templates: Optional[str]):
+    """One Jinja environment per templates folder and process, shared by the notebooks it renders."""
     from nb2prod import render
 
-    return render.environment(templates)
+    if templates not in _environments:
+        _environments[templates] = render.environment(templates)
+    return _environments[templates]
 
 
 def _render(render, plan, ref, env, companion):

@@ -63,12 +63,14 @@ def main(ctx: click.Context, debug: bool) -> None:
 def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run):
     """Convert NOTEBOOKS into train.py/score.py and their pytest tests."""
     from nb2prod import api
+    from nb2prod.progress import Progress
     from nb2prod.report import convert as report
 
-    results = api.convert(
-        notebooks, outdir, kind=kind, force=force, templates=templates_dir,
-        with_evaluate=with_evaluate, dry_run=dry_run,
-    )
+    with Progress(len(notebooks), "notebooks converted", steps=2) as bar:  # drawn only on a terminal
+        results = api.convert(
+            notebooks, outdir, kind=kind, force=force, templates=templates_dir,
+            with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance,
+        )
     for line in report.lines(results, explain=explain):
         click.echo(line, err=line.startswith("nb2prod: "))
     sys.exit(report.exit_code(results))

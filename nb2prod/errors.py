@@ -20,6 +20,16 @@ class Nb2prodError(Exception):
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
 
+    def __reduce__(self):  # pickles whole for worker processes, whatever a subclass's __init__ takes
+        return _rebuild, (type(self), self.message, self.__dict__)
+
+
+def _rebuild(cls, message: str, state: dict) -> "Nb2prodError":
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class UnusableInput(Nb2prodError):
     """The input cannot be read as a Python notebook at all (exit 2)."""
