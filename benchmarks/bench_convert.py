@@ -1,0 +1,169 @@
+"""Time `nb2prod convert` against `jupyter nbconvert --to script`, as whole processes, with peak memory.
+
+Inputs: generated training notebooks of 100, 1,000 and 2,000 code cells (mixed cells under headings),
+and the MLOpsPython training notebook with its `reg` bug fixed in a temporary copy.
+
+    python benchmarks/bench_convert.py [--runs 3] [--sizes 100,1000,2000] [--keep DIR]
+
+Each run is one child process started by a fresh wrapper process that reports the child's wall time
+and `ru_maxrss` (RUSAGE_CHILDREN), so memory is the peak of that child alone. Best of N is reported.
+Targets (issue 6): 2,000 cells < 3 s and < 150 MiB; linear growth; MLOps training <= 0.6x nbconvert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MLOPS = ROOT.parent / "shared" / "reference" / "mlopspython" / "Diabetes Ridge Regression Training.ipynb"
+WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - start
+print(json.dumps({"rc": rc, "s": seconds, "kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+HEADINGS = ["Load data", "Prepare features", "Split data", "Train model", "Evaluate", "Save model"]
+
+
+def _block(i: int, rng: random.Random) -> list:
+    """One experiment of ten code cells under headings; block i reads one column list of block i-1."""
+    prev = f"cols_{i - 1}" if i else '["a", "b", "c"]'
+    alpha = round(rng.uniform(0.1, 2.0), 2)
+    cells = [
+        ("md", f"{'#' * rng.randint(1, 3)} {HEADINGS[0]} {i}"),
+        ("code", f'df_{i} = pd.read_csv("data_{i}.csv")\ndf_{i}.head()'),
+        ("code", f"cols_{i} = list({prev})\ndf_{i} = df_{i}.dropna()"),
+        ("md", f"## {HEADINGS[1]}"),
+        ("code", f'X_{i} = df_{i}[cols_{i}].values\ny_{i} = df_{i}["y"].values\nprint(X_{i}.shape)'),
+        ("md", f"## {HEADINGS[2]}"),
+        ("code", f"X_train_{i}, X_test_{i}, y_train_{i}, y_test_{i} = train_test_split(\n"
+                 f"    X_{i}, y_{i}, test_size=0.2, random_state={i})"),
+        ("md", f"## {HEADINGS[3]}"),
+        ("code", f"params_{i} = {{\"alpha\": {alpha}}}"),
+        ("code", f"%time model_{i} = Ridge(**params_{i}).fit(X_train_{i}, y_train_{i})"),
+        ("md", f"## {HEADINGS[4]}"),
+        ("code", f"preds_{i} = model_{i}.predict(X_test_{i})"),
+        ("code", f"mse_{i} = mean_squared_error(y_test_{i}, preds_{i})\nprint(f\"mse {{mse_{i}:.3f}}\")"),
+        ("code", f"plt.scatter(y_test_{i}, preds_{i})"),
+        ("md", f"## {HEADINGS[5]}"),
+        ("code", f'joblib.dump(model_{i}, "model_{i}.pkl")'),
+    ]
+    return cells
+
+
+def generated_notebook(code_cells: int, seed: int = 0) -> dict:
+    rng = random.Random(seed)
+    cells = [("md", "# Experiment"),
+             ("code", "%matplotlib inline\nimport joblib\nimport matplotlib.pyplot as plt\nimport pandas as pd\n"
+                      "from sklearn.linear_model import Ridge\nfrom sklearn.metrics import mean_squared_error\n"
+                      "from sklearn.model_selection import train_test_split")]
+    i = 0
+    while sum(kind == "code" for kind, _ in cells) < code_cells:
+        cells += _block(i, rng)
+        i += 1
+    out, count = [], 0
+    for n, (kind, source) in enumerate(cells):
+        if kind == "code":
+            if count == code_cells:
+                continue
+            count += 1
+        out.append(_cell(kind, source, n))
+    return _notebook(out)
+
+
+def _cell(kind: str, source: str, n: int) -> dict:
+    cell = {"cell_type": "code" if kind == "code" else "markdown", "id": f"c{n}", "metadata": {},
+            "source": source.splitlines(keepends=True)}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def _notebook(cells: list) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+            "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                         "language_info": {"name": "python"}}}
+
+
+def mlops_fixed(folder: Path) -> Path:
+    text = MLOPS.read_text(encoding="utf-8").replace("joblib.dump(value=reg,", "joblib.dump(value=reg_model,")
+    path = folder / "mlops_training.ipynb"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def measure(command: list, runs: int) -> dict:
+    """Best wall time of `runs` children and the largest peak RSS among them (MiB)."""
+    best, peak, rc = float("inf"), 0.0, 0
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, check=True)
+        got = json.loads(out.stdout)
+        best, peak, rc = min(best, got["s"]), max(peak, got["kib"] / 1024), rc or got["rc"]
+    return {"s": best, "mib": peak, "rc": rc}
+
+
+def commands(path: Path, work: Path) -> dict:
+    nbconvert = ["jupyter", "nbconvert"] if shutil.which("jupyter") else [sys.executable, "-m", "nbconvert"]
+    out = work / f"out_{path.stem}"
+    return {
+        "nb2prod": [sys.executable, "-m", "nb2prod", "convert", str(path), "-o", str(out), "--force"],
+        "nbconvert": [*nbconvert, "--to", "script", str(path), "--output-dir", str(work / "nbconvert"),
+                      "--log-level", "ERROR"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default="100,1000,2000")
+    parser.add_argument("--keep", help="write the generated notebooks into this folder and keep them")
+    args = parser.parse_args()
+    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    work = Path(args.keep or tempfile.mkdtemp(prefix="nb2prod-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    inputs = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = work / f"cells_{size}.ipynb"
+        path.write_text(json.dumps(generated_notebook(size), indent=1) + "\n", encoding="utf-8")
+        inputs.append((f"{size} cells", size, path))
+    if MLOPS.is_file():
+        inputs.append(("MLOps training", None, mlops_fixed(work)))
+    else:
+        print(f"(skipping the MLOps notebook: {MLOPS} not found)")
+    rows = [(label, size, {tool: measure(cmd, args.runs) for tool, cmd in commands(path, work).items()})
+            for label, size, path in inputs]
+    _print(rows, args.runs)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if all(r["rc"] == 0 for _, _, m in rows for r in m.values()) else 1
+
+
+def _print(rows, runs: int) -> None:
+    print(f"best of {runs}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+    print(f"{'input':<16} {'nb2prod s':>9} {'MiB':>6} {'ms/cell':>8} {'nbconvert s':>11} {'MiB':>6} {'ratio':>6}")
+    for label, size, m in rows:
+        a, b = m["nb2prod"], m["nbconvert"]
+        per_cell = f"{1000 * a['s'] / size:8.2f}" if size else f"{'':>8}"
+        failed = "" if a["rc"] == 0 and b["rc"] == 0 else f"  (exit {a['rc']}/{b['rc']})"
+        print(f"{label:<16} {a['s']:9.3f} {a['mib']:6.0f} {per_cell} {b['s']:11.3f} {b['mib']:6.0f} "
+              f"{a['s'] / b['s']:5.2f}x{failed}")
+    sized = [(size, m["nb2prod"]["s"]) for _, size, m in rows if size]
+    if len(sized) >= 2:
+        (n0, t0), (n1, t1) = sized[0], sized[-1]
+        print(f"growth {n0}->{n1} cells: time x{t1 / t0:.1f} for cells x{n1 / n0:.0f}; "
+              f"marginal {1000 * (t1 - t0) / (n1 - n0):.2f} ms/cell")
+    print("targets: 2,000 cells < 3 s and < 150 MiB; MLOps training ratio <= 0.60x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
