@@ -10,6 +10,9 @@ from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names, 
 from nb2prod.model import Cell, ParsedCell, Statement
 
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
+# What plotting libraries offer besides plots: example datasets and image files, read as data.
+PLOT_LIBRARY_DATA = frozenset({"load_dataset", "get_dataset_names", "get_data_home", "imread"})
+PLOT_LIBRARY_DATA_MODULES = ("plotly.express.data.", "plotly.data.", "bokeh.sampledata.")
 DEBUG_MODULES = ("pdb", "ipdb", "pudb", "IPython.core.debugger")
 _FRAME_NAME = re.compile(r"^(df|.*_df|df_.*|data_?frame|frame)$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"[{$](\w+)")
@@ -71,7 +74,7 @@ class Facts:
     def is_plot_target(self, func: ast.AST) -> bool:
         name = self.module_of(func)
         if name is not None:
-            return name.startswith(PLOT_MODULES)
+            return name.startswith(PLOT_MODULES) and not is_plot_library_data(name)
         return root_name(func) in self.figures
 
     def is_module(self, name: Optional[str]) -> bool:
@@ -167,6 +170,11 @@ class Facts:
         if self._positions is None:
             self._positions = {id(other): i for i, (_, other) in enumerate(self.statements)}
         return self._positions.get(id(st), len(self.statements))
+
+
+def is_plot_library_data(name: str) -> bool:
+    """`seaborn.load_dataset`, `matplotlib.pyplot.imread`, `plotly.express.data.iris`: data, not a plot."""
+    return name.rsplit(".", 1)[-1] in PLOT_LIBRARY_DATA or name.startswith(PLOT_LIBRARY_DATA_MODULES)
 
 
 def is_plot_method(func: ast.AST) -> bool:

@@ -22,8 +22,10 @@ losses = [0.9, 0.5, 0.3]
 ```
 
 ## Not flagged
-`savefig` calls (a saved figure is an artifact), calls on names that are not plotting
-modules or figures, and plotting inside functions.
+`savefig` calls (a saved figure is an artifact), what plotting libraries return as data
+(`sns.load_dataset("iris")`, `sns.get_dataset_names()`, `plt.imread(path)`, `px.data.iris()`)
+and what is computed from it, calls on names that are not plotting modules or figures, and
+plotting inside functions.
 
 ## Fix
 Removes the statement; not offered when the notebook saves a figure with `savefig`, since the
