@@ -123,7 +123,9 @@ def _train_tests(plan: Plan, ref: str) -> dict:
     printed = _printed(plan, plan.steps[: plan.steps.index(train) + 1] if train else ())
     context = dict(script="train.py", notebook=ref, module="train", upstream=upstream, train=None, fitted=None,
                    mocked=None, predict_input=None, main_tests=_main_tests(plan), printed=printed)
-    imports = ["import numpy as np"] + (["import re", "import pytest"] if printed else [])
+    imports = ["import numpy as np"]
+    if printed:
+        imports += ["import json", "import re", "from pathlib import Path", "import pytest"]
     if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
         imports.insert(0, "import joblib")
     context["imports"] = sort_imports(imports)
@@ -149,22 +151,19 @@ def _train_tests(plan: Plan, ref: str) -> dict:
     return context
 
 
-_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-
-
-def _printed(plan: Plan, steps: Sequence[Step]) -> List[tuple]:
-    """(label, numbers) for each line the notebook printed from cells whose code the steps keep whole."""
+def _printed(plan: Plan, steps: Sequence[Step]) -> List[int]:
+    """Cells that call print() and whose code the steps keep whole: what they printed when the notebook
+    was saved is what the steps must print. Only the cell numbers go into the generated test, which
+    reads the outputs from the notebook when it runs, so clearing or refreshing outputs changes no
+    generated file."""
     kept_cells = {s.cell for st in steps for s in st.statements}
-    out = []
-    for cell in plan.notebook.code_cells:
-        if cell.index not in kept_cells or not cell.printed or not _all_shown_kept(plan, cell.index, steps):
-            continue
-        for line in cell.printed.splitlines():
-            m = _NUMBER.search(line)
-            if m and line[: m.start()].strip():
-                numbers = [float(x) for x in _NUMBER.findall(line[m.start():])]
-                out.append((line[: m.start()], numbers))
-    return out
+    return [pc.cell.index for pc in plan.cells
+            if pc.cell.index in kept_cells and _calls_print(pc) and _all_shown_kept(plan, pc.cell.index, steps)]
+
+
+def _calls_print(pc) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+               for s in pc.statements for n in ast.walk(s.node))
 
 
 def _all_shown_kept(plan: Plan, cell: int, steps: Sequence[Step]) -> bool:

@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,7 +290,7 @@ class Project:
     convert_error: str | None = None
     plans: dict = field(default_factory=dict)  # "training"/"scoring" -> Plan
     train_job: Job | None = None
-    pytest_job: Job | None = None
+    pytest_job: Future | None = None
     _cache: dict = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -378,8 +378,15 @@ class Lab:
                 project.train_job = Job(self.pool, ["train.py"], project.generated_dir)
         for project in self.projects.values():
             if not project.convert_error:
-                project.pytest_job = Job(self.pool, ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                                         project.pytest_dir)
+                project.pytest_job = self.pool.submit(self._generated_tests, project)
+
+    @staticmethod
+    def _generated_tests(project: Project) -> subprocess.CompletedProcess:
+        """Run the generated tests once the converted notebook copy holds the outputs of a real run, as a
+        notebook saved after running does: the regression test reads them from it."""
+        assert project.training.is_relative_to(project.root), "only a copy of the notebook may be rewritten"
+        nbformat.write(project.executed_training(), project.training)
+        return run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider"], project.pytest_dir)
 
     def _convert(self, project: Project) -> None:
         from nb2prod import api
@@ -402,11 +409,12 @@ class Lab:
 
 
 def example_project(lab_root: Path, name: str) -> Project:
-    folder = EXAMPLES_DIR / name
-    scoring = folder / "scoring.ipynb"
-    training = folder / "training.ipynb"
-    sources = [training] + ([scoring] if scoring.exists() else [])
-    return Project(name, lab_root / name, training, scoring if scoring.exists() else None, sources)
+    """An example folder's notebooks, copied (the generated tests read the training copy's outputs)."""
+    folder, src = EXAMPLES_DIR / name, lab_root / name / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    sources = [Path(shutil.copy(folder / n, src)) for n in ("training.ipynb", "scoring.ipynb") if (folder / n).exists()]
+    scoring = src / "scoring.ipynb"
+    return Project(name, lab_root / name, sources[0], scoring if scoring.exists() else None, sources)
 
 
 def mlops_project(lab_root: Path) -> Project | None:

@@ -116,8 +116,6 @@ def with_printed_mse(nb):
     cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "mse 3077.4159388272532\n"}]
 
 
-@pytest.mark.xfail(strict=True, reason="test_train.py's NOTEBOOK_PRINTED regression data is generated from the "
-                   "notebook's stdout outputs, so clearing outputs (nbstripout) changes generated code")
 def test_clearing_outputs_does_not_matter(project):
     edit_notebook(project / "ml" / "training.ipynb", with_printed_mse)
     assert run("convert", "ml/training.ipynb", "ml/scoring.ipynb", "-o", "ml/expected").exit_code == 0

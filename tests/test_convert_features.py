@@ -93,20 +93,23 @@ def test_generated_tests_assert_the_metric_the_notebook_printed(tmp_path):
     evaluate = "mae = mean_absolute_error(df['target'], model.predict(df[['a', 'b']]))\nprint('mae', mae)"
     base = [IMPORTS, "## Load data", DATA, "## Train",
             "model = LinearRegression()\nmodel.fit(df[['a', 'b']], df['target'])", "## Evaluate"]
-    # the true value, then a wrong one: the generated regression test must tell them apart
-    probe, out = _convert(tmp_path, base + [evaluate, "## Save", "joblib.dump(model, 'model.pkl')"], "probe.ipynb")
+    _, out = _convert(tmp_path, base + [evaluate, "## Save", "joblib.dump(model, 'model.pkl')"])
+    generated = (out / "test_train.py").read_text()
+    assert "def test_steps_print_what_the_notebook_printed" in generated
     ran = subprocess.run([sys.executable, "-c", "import train; train.main([])"], cwd=out, capture_output=True,
                          text=True)
     printed = ran.stdout.strip().splitlines()[-1]
     assert printed.startswith("mae ")
-    for name, line, ok in (("good.ipynb", printed, True), ("bad.ipynb", "mae 12.5", False)):
-        cells = base + [code(evaluate, printed=line + "\n"), "## Save", "joblib.dump(model, 'model.pkl')"]
-        folder = tmp_path / name
-        folder.mkdir()
-        _, out = _convert(folder, cells, name)
-        assert "NOTEBOOK_PRINTED" in (out / "test_train.py").read_text()
+    # saved without outputs, with the true value, with a wrong one: the same generated file (outputs never
+    # enter generated code), and its regression test skips, passes, fails
+    for line, outcome in ((None, "1 skipped"), (printed, "passed"), ("mae 12.5", "1 failed")):
+        write_notebook(tmp_path / "nb.ipynb", base + [code(evaluate, printed=line and line + "\n"), "## Save",
+                                                      "joblib.dump(model, 'model.pkl')"])
+        [result] = api.convert([str(tmp_path / "nb.ipynb")], str(out))
+        assert result.error is None and (out / "test_train.py").read_text() == generated
         done = _run_tests(out)
-        assert (done.returncode == 0) is ok, done.stdout
+        assert outcome in done.stdout.splitlines()[-1], done.stdout
+        assert (done.returncode == 0) is (outcome != "1 failed"), done.stdout
 
 
 def test_reference_training_notebook_reports_the_reg_bug(reference_dir, tmp_path):
