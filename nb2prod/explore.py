@@ -24,11 +24,14 @@ def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tu
         for s in pc.statements:
             if s.magic is not None and not s.magic.keeps_statement:
                 drops[s.index] = MAGIC_CODES[s.magic.kind]
-    by_place = {(s.cell, s.line): s for pc in cells for s in pc.statements}
+    # `a; b` share a line: the column tells them apart (a finding's column is 1-based).
+    by_place = {(s.cell, s.line, s.col + 1): s for pc in cells for s in pc.statements}
+    by_line = {(s.cell, s.line): s for pc in cells for s in pc.statements}
     for finding in _findings(nb, cells):
         if not finding.fixable or not finding.code.startswith(DROPPED_FAMILIES):
             continue
-        stmt = by_place.get((finding.location.cell, finding.location.line))
+        where = finding.location
+        stmt = by_place.get((where.cell, where.line, where.col)) or by_line.get((where.cell, where.line))
         if stmt is not None and stmt.index not in drops:
             drops[stmt.index] = (finding.code, finding.message)
     return drops
