@@ -2,9 +2,11 @@
 
 The plan is the source of truth for `--explain`: each statement gets exactly one Decision.
 Order of reasoning: notebook bugs (undefined names) stop the conversion; exploration and
-notebook-only syntax are dropped with their lint rule codes; what is left is sliced backwards
-from the outputs (saved artifacts, reported metrics, the value `run()` returns); the rest is
-grouped into one function per section role, with parameters and return values from data flow.
+notebook-only syntax are dropped with their lint rule codes, then closed over data flow (kept
+code never reads a dropped definition: a data definition comes back, code drawing on a dropped
+figure is dropped too, NB905); what is left is sliced backwards from the outputs (saved
+artifacts, reported metrics, the value `run()` returns); the rest is grouped into one function
+per section role, with parameters and return values from data flow.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from nb2prod.model import Location, Notebook, ParsedCell, Statement
 NO_EFFECT = ("NB901", "no effect on outputs")
 BECOMES_PARAMETER = "NB902"
 REPLACED = "NB903"
+USES_DROPPED = "NB905"  # reads a name only a dropped plot (or notebook-only line) defines
+# Dropped definitions that cannot come back: what they bind is a figure or axes, or not Python.
+_FOR_SHOW = {"NB105": "plot"}
 
 STEP_NAMES = {
     "load": "load_data", "prepare": "prepare_data", "split": "split_data", "train": "train_model",
@@ -157,6 +162,7 @@ class _Builder:
         self.decisions: Dict[int, Decision] = {}
         self.rewrites: Dict[int, str] = {}
         self.notices: List[str] = []
+        self._origins: Dict[int, str] = {}  # statement dropped by _close_over_drops → what it drew on
         self.notes = sec.markdown_notes(nb, cells)
         first = statements[0].index if statements else None
         self.intro = self.notes.pop(first, "") if first is not None and _is_import(statements[0]) else ""
@@ -172,6 +178,7 @@ class _Builder:
 
     def build(self) -> Plan:
         self._drop_exploration()
+        self._close_over_drops()
         returned = self._scoring_contract() if self.kind == "scoring" else None
         self._slice(returned)
         imports = [s for s in self.alive() if isinstance(s.node, (ast.Import, ast.ImportFrom))]
@@ -204,6 +211,60 @@ class _Builder:
             if self.kind == "scoring" and self.role_of.get(index) == "score" and code in ("NB103", "NB104"):
                 continue  # the scoring section's shown value becomes run()'s result
             self.drop(stmt, code, reason)
+
+    def _close_over_drops(self) -> None:
+        """Kept code never reads a dropped definition: a data definition comes back, and code that
+        draws on a dropped figure or axes (or reads a magic's result) is dropped with it, transitively."""
+        final = self._final_definers()
+        changed = True
+        while changed:  # a restored definition may read another dropped one: again until stable
+            changed = False
+            reaching: Dict[str, Statement] = {}
+            for s in self.statements:
+                if s.index not in self.decisions:
+                    changed |= self._settle(s, reaching, final)
+                reaching.update(dict.fromkeys(self.flows[s.index].defs, s))
+
+    def _settle(self, s: Statement, reaching: Dict[str, Statement], final: Dict[str, List[Statement]]) -> bool:
+        """Restore the dropped definitions `s` reads, or drop `s`; whether a decision changed."""
+        f = self.flows[s.index]
+        needed = [(n, reaching.get(n)) for n in sorted(f.uses)]
+        needed += [(n, self._dropped_only(final.get(n, ()))) for n in sorted(f.deferred)]
+        changed = False
+        for name, definer in needed:
+            if definer is None or definer.index not in self.decisions:
+                continue
+            origin = self._shown_origin(definer)
+            if origin is None:
+                del self.decisions[definer.index]  # data the kept code needs: keep it after all
+                changed = True
+                continue
+            self.drop(s, USES_DROPPED, f"uses `{name}` from a dropped {origin} (cell {definer.cell}:{definer.line})")
+            self._origins[s.index] = origin
+            return True
+        return changed
+
+    def _shown_origin(self, definer: Statement) -> Optional[str]:
+        """What a dropped definition was, when it must stay dropped ("plot"); None when it can come back."""
+        if definer.index in self._origins:
+            return self._origins[definer.index]
+        if definer.magic is not None:
+            return "notebook-only line"
+        return _FOR_SHOW.get(self.decisions[definer.index].code)
+
+    def _dropped_only(self, definers: Sequence[Statement]) -> Optional[Statement]:
+        """For a read inside a function body: the last definer when every definer was dropped."""
+        if not definers or any(d.index not in self.decisions for d in definers):
+            return None
+        return definers[-1]
+
+    def _final_definers(self) -> Dict[str, List[Statement]]:
+        """Every top-level definer of each name, for reads inside function bodies (they run later)."""
+        out: Dict[str, List[Statement]] = {}
+        for s in self.statements:
+            for name in self.flows[s.index].defs:
+                out.setdefault(name, []).append(s)
+        return out
 
     # -- scoring: raw_data, request_headers, the returned value ---------------------------------
     sample: Optional[str] = None
