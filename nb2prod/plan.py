@@ -327,12 +327,28 @@ class _Builder:
     def _module_level(self, s: Statement, constants: bool = False) -> bool:
         """Helpers, classes and constants live at module level (constants: anywhere once hypers are out)."""
         if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return True
+            return self._ready_at_import(s)
         if not is_constant(s):
             return False
         if self.role_of.get(s.index) == "setup":
             return True
         return constants and self.kind == "training" and self._write_count(assigned_name(s)) == 1
+
+    def _ready_at_import(self, s: Statement) -> bool:
+        """A def or class runs its defaults, decorators and bases where it stands: at module level
+        only when they read nothing but imports, constants and other helpers (`def f(m=model)` stays put)."""
+        needed = self.flows[s.index].uses - BUILTINS
+        if not needed:
+            return True
+        if self._import_time is None:
+            self._import_time = {
+                n for t in self.statements for n in self.flows[t.index].defs
+                if isinstance(t.node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                or (is_constant(t) and self._write_count(n) == 1)
+            }
+        return needed <= self._import_time
+
+    _import_time: Optional[Set[str]] = None
 
     def _write_count(self, name: Optional[str]) -> int:
         if self._writes is None:  # counted once: flows' writes do not change while the builder runs
