@@ -22,14 +22,6 @@ PDSH = SHARED / "corpus" / "pdsh"
 MLOPS = SHARED / "reference" / "mlopspython"
 ABSENT = f"real notebooks not found under {SHARED} (CI keeps a read-only ../shared beside the repo)"
 
-# Generated files that still use a name the plan dropped (see the issue-6 report: an exploration
-# drop such as NB105 removes a definer whose names kept statements still read).
-KNOWN_UNDEFINED = {
-    "04.07-Customizing-Colorbars", "05.02-Introducing-Scikit-Learn", "05.05-Naive-Bayes",
-    "05.07-Support-Vector-Machines", "05.08-Random-Forests", "05.09-Principal-Component-Analysis",
-    "05.11-K-Means", "05.14-Image-Features",
-}
-
 
 def _params(folder: Path, pattern: str = "*.ipynb") -> list:
     found = sorted(folder.glob(pattern)) if folder.is_dir() else []
@@ -107,12 +99,14 @@ def test_kind_training_on_chapter_05(path, outroot):
     check_outcome(path, result, out)
 
 
+@pytest.mark.parametrize("kind", ["auto", "training"])
 @pytest.mark.parametrize("path", ALL)
-def test_generated_code_uses_no_undefined_name(path, outroot):
+def test_generated_code_uses_no_undefined_name(path, kind, outroot):
+    """Kept code never reads a name the plan dropped; `--kind training` also converts the plotting chapters."""
     from pyflakes.api import check
     from pyflakes.reporter import Reporter
 
-    result, _ = converted(path, "auto", outroot)
+    result, _ = converted(path, kind, outroot)
     if result.error is not None:
         pytest.skip("refused")
     messages = []
@@ -120,10 +114,7 @@ def test_generated_code_uses_no_undefined_name(path, outroot):
         sink = io.StringIO()
         check(text, name, Reporter(sink, sink))
         messages += sink.getvalue().splitlines()
-    undefined = [m for m in messages if "undefined name" in m]
-    if undefined and path.stem in KNOWN_UNDEFINED:
-        pytest.xfail(f"known: kept code reads a dropped definition: {undefined[:3]}")
-    assert not undefined
+    assert not [m for m in messages if "undefined name" in m]
 
 
 @pytest.mark.parametrize("path", ALL)
