@@ -128,11 +128,12 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         imports += ["import json", "import re", "from pathlib import Path", "import pytest"]
     if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
         imports.insert(0, "import joblib")
-    context["imports"] = sort_imports(imports)
+    context["imports"] = imports
     if train is not None:
         context["train"] = {"name": train.name, "args": ", ".join(train.params)}
+    context["smoke"] = not context["main_tests"]  # the printed-numbers test skips without outputs
     if train is None or plan.estimator is None:
-        return context
+        return _sorted_imports(context)
     variable, cls = plan.estimator
     is_class = cls.split(".")[-1][:1].isupper()
     if is_class and variable in train.returns:
@@ -148,6 +149,16 @@ def _train_tests(plan: Plan, ref: str) -> dict:
             "predict_target": f"train.{cls}.predict",
             "predicts": "predict" in methods,
         }
+    context["smoke"] = not (context["main_tests"] or context["fitted"] or context["mocked"])
+    return _sorted_imports(context)
+
+
+def _sorted_imports(context: dict) -> dict:
+    """numpy only for the tests that use it (finite predictions, the mocked predict); isort order."""
+    imports = context["imports"]
+    if not (context["predict_input"] or (context["mocked"] and context["mocked"]["predicts"])):
+        imports = [line for line in imports if line != "import numpy as np"]
+    context["imports"] = sort_imports(imports)
     return context
 
 

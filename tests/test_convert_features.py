@@ -222,3 +222,19 @@ def test_broken_user_template_is_a_one_line_error(tmp_path):
     assert done.exit_code == 2
     assert len(done.output.strip().splitlines()) == 1 and "template error" in done.output
     assert not (tmp_path / "out").exists()
+
+
+def test_notebook_that_saves_nothing_gets_a_test_that_runs_its_steps(tmp_path):
+    cells = ["import numpy as np\nimport pandas as pd", "## Load data", "df = pd.read_csv('measurements.csv')",
+             "## Fit a line", "slope, intercept = np.polyfit(df['a'], df['b'], 1)\nprint('slope', slope)"]
+    result, out = _convert(tmp_path, cells, kind="training")
+    generated = (out / "test_train.py").read_text()
+    assert "def test_main_runs_every_step():" in generated and "import numpy" not in generated
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "test_train.py")], capture_output=True,
+                            text=True)
+    assert flakes.returncode == 0, flakes.stdout
+    # the test could fail: it runs the steps for real, so it fails when they cannot run
+    assert _run_tests(out).returncode != 0
+    (out / "measurements.csv").write_text("a,b\n1,2\n2,4.1\n3,5.9\n")
+    done = _run_tests(out)
+    assert done.returncode == 0 and "passed" in done.stdout, done.stdout
