@@ -214,10 +214,12 @@ def _reference(notebook: str, outdir: str) -> str:
 
 
 def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
-         fix: bool = False, diff: bool = False, workers: Optional[int] = None, cache: bool = False):
+         fix: bool = False, diff: bool = False, workers: Optional[int] = None, cache: bool = False,
+         progress=None):
     """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints.
 
     With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
+    `progress` (a progress.Progress) learns the number of files, then advances once per file.
     """
     from nb2prod import config
     from nb2prod.lint import FileResult as LintedFile
@@ -232,7 +234,10 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
         found = settings[given]
         chosen = tuple(select) if select else found.select
         jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ())))
-    results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache)
+    if progress is not None:
+        progress.expect(len(jobs))
+    results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache,
+                         progress=progress.advance if progress is not None else None)
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
     return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
 

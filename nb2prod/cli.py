@@ -13,6 +13,7 @@ import click
 from nb2prod import __version__
 
 EXIT_INTERNAL = 3
+LINT_BAR_DELAY = 0.25  # seconds: a lint that finishes sooner never draws its progress bar
 
 
 class _Group(click.Group):
@@ -102,10 +103,12 @@ def _prefixes(ctx, param, values):
 def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache):
     """Find leftover exploration code and notebook bugs in PATHS (default: the current folder)."""
     from nb2prod import api
+    from nb2prod.progress import Progress
     from nb2prod.report import lint as report
 
-    result = api.lint(paths or (".",), select=select, ignore=ignore, fix=fix, diff=diff, workers=jobs,
-                      cache=not no_cache)
+    with Progress(0, "files linted", delay=LINT_BAR_DELAY) as bar:  # drawn only on a terminal, for slow runs
+        result = api.lint(paths or (".",), select=select, ignore=ignore, fix=fix, diff=diff, workers=jobs,
+                          cache=not no_cache, progress=bar)
     out, err = report.render(result, fmt)
     if err:
         click.echo("\n".join(err), err=True)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from nb2prod import api
+from nb2prod.cli import main
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location
 from nb2prod.plan import CodeProblems
-from nb2prod.progress import Progress, parallel_map, wanted
+from nb2prod.progress import Progress, forked_map, parallel_map, wanted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INVALID = Path(__file__).resolve().parent / "data" / "invalid"
@@ -80,3 +86,75 @@ def test_parallel_convert_is_identical_to_sequential(tmp_path):
     assert len(notebooks) > 4 and key(one) == key(two)
     for a, b in zip(one, two):
         assert {k: v.replace("/two", "/one") for k, v in b.texts.items()} == a.texts
+
+
+# -- lint: forked workers and the progress bar -------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "rules" / "fixtures"
+
+
+def pid_of(x: int, pause: float = 0.0):
+    if x == 13:
+        raise ValueError("thirteen")
+    time.sleep(pause)  # long enough for the worker to start and take its share
+    return (x, os.getpid())
+
+
+def slow_pid_of(x: int):
+    return pid_of(x, 0.02)
+
+
+def test_forked_map_keeps_order_and_uses_other_processes():
+    ticks = []
+    out = forked_map(slow_pid_of, range(12), workers=2, weights=list(range(12)), advance=lambda: ticks.append(1),
+                     encode=list, decode=tuple)
+    assert [x for x, _ in out] == list(range(12)) and len(ticks) == 12
+    assert {pid for _, pid in out} - {os.getpid()}, "no item ran in a worker"
+
+
+def test_forked_map_raises_a_workers_error_here():
+    with pytest.raises(ValueError, match="thirteen"):
+        forked_map(pid_of, range(20), workers=2)
+
+
+def test_forked_map_with_one_worker_runs_here():
+    assert forked_map(pid_of, range(3), workers=1) == [(x, os.getpid()) for x in range(3)]
+
+
+def test_bar_waits_for_its_delay(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    stream = Terminal()
+    with Progress(0, "files linted", stream=stream, delay=60) as bar:
+        bar.expect(10)
+        for _ in range(10):
+            bar.advance()
+    assert stream.getvalue() == ""
+
+
+def lint_inputs():
+    return sorted(str(p) for p in FIXTURES.iterdir()) + sorted(str(p) for p in INVALID.glob("*.ipynb"))
+
+
+def test_lint_draws_the_bar_on_a_terminal(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    stream = Terminal()
+    paths = lint_inputs()
+    with Progress(0, "files linted", stream=stream) as bar:
+        report = api.lint(paths, progress=bar, workers=2)
+    text = stream.getvalue()
+    assert f"{len(paths)}/{len(paths)} files linted" in text and text.endswith("\r\033[K")
+    assert report == api.lint(paths, workers=1)
+
+
+def test_parallel_lint_is_identical_to_sequential(monkeypatch):
+    monkeypatch.setattr("nb2prod.lint.PARALLEL_BYTES", 0)
+    paths = lint_inputs() + sorted(str(p) for p in EXAMPLES.glob("*/*.ipynb"))
+    serial = api.lint(paths, workers=1)
+    assert serial.findings and any(r.error for r in serial.files)
+    assert api.lint(paths) == serial
+    assert api.lint(paths, workers=3) == serial
+
+
+def test_lint_prints_no_bar_into_a_pipe():
+    result = CliRunner().invoke(main, ["lint", "--no-cache", *lint_inputs()])
+    assert result.exit_code == 2 and "\r" not in result.output
