@@ -124,12 +124,12 @@ def _value_end(text: str, i: int) -> int:
         return scanstring(text, i + 1)[1]
     if ch == "{":
         end = i + 1
-        for _, (_, end) in _members(text, i):
+        for _, (_, end) in _members(text, i):  # noqa: B007 - the last member's end is wanted
             pass
         return _skip(text, end) + 1
     if ch == "[":
         end = i + 1
-        for _, end in _elements(text, i):
+        for _, end in _elements(text, i):  # noqa: B007 - the last element's end is wanted
             pass
         return _skip(text, end) + 1
     m = _LITERAL.match(text, i)

@@ -194,7 +194,7 @@ def _by_code(only: Section, kind: str) -> Tuple[Section, ...]:
     """A notebook without headings: one section per run of cells whose code has the same role."""
     sections: List[Section] = []
     groups: List[Tuple[str, List[Statement]]] = []
-    for cell, stmts in _group_by_cell(only.statements):
+    for _cell, stmts in _group_by_cell(only.statements):
         role = classify_code(stmts, kind)
         if role == "setup" and groups and groups[-1][0] != "setup":
             role = "other"
