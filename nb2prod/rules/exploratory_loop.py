@@ -9,19 +9,19 @@ while exploring; in production it only costs time (often a lot: it trains models
 
 ## Example
 ```python
-from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
 X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
-for alpha in [0.1, 1.0, 10.0]:
-    model = Ridge(alpha=alpha)
+for k in [1, 2, 3]:
+    model = KNeighborsRegressor(n_neighbors=k)
     model.fit(X, y)
-    print(alpha, model.score(X, y))
+    print(k, model.score(X, y))
 ```
 
 Use instead:
 ```python
-from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
 X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
-model = Ridge(alpha=1.0)
+model = KNeighborsRegressor(n_neighbors=2)
 model.fit(X, y)
 ```
 
