@@ -69,11 +69,19 @@ _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 def child_fields(kind: type) -> Tuple[str, ...]:
-    """A node type's fields less `ctx` (an expression context is a leaf no check looks at)."""
+    """A node type's fields that can hold nodes: less `ctx` (a leaf no check looks at) and the `_LEAVES`."""
     fields = _FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name != "ctx")
+        leaves = ("ctx", "type_comment") + _LEAVES.get(kind.__name__, ())
+        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in leaves)
     return fields
+
+
+# Fields that hold an identifier, a number or a constant, never a node, by node type name (in
+# Python 3.12 `name` of TypeAlias is a node, so no field name is skipped for every type).
+_LEAVES = {"Name": ("id",), "Attribute": ("attr",), "arg": ("arg",), "keyword": ("arg",), "Constant": ("value", "kind"),
+           "ImportFrom": ("module", "level"), "alias": ("name", "asname"), "FormattedValue": ("conversion",),
+           "comprehension": ("is_async",), "Global": ("names",), "Nonlocal": ("names",)}
 
 
 def walk(node: ast.AST) -> List[ast.AST]:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from nb2prod.rules._base import Rule
 
 KEEP_TAG = "nb2prod:keep"
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
+# Compiled on first use (re caches it): most runs meet no `noqa` and never pay for compiling it.
+_NOQA = r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?"
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
@@ -49,13 +50,12 @@ def selected(code: str, select: Optional[Iterable[str]], ignore: Optional[Iterab
 def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None) -> List[Finding]:
     """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors."""
     from nb2prod.rules._base import Context
-    from nb2prod.rules._facts import FACT_NODES, Facts
+    from nb2prod.rules._facts import Facts
 
-    rules = active_rules(select, ignore)
-    table = _dispatch(rules)
+    table, wanted = _plan(select, ignore)
     parsed = {pc.cell.index for pc in cells}
     broken = [c for c in nb.code_cells if c.index not in parsed]
-    nodes = _collect(cells, frozenset(table) | FACT_NODES)
+    nodes = _collect(cells, wanted)
     ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes))
     findings: List[Finding] = []
     for pc in cells:
@@ -73,6 +73,22 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
     return sorted(_filter(nb, _nested(findings)), key=Finding.sort_key)
+
+
+def _plan(select, ignore) -> Tuple[Dict[type, Tuple[Rule, ...]], frozenset]:
+    """The dispatch table for a selection and the node types the walk collects; worked out once per selection."""
+    from nb2prod.rules import RULES
+    from nb2prod.rules._facts import FACT_NODES
+
+    key = (id(RULES), tuple(select or ()), tuple(ignore or ()))
+    plan = _PLANS.get(key)
+    if plan is None:
+        table = _dispatch(active_rules(select, ignore))
+        plan = _PLANS[key] = (table, frozenset(table) | FACT_NODES)
+    return plan
+
+
+_PLANS: Dict[tuple, tuple] = {}
 
 
 def _run(table, obj, ctx) -> List[Finding]:
@@ -95,13 +111,17 @@ def _descend(pc, st, node: ast.AST, in_function: bool, wanted: frozenset, out: L
     kind = node.__class__
     if kind in wanted:
         out.append((pc, st, node, in_function))
-    inner = in_function or kind in _SCOPES
     fields = _FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name != "ctx")
+        from nb2prod.dataflow import child_fields
+
+        fields = _FIELDS[kind] = child_fields(kind)
+    if not fields:
+        return
+    inner = in_function or kind in _SCOPES
     for name in fields:
         value = getattr(node, name, None)
-        if isinstance(value, list):
+        if value.__class__ is list:
             for item in value:
                 if isinstance(item, ast.AST):
                     _descend(pc, st, item, inner, wanted, out)
@@ -109,8 +129,7 @@ def _descend(pc, st, node: ast.AST, in_function: bool, wanted: frozenset, out: L
             _descend(pc, st, value, inner, wanted, out)
 
 
-
-_FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> its fields less `ctx`, which never holds a rule's node
+_FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> its fields that can hold nodes
 
 
 def _nested(findings: List[Finding]) -> List[Finding]:
@@ -170,7 +189,7 @@ def _noqa(lines: List[str], first: int, last: int, code: str) -> bool:
     for text in lines[first - 1: last]:
         if "noqa" not in text.lower():
             continue
-        m = _NOQA.search(text)
+        m = re.search(_NOQA, text, re.IGNORECASE)
         if m and (not m.group("codes") or any(code.startswith(c.upper()) for c in re.split(r"[\s,]+", m.group("codes")))):
             return True
     return False

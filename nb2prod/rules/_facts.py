@@ -18,10 +18,10 @@ _FRAME_NAME = re.compile(r"^(df|.*_df|df_.*|data_?frame|frame)$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"[{$](\w+)")
 # Magics that bring names into the namespace in ways the code does not show.
 DYNAMIC_MAGICS = {"run", "pylab", "load", "recall", "macro", "rerun"}
-_HISTORY = re.compile(r"^_(i{0,3}|\d+|i\d+|oh|ih|dh)$")
+_HISTORY = r"^_(i{0,3}|\d+|i\d+|oh|ih|dh)$"  # patterns only some notebooks need: compiled on first use
 # The node types Facts reads from the engine's walk (the engine collects these and the rules' types only).
 FACT_NODES = frozenset({ast.Import, ast.ImportFrom, ast.Assign, ast.Attribute})
-_DEFINES = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+(.+)$", re.MULTILINE)
+_DEFINES = r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+(.+)$"
 
 
 class Facts:
@@ -63,12 +63,15 @@ class Facts:
 
     def module_of(self, node: ast.AST) -> Optional[str]:
         """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
+        root = node
+        while root.__class__ is ast.Attribute:
+            root = root.value
+        if root.__class__ is not ast.Name or root.id not in self.modules:
+            return None  # most calls: a method of a variable, decided without building a name
         parts: List[str] = []
-        while isinstance(node, ast.Attribute):
+        while node.__class__ is ast.Attribute:
             parts.append(node.attr)
             node = node.value
-        if not isinstance(node, ast.Name) or node.id not in self.modules:
-            return None
         return ".".join([self.modules[node.id]] + parts[::-1])
 
     def is_plot_target(self, func: ast.AST) -> bool:
@@ -82,7 +85,10 @@ class Facts:
 
     # -- what names hold -------------------------------------------------------
     def _bind(self, targets: List[ast.AST], value: ast.AST) -> None:
-        names = {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
+        if len(targets) == 1 and targets[0].__class__ is ast.Name:  # `x = ...`: most assignments
+            names = {targets[0].id}
+        else:
+            names = {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
         call = value
         while isinstance(call, (ast.Subscript, ast.Attribute)):
             call = call.value
@@ -148,14 +154,14 @@ class Facts:
         if self._undefined is None:
             dynamic = any(m.name in DYNAMIC_MAGICS for pc in self.cells for m in pc.magics)
             found = [] if dynamic else undefined_names(self.flows, self._extra_names())
-            self._undefined = [u for u in found if not _HISTORY.match(u.name)]
+            self._undefined = [u for u in found if not re.match(_HISTORY, u.name)]
         return self._undefined
 
     def _extra_names(self) -> FrozenSet[str]:
         """Names defined where dataflow cannot see: broken cells, `%%capture out`, `%store -r x`."""
         names: Set[str] = set()
         for cell in self.broken:
-            for m in _DEFINES.finditer(cell.source):
+            for m in re.finditer(_DEFINES, cell.source, re.MULTILINE):
                 names.update(re.findall(r"[A-Za-z_]\w*", " ".join(g for g in m.groups() if g)))
         for pc in self.cells:
             for m in pc.magics:
