@@ -24,6 +24,7 @@ from nb2prod.hyper import Hyper, assigned_name, find_hypers, is_constant, litera
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
 
 NO_EFFECT = ("NB901", "no effect on outputs")
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 BECOMES_PARAMETER = "NB902"
 REPLACED = "NB903"
 USES_DROPPED = "NB905"  # reads a name only a dropped plot (or notebook-only line) defines
@@ -180,6 +181,8 @@ class _Builder:
         self._drop_exploration()
         self._close_over_drops()
         returned = self._scoring_contract() if self.kind == "scoring" else None
+        defs = [s for s in self.alive() if isinstance(s.node, _DEFS)]
+        self._pass_globals(self._free_names(defs), defs)  # a call reads what the body reads, when it runs
         self._slice(returned)
         imports = [s for s in self.alive() if isinstance(s.node, (ast.Import, ast.ImportFrom))]
         module = [s for s in self.alive() if self._module_level(s)]
@@ -471,6 +474,17 @@ class _Builder:
             Step("init", "load_model", "", tuple(init), globals_=globals_),
             Step("run", "score", "", tuple(run), params=("raw_data", "request_headers")),
         ]
+
+    def _free_names(self, defs: List[Statement]) -> Dict[str, Tuple[str, ...]]:
+        """What each function's body reads from outside it (imports and builtins aside)."""
+        imported = {n for s in self.statements if isinstance(s.node, (ast.Import, ast.ImportFrom))
+                    for n in self.flows[s.index].defs}
+        out = {}
+        for s in defs:
+            free = self.flows[s.index].deferred - imported - BUILTINS
+            if free and not isinstance(s.node, ast.ClassDef):
+                out[s.node.name] = tuple(sorted(free))
+        return out
 
     def _helper_globals(self, module: List[Statement]) -> Dict[str, Tuple[str, ...]]:
         module_names = {n for s in module for n in self.flows[s.index].defs}

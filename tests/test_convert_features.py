@@ -238,3 +238,20 @@ def test_notebook_that_saves_nothing_gets_a_test_that_runs_its_steps(tmp_path):
     (out / "measurements.csv").write_text("a,b\n1,2\n2,4.1\n3,5.9\n")
     done = _run_tests(out)
     assert done.returncode == 0 and "passed" in done.stdout, done.stdout
+
+
+def test_global_read_by_a_helper_is_kept_though_defined_after_it(tmp_path):
+    # the def comes first and reads THRESHOLD only when called: slicing must see the call's read
+    cells = [IMPORTS, "## Load data", DATA, "## Features",
+             "def add_flag(frame):\n    frame = frame.copy()\n    frame['flag'] = (frame['a'] > THRESHOLD).astype(int)\n"
+             "    return frame",
+             "THRESHOLD = 0.5\ndf = add_flag(df)", "## Train",
+             "model = LinearRegression()\nmodel.fit(df[['a', 'b', 'flag']], df['target'])",
+             "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    assert not [f for f in result.fates if f.code == "NB901"]
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
+    assert flakes.returncode == 0, flakes.stdout
+    ran = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert (out / "model.pkl").exists()
