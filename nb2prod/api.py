@@ -88,7 +88,7 @@ def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Gene
     bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
     texts = {**gen.texts, **{name: with_header(body, ref) for name, body in bodies.items()}}
     for name in bodies:
-        _must_compile(name, texts[name])
+        _must_compile(name, texts[name], templates)
     return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
@@ -103,7 +103,7 @@ def _generate_one(job) -> Generated:
     texts = {name: with_header(body, ref) for name, body in rendered.files.items()}
     script = "train.py" if plan.kind == "training" else "score.py"
     for name, text in texts.items():
-        _must_compile(name, text)
+        _must_compile(name, text, templates)
     fates = account(plan, rendered.lifted, script, texts[script])
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
     return Generated(path, plan, texts, fates, notices)
@@ -203,8 +203,35 @@ def _render(render, plan, ref, env, companion):
         raise UnusableInput(f"template error: {exc}", Location("templates")) from None
 
 
-def _must_compile(name: str, text: str) -> None:
-    compile(text, name, "exec")  # a failure here is a bug in nb2prod, reported as an internal error
+def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None:
+    """Generated code parses and reads no undefined global. A failure is the user's when their own
+    templates are in use, else a bug in nb2prod (an internal error): never a script that would die
+    with SyntaxError or NameError."""
+    try:
+        _check_generated(name, text)
+    except (SyntaxError, NameError) as exc:
+        if templates is None:
+            raise RuntimeError(f"generated {name}: {exc}") from exc
+        raise UnusableInput(f"template error: generated {name}: {exc}", Location(templates)) from None
+
+
+def _check_generated(name: str, text: str) -> None:
+    import builtins
+    import symtable
+
+    top = symtable.symtable(text, name, "exec")  # parses: raises SyntaxError like compile() would
+    tables, defined = [top], set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
+    for table in tables:
+        tables.extend(table.get_children())
+        for sym in table.get_symbols():
+            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
+                                                              or sym.is_namespace()):
+                defined.add(sym.get_name())
+    for table in tables:
+        for sym in table.get_symbols():
+            if sym.is_referenced() and (table is top or sym.is_global()) and sym.get_name() not in defined:
+                raise NameError(f"reads undefined name `{sym.get_name()}` (in {table.get_name()}, "
+                                f"line {table.get_lineno()})")
 
 
 def _reference(notebook: str, outdir: str) -> str:

@@ -224,6 +224,42 @@ def test_broken_user_template_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("body, message", [
+    ("def main(argv=None):\n    return undefined_helper(argv)\n",
+     "template error: generated train.py: reads undefined name `undefined_helper` (in main, line 2)"),
+    ("def main(argv=None):\n    return (\n", "template error: generated train.py: "),
+])
+def test_user_template_giving_broken_code_is_a_one_line_error(tmp_path, body, message):
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "train.py.j2").write_text(body)
+    nb = write_notebook(tmp_path / "nb.ipynb", [IMPORTS, DATA, "model = LinearRegression()\n"
+                                                "model.fit(df[['a', 'b']], df['target'])", "joblib.dump(model, 'm.pkl')"])
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out"), "--templates", str(mine)])
+    assert done.exit_code == 2, done.output
+    assert done.output.startswith(f"nb2prod: {mine}: {message}") and len(done.output.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_generated_code_reading_an_undefined_name_is_an_internal_error_not_a_script(tmp_path, monkeypatch):
+    from nb2prod import render
+
+    real = render.render
+
+    def lossy(*args, **kwargs):  # a lifting bug, simulated: the generated step reads a name it lost
+        done = real(*args, **kwargs)
+        done.files["train.py"] = done.files["train.py"].replace("model.fit(", "lost_model.fit(")
+        return done
+
+    monkeypatch.setattr(render, "render", lossy)
+    nb = write_notebook(tmp_path / "nb.ipynb", [IMPORTS, DATA, "model = LinearRegression()\n"
+                                                "model.fit(df[['a', 'b']], df['target'])", "joblib.dump(model, 'm.pkl')"])
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 3
+    assert "reads undefined name `lost_model`" in done.output and "Traceback" not in done.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_notebook_that_saves_nothing_gets_a_test_that_runs_its_steps(tmp_path):
     cells = ["import numpy as np\nimport pandas as pd", "## Load data", "df = pd.read_csv('measurements.csv')",
              "## Fit a line", "slope, intercept = np.polyfit(df['a'], df['b'], 1)\nprint('slope', slope)"]
