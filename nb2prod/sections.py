@@ -21,19 +21,28 @@ ROLES = frozenset(TRAINING_ROLES + SCORING_ROLES)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _OVERRIDE = re.compile(r"#\s*nb2prod:\s*section\s*=\s*([a-z_]+)")
 
-# Ordered: the first family whose stem appears in the heading wins.
+# Stems per role. A heading's role is the one whose stem starts earliest in it ("Scoring on holdout"
+# is evaluation, "Holdout split" is splitting), the longer stem on a tie ("train/test split"), the
+# family listed first after that. Weak stems ("data", "model") count only when no strong one appears:
+# "Model evaluation" evaluates, "Data split" splits, "Data" alone loads.
 _TRAINING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
-    ("save", ("save", "persist", "export", "dump", "serializ", "serialis", "store model", "write model")),
-    ("split", ("split", "partition", "holdout", "hold-out", "train/test", "train-test", "train test")),
-    ("evaluate", ("evaluat", "validat", "metric", "assess", "performance", "accuracy", "test the model")),
-    ("train", ("train", "fit", "final model", "build model", "build the model", "learn", "model")),
+    ("save", ("save", "persist", "export", "dump", "serializ", "serialis", "store model", "write model",
+              "register")),
+    ("split", ("split", "partition", "holdout", "hold-out", "hold out", "train/test", "train-test", "train test")),
+    ("evaluate", ("evaluat", "validat", "metric", "assess", "performance", "accuracy", "test the model", "scor",
+                  "predict", "on the test", "on test")),
+    ("train", ("train", "fit", "final model", "build model", "build the model", "learn")),
     ("prepare", ("prepar", "preprocess", "pre-process", "clean", "feature", "transform", "engineer", "encod")),
-    ("load", ("load", "read", "data", "ingest", "fetch", "import", "get ")),
+    ("load", ("load", "read", "ingest", "fetch", "import", "get ", "download", "dataset")),
 )
+_TRAINING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (("train", ("model",)), ("load", ("data",)))
 _SCORING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
-    ("load_model", ("load model", "load the model", "model load", "loading model", "init", "model")),
-    ("score", ("score", "scoring", "predict", "inferenc", "run")),
-    ("prepare", ("prepar", "preprocess", "pre-process", "input", "data", "parse", "request")),
+    ("load_model", ("load model", "load the model", "model load", "loading model", "loading the model", "init")),
+    ("score", ("score", "scoring", "predict", "inferenc", "serve", "serving")),
+    ("prepare", ("prepar", "preprocess", "pre-process", "input", "parse", "request", "payload", "sample")),
+)
+_SCORING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("load_model", ("model",)), ("score", ("run",)), ("prepare", ("data",)),
 )
 
 
@@ -138,10 +147,12 @@ def _override(tags: Sequence[str], source: str) -> Optional[str]:
 def classify_heading(title: str, kind: str) -> str:
     """The role a heading's words suggest, or "other"."""
     text = " " + title.lower().replace("_", " ") + " "
-    vocabulary = _SCORING_WORDS if kind == "scoring" else _TRAINING_WORDS
-    for role, stems in vocabulary:
-        if any(stem in text for stem in stems):
-            return role
+    scoring = kind == "scoring"
+    for vocabulary in (_SCORING_WORDS, _SCORING_WEAK) if scoring else (_TRAINING_WORDS, _TRAINING_WEAK):
+        found = [(text.find(stem), -len(stem), order, role)
+                 for order, (role, stems) in enumerate(vocabulary) for stem in stems if stem in text]
+        if found:
+            return min(found)[3]
     return "other"
 
 
