@@ -558,8 +558,23 @@ def _wire_returns(steps: List[Step], flows: Dict[int, Flow]) -> List[Step]:
                 returns[producer].append(p)
         for s in step.statements:
             last_writer.update(dict.fromkeys(flows[s.index].writes, j))
-    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(r), s.globals_)
+    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(sorted(r, key=_written_at(s, flows))),
+                 s.globals_)
             for s, r in zip(steps, returns)]
+
+
+def _written_at(step: Step, flows: Dict[int, Flow]):
+    """Sort key: where the step last writes a name, so returns read in the notebook's order
+    (`X_train, X_test, y_train, y_test = train_test_split(...)` comes back in that order)."""
+    at: Dict[str, Tuple[int, int, int]] = {}
+    for i, s in enumerate(step.statements):
+        stores = {}
+        for node in ast.walk(s.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores.setdefault(node.id, (node.lineno, node.col_offset))
+        for name in flows[s.index].writes:
+            at[name] = (i, *stores.get(name, (0, 0)))
+    return lambda name: at.get(name, (len(step.statements), 0, 0))
 
 
 def _site(f: Flow, name: str) -> Tuple[int, int]:
