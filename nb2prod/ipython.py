@@ -20,7 +20,7 @@ KEEPING_MAGICS = {"time", "capture"}
 # Cell magics whose body is Python.
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
-_MAGIC = re.compile(r"^(\s*)(%{1,2})([A-Za-z_][\w.]*)\s*(.*)$")
+_MAGIC = re.compile(r"^(\s*)(%{1,2})([A-Za-z_][\w.]*)\s*(.*)$", re.DOTALL)
 _ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w\s,.\[\]()*]*?)\s*=\s*([!%])\s*(.*)$")
 _OPTS = re.compile(r"^(?:-[A-Za-z]+(?:\s+[\w.]+)?\s+)*")
 _QUICK = re.compile(r"^\s*[%!?]|\?\s*$", re.MULTILINE)
@@ -57,17 +57,40 @@ def _line_magics(lines: List[str], start: int) -> Tuple[str, Tuple[Magic, ...]]:
     out = list(lines)
     found: List[Magic] = []
     state = _ScanState()
-    for i in range(start, len(lines)):
+    i = start
+    while i < len(lines):
         line = lines[i]
         if not state.continued():
-            replaced = _replace(line, i + 1)
+            end = _logical_end(lines, i)
+            replaced = _replace("\n".join(lines[i:end]), i + 1)
             if replaced is not None:
-                out[i], magic = replaced
+                masked, magic = replaced
+                masked_lines = masked.split("\n")
+                if len(masked_lines) != end - i:  # keep the line count whatever the magic did
+                    masked_lines = masked_lines[:1] + [""] * (end - i - 1)
+                out[i:end] = masked_lines
                 found.append(magic)
-                state.scan(out[i])
+                for masked_line in masked_lines:
+                    state.scan(masked_line)
+                i = end
                 continue
         state.scan(line)
+        i += 1
     return "\n".join(out), tuple(found)
+
+
+def _logical_end(lines: List[str], i: int) -> int:
+    """A `%magic` or `!cmd` line whose brackets stay open runs on to the lines that close them, as
+    IPython reads it (`%timeit f(x,` / `y)` is one magic); other lines are one line long."""
+    if not lines[i].lstrip().startswith(("%", "!")):
+        return i + 1
+    state, end = _ScanState(), i
+    while end < len(lines):
+        state.scan(lines[end])
+        end += 1
+        if not state.continued():
+            break
+    return end
 
 
 def _replace(line: str, number: int) -> Optional[Tuple[str, Magic]]:

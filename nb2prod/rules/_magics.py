@@ -26,7 +26,10 @@ def in_block(magic: Magic) -> bool:
 
 
 def statement_of(ctx: Context, magic: Magic) -> Optional[Statement]:
-    """The top-level statement that is exactly this one masked line, if any."""
+    """The top-level statement that is exactly this masked line, if any (a magic whose brackets run
+    on over several lines has none: its `pass` stands for all of them)."""
+    if "\n" in magic.text:
+        return None
     for st in ctx.cell.statements:
         if st.line == magic.line and st.end_line == magic.line and st.col == 0:
             return st
@@ -38,5 +41,6 @@ def line_finding(r: Rule, ctx: Context, magic: Magic, message: str, safe: bool):
     st = statement_of(ctx, magic)
     if st is not None and safe:
         return ctx.whole(r, message, statement=st)
-    return ctx.span(r, magic.line, magic.line, message, False) if st is None else ctx.whole(
+    end = magic.line + magic.text.count("\n")
+    return ctx.span(r, magic.line, end, message, False) if st is None else ctx.whole(
         r, message, fixable=False, statement=st)

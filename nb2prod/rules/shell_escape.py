@@ -38,7 +38,8 @@ from nb2prod.rules._magics import SAFE_SHELL, in_block, line_finding
 def check(r: Rule, magic: Magic, ctx: Context) -> Found:
     if magic.kind not in ("shell", "shell-assign") or in_block(magic):
         return
-    command = magic.text.strip().lstrip("!").strip() if magic.kind == "shell" else magic.name
+    text = " ".join(part.strip() for part in magic.text.split("\n"))  # brackets may run over lines
+    command = text.strip().lstrip("!").strip() if magic.kind == "shell" else magic.name
     if magic.name in ("pip", "pip3", "conda", "mamba") and " install" in magic.text:
         message = f"shell escape `!{_short(command)}`: list the packages in requirements.txt instead"
     else:
