@@ -74,6 +74,9 @@ def _validate(raw: dict, where: Location) -> None:
     import nbformat  # lazily: validation is the slow part of loading
 
     _check_shape(raw, where)
+    cells = raw.get("cells") if isinstance(raw.get("cells"), list) else []
+    if raw.get("nbformat") == 4 and raw.get("nbformat_minor", 5) < 5 and any("id" in c for c in cells):
+        raw = {**raw, "nbformat_minor": 5}  # cell ids under an older minor: nbformat.read upgrades, so do we
     try:
         with warnings.catch_warnings():  # nbformat warns on stderr (missing cell ids); the user sees one line
             warnings.simplefilter("ignore")

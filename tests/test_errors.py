@@ -128,3 +128,19 @@ def test_internal_error_traceback_only_with_debug(debug, tmp_path):
         assert proc.stderr.rstrip().endswith("RuntimeError: boom")
     else:
         assert (proc.returncode, proc.stderr.splitlines()) == (3, [INTERNAL])
+
+
+def test_cell_ids_under_an_older_minor_version_are_accepted_as_nbformat_reads_them(tmp_path):
+    # real notebooks (pdsh 01.01) carry cell ids while saying nbformat 4.4; Jupyter opens them
+    from tests.build import notebook_json
+
+    raw = json.loads(notebook_json(["import numpy as np", "## Data", "x = np.arange(3)\nnp.save('x.npy', x)"]))
+    raw["nbformat_minor"] = 4
+    path = tmp_path / "old_minor.ipynb"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    done = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "out"), "--kind", "training"])
+    assert done.exit_code == 0, done.output
+    raw["cells"][0]["id"] = "not a valid id!"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    done = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "out2")])
+    assert done.exit_code == 2 and done.output.startswith(f"nb2prod: {path}: not a valid notebook at cells/0")
