@@ -258,10 +258,10 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
 
 def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: Lifted, companion) -> dict:
     model_file = _model_file(init) if init else None
-    loads_with_joblib = init is not None and any(
-        "joblib.load" in ast.unparse(s.node) for s in init.statements)
+    init_code = "\n".join(ast.unparse(s.node) for s in init.statements) if init else ""
+    library = next((lib for lib in ("joblib", "pickle") if f"{lib}.load(" in init_code), None)
     model_global = next((g for g in globals_ if _assigned_by_load(init, g)), globals_[0] if globals_ else None)
-    loader = bool(model_file and loads_with_joblib and lifted.uses_model_file and model_global)
+    loader = bool(model_file and library and lifted.uses_model_file and model_global)
     trained = None
     if companion is not None and model_file and any(
             Path(_literal(t) or "").name == model_file or _hyper_file(companion, t) == model_file
@@ -269,9 +269,10 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
         trained = {"module": "train", "argv": "[]"}
     imports = ["import json", "import numpy as np"]
     if loader:
-        imports.insert(0, "import joblib")
+        imports.insert(0, f"import {library}")
+    dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"
     return dict(script="score.py", notebook=ref, module="score", imports=sort_imports(imports), sample=plan.sample_input,
-                globals=globals_, loader=loader, dumper="joblib.dump", model_file=model_file or "model.pkl",
+                globals=globals_, loader=loader, dumper=dumper, model_file=model_file or "model.pkl",
                 model_global=model_global, trained=trained)
 
 

@@ -291,3 +291,16 @@ def test_global_read_by_a_helper_is_kept_though_defined_after_it(tmp_path):
     ran = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
     assert (out / "model.pkl").exists()
+
+
+def test_scoring_notebook_loading_with_pickle_gets_init_tests(tmp_path):
+    cells = ["import pickle\nimport pandas as pd", "## Load the trained model",
+             "with open('churn.pkl', 'rb') as fh:\n    clf = pickle.load(fh)",
+             "## Build a request", "frame = pd.DataFrame({'minutes': [30.0, 300.0], 'calls': [2, 9]})",
+             "## Predict", "proba = clf.predict_proba(frame)[:, 1]\nproba"]
+    result, out = _convert(tmp_path, cells)
+    assert result.kind == "scoring"
+    generated = (out / "test_score.py").read_text()
+    assert "def test_init_loads_the_model_file(" in generated and "pickle.dump(model, fh)" in generated
+    done = _run_tests(out)
+    assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout
