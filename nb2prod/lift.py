@@ -8,12 +8,14 @@ Imports are hoisted, deduplicated and pruned once, at the end, against the final
 from __future__ import annotations
 
 import ast
+import contextlib
 import sys
 import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState  # the code generator's state, to mark nodes in one pass
 
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location, ParsedCell, Statement
@@ -77,16 +79,15 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
 # -- finding each statement's libcst node ------------------------------------------------------
 
 class _NodeIndex:
-    """Parses each cell once with libcst and maps ast statements to libcst statement nodes."""
+    """Parses a cell with libcst when one of its statements is first asked for, and maps ast statements to
+    libcst statement nodes; cells whose statements were all dropped are never parsed."""
 
     def __init__(self, cells: Sequence[ParsedCell], path: str):
         self.path = path
+        self.cell_of: Dict[int, ParsedCell] = {s.index: pc for pc in cells for s in pc.statements}
         self.by_index: Dict[int, Tuple[cst.CSTNode, Optional[int]]] = {}
         self.header: Dict[int, Sequence[cst.EmptyLine]] = {}
         self.footer: Dict[int, Sequence[cst.EmptyLine]] = {}
-        for pc in cells:
-            if pc.statements:
-                self._index(pc)
 
     def _index(self, pc: ParsedCell) -> None:
         try:
@@ -109,6 +110,8 @@ class _NodeIndex:
         self.footer[stmts[-1].index] = module.footer
 
     def node(self, stmt: Statement) -> cst.BaseStatement:
+        if stmt.index not in self.by_index:
+            self._index(self.cell_of[stmt.index])
         node, part = self.by_index[stmt.index]
         lead = list(self.header.get(stmt.index, ())) + list(node.leading_lines)
         if part is not None:
@@ -308,6 +311,7 @@ def _model_name_argument(call: cst.Call) -> cst.BaseExpression:
 def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors) -> Function:
     body: List[cst.BaseStatement] = []
     carry: List[cst.EmptyLine] = []
+    marks: Dict[int, int] = {}  # id of each statement's first emitted node → statement index
     last_cell = None
     doc = _docstring(step)
     if doc:
@@ -322,16 +326,62 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
         last_cell = stmt.cell
         emitted = ctx.returning(stmt, node)
         body.extend(emitted)
-        anchors[stmt.index] = (step.name, _first_code_line(_code(emitted[0])))
+        marks[id(emitted[0])] = stmt.index
     if step.returns:
-        value = ", ".join(step.returns)
-        body.append(cst.parse_statement(f"return {value}\n"))
+        body.append(_return_line(step.returns))
     if not body:
-        body.append(cst.parse_statement("pass\n"))
-    header = cst.parse_module(f"def {step.name}({_signature(step)}):\n    pass\n").body[0]
+        body.append(cst.SimpleStatementLine([cst.Pass()]))
     footer = [line.with_changes(indent=True) for line in carry]
-    fn = header.with_changes(body=header.body.with_changes(body=body, footer=footer))
-    return Function(step.name, _code(fn), _call(step))
+    block = cst.IndentedBlock(body=body, footer=footer)
+    code, spans = _render_marked(block, marks)
+    for index, text in spans.items():
+        anchors[index] = (step.name, _first_code_line(text))
+    return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
+
+
+def _return_line(names: Sequence[str]) -> cst.SimpleStatementLine:
+    """`return a` or `return a, b`, built as the nodes `parse_statement` would give."""
+    space = cst.SimpleWhitespace(" ")
+    if len(names) == 1:
+        value: cst.BaseExpression = cst.Name(names[0])
+    else:
+        comma = cst.Comma(whitespace_after=space)
+        value = cst.Tuple([cst.Element(cst.Name(n), comma=comma if i < len(names) - 1 else cst.MaybeSentinel.DEFAULT)
+                           for i, n in enumerate(names)], lpar=[], rpar=[])
+    return cst.SimpleStatementLine([cst.Return(value, whitespace_after_return=space)])
+
+
+_NO_POSITION = contextlib.nullcontext()
+
+
+class _MarkingState(CodegenState):
+    """libcst's code generator, noting where the marked nodes' text starts and ends."""
+
+    def __init__(self, marks: Dict[int, int]):
+        super().__init__(default_indent="    ", default_newline="\n")
+        self.marks = marks
+        self.spans: Dict[int, List[int]] = {}
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        return _NO_POSITION  # positions are not wanted: a shared null context, not a generator per node
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        index = self.marks.get(id(node))
+        if index is not None:
+            self.spans[index] = [len(self.tokens)]
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        index = self.marks.get(id(node))
+        if index is not None:
+            self.spans[index].append(len(self.tokens))
+
+
+def _render_marked(node: cst.CSTNode, marks: Dict[int, int]) -> Tuple[str, Dict[int, str]]:
+    """One code generation pass: the node's code and each marked node's own text, as `_code` gives it."""
+    state = _MarkingState(marks)
+    node._codegen(state)
+    tokens = state.tokens
+    return "".join(tokens), {index: "".join(tokens[a:b]) for index, (a, b) in state.spans.items()}
 
 
 def _signature(step: Step) -> str:
@@ -451,8 +501,17 @@ def _pruned(text: str, used: set) -> List[str]:
 
 
 def _loaded_names(code: str) -> set:
+    """Every `ast.Name` in the code: `ast.walk`, without its per-node generator calls."""
     names = set()
-    for sub in ast.walk(ast.parse(code)):
-        if isinstance(sub, ast.Name):
-            names.add(sub.id)
+    todo = [ast.parse(code)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, ast.AST))
     return names

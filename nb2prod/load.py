@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import List, Tuple
 
@@ -71,12 +74,14 @@ def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Noteb
 
 
 def _validate(raw: dict, where: Location) -> None:
-    import nbformat  # lazily: validation is the slow part of loading
-
     _check_shape(raw, where)
     cells = raw.get("cells") if isinstance(raw.get("cells"), list) else []
     if raw.get("nbformat") == 4 and raw.get("nbformat_minor", 5) < 5 and any("id" in c for c in cells):
         raw = {**raw, "nbformat_minor": 5}  # cell ids under an older minor: nbformat.read upgrades, so do we
+    if _passes_schema(raw):
+        return
+    import nbformat  # lazily: only a notebook its schema rejects (or cannot judge alone) needs nbformat's verdict
+
     try:
         with warnings.catch_warnings():  # nbformat warns on stderr (missing cell ids); the user sees one line
             warnings.simplefilter("ignore")
@@ -88,6 +93,41 @@ def _validate(raw: dict, where: Location) -> None:
         raise UnusableInput(f"not a valid notebook{at}: {first}", where) from None
     except Exception as exc:  # nbformat raises plain errors for unknown minor versions
         raise UnusableInput(f"not a valid notebook: {exc or type(exc).__name__}", where) from None
+
+
+def _passes_schema(raw: dict) -> bool:
+    """True when nbformat's validator is sure to accept: its fastjsonschema check on its own v4.x schema file,
+    without importing nbformat (and jsonschema, traitlets). False means "ask nbformat", which also words errors."""
+    minor = raw.get("nbformat_minor")
+    if raw.get("nbformat") != 4 or type(minor) is not int or os.environ.get("NBFORMAT_VALIDATOR", _FAST) != _FAST:
+        return False
+    check = _schema_check(minor)
+    if check is None:
+        return False
+    try:
+        check(raw)
+    except Exception:  # fastjsonschema's JsonSchemaException, or anything unexpected: nbformat decides
+        return False
+    return True
+
+
+_FAST = "fastjsonschema"  # nbformat's default validator
+
+
+@lru_cache(maxsize=None)
+def _schema_check(minor: int):
+    """The compiled schema nbformat itself would use for v4.`minor` (None: it relaxes or lacks one)."""
+    try:
+        import fastjsonschema
+
+        spec = importlib.util.find_spec("nbformat")
+        folders = list(spec.submodule_search_locations or ()) if spec else []
+        schema = Path(folders[0], "v4", f"nbformat.v4.{minor}.schema.json") if folders and minor >= 0 else None
+        if schema is None or not schema.is_file():
+            return None
+        return fastjsonschema.compile(json.loads(schema.read_text(encoding="utf-8")))
+    except Exception:
+        return None
 
 
 def _check_shape(raw: dict, where: Location) -> None:
