@@ -28,7 +28,7 @@ def server_command() -> str:
     beside = Path(sys.executable).parent / "azmlinfsrv"
     if importlib.util.find_spec("azureml_inference_server_http") is None or not beside.exists():
         pytest.skip("azureml-inference-server-http is not installed in this environment "
-                    "(pip install 'nb2prod[serve]' to run the serving check)")
+                    "(pip install -e '.[test]' installs it)")
     return str(beside)
 
 
