@@ -125,6 +125,13 @@ class _NodeIndex:
 
 # -- rewriting statements the plan marked ------------------------------------------------------
 
+def _value_only(node: cst.BaseStatement) -> cst.BaseStatement:
+    """`history = model.fit(X, y)` → `model.fit(X, y)`, comments kept (the plan saw nothing read `history`)."""
+    if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and isinstance(node.body[0], cst.Assign):
+        return node.with_changes(body=[cst.Expr(node.body[0].value)])
+    return node
+
+
 class _Rewriter:
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -141,6 +148,8 @@ class _Rewriter:
             node = node.visit(_ValueToName("raw_data"))
         elif kind == "data-literal":
             node = node.visit(_LiteralToRequest())
+        elif kind == "value-only":
+            node = _value_only(node)
         if self.plan.helper_globals:
             node = node.visit(_PassGlobals(self.plan.helper_globals))
         if isinstance(node, cst.FunctionDef) and node.name.value in self.plan.helper_globals:
@@ -452,7 +461,40 @@ def _first_code_line(code: str) -> str:
 def _imports(plan: Plan, nodes: _NodeIndex, body_code: str, extra: Sequence[str]) -> List[str]:
     used = _loaded_names(body_code) | _names_of(extra)
     lines = [line for text in list(extra) + [_import_text(s) for s in plan.imports] for line in _pruned(text, used)]
-    return sort_imports(lines)
+    return sort_imports(_one_binding_each(lines))
+
+
+def _one_binding_each(lines: Sequence[str]) -> List[str]:
+    """Imports the notebook repeated across cells, bound once: `from matplotlib import pyplot as plt`
+    after `import matplotlib.pyplot as plt` goes, and `from m import ...` lines of one module merge.
+    A name bound to two different things stays as the notebook had it."""
+    bound: Dict[str, str] = {}
+    out: List[object] = []  # an import line, or the alias list of a module's merged from-import
+    merged: Dict[Tuple[str, int], List[ast.alias]] = {}
+    for line in lines:
+        node = ast.parse(line).body[0]
+        fresh = []
+        for a in node.names:
+            if isinstance(node, ast.Import):
+                name, target = a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]
+            else:
+                name, target = a.asname or a.name, f"{'.' * node.level}{node.module or ''}.{a.name}"
+            if a.name == "*" or bound.get(name) != target or (isinstance(node, ast.Import) and not a.asname
+                                                              and "." in a.name):
+                bound.setdefault(name, target)
+                fresh.append(a)
+        if not fresh:
+            continue
+        if isinstance(node, ast.Import):
+            out.append(line)
+            continue
+        key = (node.module or "", node.level)
+        if key not in merged:
+            merged[key] = []
+            out.append(key)
+        merged[key].extend(a for a in fresh if all(ast.dump(a) != ast.dump(b) for b in merged[key]))
+    return [item if isinstance(item, str) else
+            ast.unparse(ast.ImportFrom(module=item[0] or None, names=merged[item], level=item[1])) for item in out]
 
 
 def sort_imports(lines: Sequence[str]) -> List[str]:

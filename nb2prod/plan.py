@@ -322,6 +322,10 @@ class _Builder:
             if isinstance(s.node, (ast.Import, ast.ImportFrom)):
                 continue
             if s is returned or _is_sink(s.node) or (f.writes & live):
+                if s is not returned and s.index not in self.rewrites and _names_unread(s.node, live):
+                    self.rewrites[s.index] = "value-only"  # `history = model.fit(...)`: keep the call only
+                    self.notices.append(f"cell {s.cell}:{s.line}: kept `{ast.unparse(s.node.value)}` for its effect; "
+                                        f"nothing reads `{ast.unparse(s.node.targets[0])}`")
                 live = (live - f.defs) | f.uses | f.deferred
                 continue
             self.drop(s, *NO_EFFECT)
@@ -545,6 +549,15 @@ def _move_to_first_use(groups, movable: List[Statement], flows: Dict[int, Flow])
         home[2].remove(stmt)
         user[2].insert(0, stmt)
     return groups
+
+
+def _names_unread(node: ast.stmt, live: Set[str]) -> bool:
+    """A plain `name = call(...)` (or `a, b = ...`) whose names nothing after it reads."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1 or not isinstance(node.value, ast.Call):
+        return False
+    target = node.targets[0]
+    names = target.elts if isinstance(target, ast.Tuple) else [target]
+    return all(isinstance(n, ast.Name) for n in names) and not {n.id for n in names} & live
 
 
 def _wire_returns(steps: List[Step], flows: Dict[int, Flow]) -> List[Step]:

@@ -304,3 +304,40 @@ def test_scoring_notebook_loading_with_pickle_gets_init_tests(tmp_path):
     assert "def test_init_loads_the_model_file(" in generated and "pickle.dump(model, fh)" in generated
     done = _run_tests(out)
     assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout
+
+
+def test_result_nobody_reads_is_dropped_but_the_call_kept(tmp_path):
+    # `history = net.fit(...)` read only by a plot: the fit stays, the unused name goes (pyflakes-clean)
+    cells = [IMPORTS + "\nimport matplotlib.pyplot as plt", "## Load data", DATA, "## Train",
+             "model = LinearRegression()\nhistory = model.fit(df[['a', 'b']], df['target'])  # keep this comment",
+             "plt.plot(history.coef_)", "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "    model.fit(df[['a', 'b']], df['target'])  # keep this comment\n" in text and "history" not in text
+    assert any("nothing reads `history`" in n for n in result.notices)
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
+    assert flakes.returncode == 0, flakes.stdout
+
+
+def test_imports_repeated_across_cells_are_bound_once(tmp_path):
+    cells = ["import numpy as np\nimport matplotlib.pyplot as plt\nfrom sklearn.linear_model import LinearRegression",
+             "## Load data", "from matplotlib import pyplot as plt\nfrom sklearn.linear_model import Lasso\n"
+             "import joblib\nX = np.arange(8.0).reshape(-1, 2)\ny = X.sum(axis=1)\nplt.figure()",
+             "## Train", "model = LinearRegression().fit(X, y) if len(y) > 3 else Lasso().fit(X, y)",
+             "## Save", "joblib.dump(model, 'model.pkl')"]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "from sklearn.linear_model import LinearRegression, Lasso\n" in text
+    assert text.count("pyplot") == 0  # the plot went, and with it both spellings of the import
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
+    assert flakes.returncode == 0, flakes.stdout
+
+
+def test_one_binding_each_keeps_different_things_apart():
+    from nb2prod.lift import _one_binding_each
+
+    assert _one_binding_each(["import matplotlib.pyplot as plt", "from matplotlib import pyplot as plt",
+                              "from skimage import data, color", "from skimage import data, transform",
+                              "import os.path", "import os", "from a import b as c", "from d import c"]) == [
+        "import matplotlib.pyplot as plt", "from skimage import data, color, transform", "import os.path",
+        "from a import b as c", "from d import c"]
