@@ -85,9 +85,12 @@ class _NodeIndex:
     def __init__(self, cells: Sequence[ParsedCell], path: str):
         self.path = path
         self.cell_of: Dict[int, ParsedCell] = {s.index: pc for pc in cells for s in pc.statements}
+        self.previous_end: Dict[int, int] = {s.index: pc.statements[k - 1].end_line if k else 0
+                                             for pc in cells for k, s in enumerate(pc.statements)}
         self.by_index: Dict[int, Tuple[cst.CSTNode, Optional[int]]] = {}
         self.header: Dict[int, Sequence[cst.EmptyLine]] = {}
         self.footer: Dict[int, Sequence[cst.EmptyLine]] = {}
+        self.simple: Dict[int, bool] = {}
 
     def _index(self, pc: ParsedCell) -> None:
         try:
@@ -120,7 +123,70 @@ class _NodeIndex:
         return node.with_changes(leading_lines=lead)
 
     def footer_of(self, stmt: Statement) -> Sequence[cst.EmptyLine]:
-        return [line for line in self.footer.get(stmt.index, ()) if line.comment is not None]
+        if stmt.index in self.footer:
+            return [line for line in self.footer[stmt.index] if line.comment is not None]
+        pc = self.cell_of[stmt.index]
+        if stmt.index == pc.statements[-1].index and self._simple(pc):  # the cell was never parsed: its trailing comments
+            return [line for line in _empty_lines(pc.python.split("\n")[stmt.end_line:]) if line.comment is not None]
+        return []
+
+    def text(self, stmt: Statement) -> Optional[_Text]:
+        """The statement as text, when that is exactly what libcst would render for its node (see `_simple`)."""
+        pc = self.cell_of[stmt.index]
+        if not self._simple(pc):
+            return None
+        leading = _empty_lines(pc.python.split("\n")[self.previous_end[stmt.index]:stmt.line - 1])
+        return _Text(leading, stmt.source.split("\n"))
+
+    def _simple(self, pc: ParsedCell) -> bool:
+        """A cell of one-per-line simple statements, without continuation backslashes, multi-line strings or
+        unusual whitespace: libcst renders each statement as its source lines, indented, and the lines between
+        statements are blank or comments."""
+        simple = self.simple.get(pc.cell.index)
+        if simple is None:
+            simple = self.simple[pc.cell.index] = _simple_cell(pc)
+        return simple
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A statement taken as text: the blank and comment lines before it, and its source lines."""
+
+    leading: List[cst.EmptyLine]
+    lines: List[str]
+
+
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With,
+             ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try), getattr(ast, "Match", ast.If))
+_NOT_SIMPLE = ("\\\n", '"""', "'''", "\t", "\r", "\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _simple_cell(pc: ParsedCell) -> bool:
+    if any(isinstance(s.node, _COMPOUND) for s in pc.statements) or any(bad in pc.python for bad in _NOT_SIMPLE):
+        return False
+    lines = pc.python.split("\n")
+    previous = 0
+    for stmt in pc.statements:
+        if stmt.line <= previous:  # two statements on one line (semicolons)
+            return False
+        if any(line.strip() and not line.lstrip().startswith("#") for line in lines[previous:stmt.line - 1]):
+            return False
+        previous = stmt.end_line
+    # libcst's parser loses an indented comment among the lines after the last statement: take its nodes then
+    return not any(line.strip() and line[0].isspace() for line in lines[previous:])
+
+
+def _empty_lines(lines: Sequence[str]) -> List[cst.EmptyLine]:
+    """Blank and comment lines as libcst parses them at module level."""
+    out = []
+    for line in lines:
+        text = line.lstrip(" ")
+        if text:
+            out.append(cst.EmptyLine(whitespace=cst.SimpleWhitespace(line[:len(line) - len(text)]),
+                                     comment=cst.Comment(text)))
+        else:
+            out.append(cst.EmptyLine(whitespace=cst.SimpleWhitespace(line)))
+    return out
 
 
 # -- rewriting statements the plan marked ------------------------------------------------------
@@ -164,6 +230,11 @@ class _Rewriter:
                 self.model_file_used = True
                 self.notices.extend(resolver.notices)
         return node
+
+    def plain(self, stmt: Statement, in_step: Optional[Step]) -> bool:
+        """`rewrite` leaves this statement as it is."""
+        return (stmt.index not in self.plan.rewrites and not self.plan.helper_globals
+                and (in_step is None or in_step.name != "init"))
 
     def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
         kind = self.plan.rewrites.get(stmt.index)
@@ -318,7 +389,7 @@ def _model_name_argument(call: cst.Call) -> cst.BaseExpression:
 # -- functions -------------------------------------------------------------------------------
 
 def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors) -> Function:
-    body: List[cst.BaseStatement] = []
+    body: List[object] = []  # libcst statements, and _Text for statements that need no node
     carry: List[cst.EmptyLine] = []
     marks: Dict[int, int] = {}  # id of each statement's first emitted node → statement index
     last_cell = None
@@ -328,23 +399,29 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
     if step.globals_:
         body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
     for stmt in step.statements:
-        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step)
+        text = nodes.text(stmt) if ctx.plain(stmt, step) else None
+        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step) if text is None else None
         carry = _note(plan.notes.get(stmt.index), carry)
-        node = _tidy_leading(node, first=not body, carry=carry, new_cell=last_cell not in (None, stmt.cell))
+        new_cell = last_cell not in (None, stmt.cell)
+        if text is not None:
+            leading = _tidy_lines(list(carry) + text.leading, first=not body, new_cell=new_cell)
+            body.append(_Text(leading, text.lines))
+            anchors[stmt.index] = (step.name, text.lines[0].strip())
+        else:
+            node = _tidy_leading(node, first=not body, carry=carry, new_cell=new_cell)
+            emitted = ctx.returning(stmt, node)
+            body.extend(emitted)
+            marks[id(emitted[0])] = stmt.index
         carry = list(nodes.footer_of(stmt))
         last_cell = stmt.cell
-        emitted = ctx.returning(stmt, node)
-        body.extend(emitted)
-        marks[id(emitted[0])] = stmt.index
     if step.returns:
         body.append(_return_line(step.returns))
     if not body:
         body.append(cst.SimpleStatementLine([cst.Pass()]))
     footer = [line.with_changes(indent=True) for line in carry]
-    block = cst.IndentedBlock(body=body, footer=footer)
-    code, spans = _render_marked(block, marks)
-    for index, text in spans.items():
-        anchors[index] = (step.name, _first_code_line(text))
+    code, spans = _render_block(body, footer, marks)
+    for index, chunk in spans.items():
+        anchors[index] = (step.name, _first_code_line(chunk))
     return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
 
 
@@ -385,10 +462,22 @@ class _MarkingState(CodegenState):
             self.spans[index].append(len(self.tokens))
 
 
-def _render_marked(node: cst.CSTNode, marks: Dict[int, int]) -> Tuple[str, Dict[int, str]]:
-    """One code generation pass: the node's code and each marked node's own text, as `_code` gives it."""
+def _render_block(body: Sequence[object], footer: Sequence[cst.EmptyLine], marks: Dict[int, int]):
+    """What libcst's `IndentedBlock(body, footer)` renders (a function body; `_Text` statements as their lines, indented),
+    in one code generation pass, with each marked node's own text."""
     state = _MarkingState(marks)
-    node._codegen(state)
+    cst.TrailingWhitespace()._codegen(state)  # the newline after the `def` line
+    state.increase_indent(state.default_indent)
+    for item in body:
+        if isinstance(item, _Text):
+            for line in item.leading:
+                line._codegen(state)
+            state.tokens.extend(f"{state.default_indent}{line}\n" for line in item.lines)
+        else:
+            item._codegen(state)
+    for line in footer:
+        line._codegen(state)
+    state.decrease_indent()
     tokens = state.tokens
     return "".join(tokens), {index: "".join(tokens[a:b]) for index, (a, b) in state.spans.items()}
 
@@ -427,8 +516,12 @@ def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine
 
 def _tidy_leading(node, first: bool, carry=(), new_cell: bool = False):
     """Keep comments, fold blank lines to at most one, none at the top of a body."""
+    return node.with_changes(leading_lines=_tidy_lines(list(carry) + list(node.leading_lines), first, new_cell))
+
+
+def _tidy_lines(given: Sequence[cst.EmptyLine], first: bool, new_cell: bool = False) -> List[cst.EmptyLine]:
     lines: List[cst.EmptyLine] = []
-    for line in list(carry) + list(node.leading_lines):
+    for line in given:
         if line.comment is not None:
             lines.append(line.with_changes(indent=True, whitespace=cst.SimpleWhitespace("")))
         elif lines and lines[-1].comment is None:
@@ -441,7 +534,7 @@ def _tidy_leading(node, first: bool, carry=(), new_cell: bool = False):
         lines.pop(0)
     while lines and lines[-1].comment is None:
         lines.pop()
-    return node.with_changes(leading_lines=lines)
+    return lines
 
 
 def _code(node: cst.CSTNode) -> str:
