@@ -395,7 +395,7 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
     last_cell = None
     doc = _docstring(step)
     if doc:
-        body.append(cst.SimpleStatementLine([cst.Expr(cst.SimpleString(doc))]))
+        body.append(_Text([], [doc]))
     if step.globals_:
         body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
     for stmt in step.statements:
@@ -415,26 +415,14 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
         carry = list(nodes.footer_of(stmt))
         last_cell = stmt.cell
     if step.returns:
-        body.append(_return_line(step.returns))
+        body.append(_Text([], [f"return {', '.join(step.returns)}"]))
     if not body:
-        body.append(cst.SimpleStatementLine([cst.Pass()]))
+        body.append(_Text([], ["pass"]))
     footer = [line.with_changes(indent=True) for line in carry]
     code, spans = _render_block(body, footer, marks)
     for index, chunk in spans.items():
         anchors[index] = (step.name, _first_code_line(chunk))
     return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
-
-
-def _return_line(names: Sequence[str]) -> cst.SimpleStatementLine:
-    """`return a` or `return a, b`, built as the nodes `parse_statement` would give."""
-    space = cst.SimpleWhitespace(" ")
-    if len(names) == 1:
-        value: cst.BaseExpression = cst.Name(names[0])
-    else:
-        comma = cst.Comma(whitespace_after=space)
-        value = cst.Tuple([cst.Element(cst.Name(n), comma=comma if i < len(names) - 1 else cst.MaybeSentinel.DEFAULT)
-                           for i, n in enumerate(names)], lpar=[], rpar=[])
-    return cst.SimpleStatementLine([cst.Return(value, whitespace_after_return=space)])
 
 
 _NO_POSITION = contextlib.nullcontext()

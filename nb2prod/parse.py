@@ -15,20 +15,26 @@ def parse_notebook(nb: Notebook) -> Tuple[ParsedCell, ...]:
     """Every code cell parsed; the first syntax error raises CodeProblem with cell and line."""
     parsed: List[ParsedCell] = []
     counter = 0
-    for cell in nb.code_cells:
-        pc = parse_cell(nb.path, cell, counter)
-        counter += len(pc.statements)
-        parsed.append(pc)
+    with warnings.catch_warnings():  # once for the notebook, not per cell
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like
+        for cell in nb.code_cells:
+            pc = _parse_cell(nb.path, cell, counter)
+            counter += len(pc.statements)
+            parsed.append(pc)
     return tuple(parsed)
 
 
 def parse_cell(path: str, cell: Cell, first_index: int = 0) -> ParsedCell:
     """Mask magics, parse, and cut the cell into top-level Statements."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like
+        return _parse_cell(path, cell, first_index)
+
+
+def _parse_cell(path: str, cell: Cell, first_index: int) -> ParsedCell:
     python, magics = mask(cell.source)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            tree = ast.parse(python)
+        tree = ast.parse(python)
     except SyntaxError as exc:
         line = (exc.lineno or 1) + cell.offset
         col = exc.offset if exc.offset else None
