@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -24,6 +25,7 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFat
     """One LineFate per non-blank line of every code cell."""
     out_lines = text.splitlines()
     defs = _def_lines(out_lines)
+    positions = _positions(out_lines)
     imported = _imported_names(lifted.imports)
     fates: List[LineFate] = []
     for pc in plan.cells:
@@ -36,7 +38,7 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFat
             if stmt is None:
                 fates.append(LineFate(pc.cell.index, number, raw, False, "comment with no statement", "NB904"))
                 continue
-            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, (out_lines, defs), imported))
+            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, (positions, defs), imported))
     return tuple(fates)
 
 
@@ -54,7 +56,7 @@ def _owners(pc, count: int) -> Dict[int, object]:
     return owner
 
 
-def _fate(plan, lifted, stmt, cell, number, raw, script, out_lines, imported) -> LineFate:
+def _fate(plan, lifted, stmt, cell, number, raw, script, lookup, imported) -> LineFate:
     decision = plan.decisions.get(stmt.index)
     if decision is None or not decision.kept:
         code = decision.code if decision else "NB901"
@@ -66,7 +68,7 @@ def _fate(plan, lifted, stmt, cell, number, raw, script, out_lines, imported) ->
             return LineFate(cell, number, raw, True, f"{script}: imports at the top")
         return LineFate(cell, number, raw, False, "import not used by the production code", "NB402")
     where, anchor = lifted.anchors.get(stmt.index, (decision.where, ""))
-    line = _find(*out_lines, where, anchor)
+    line = _find(*lookup, where, anchor)
     place = f"{script}:{line}" if line else script
     inside = "module level" if where == "<module>" else f"{where}()"
     return LineFate(cell, number, raw, True, f"{place} in {inside}")
@@ -81,13 +83,24 @@ def _def_lines(lines: List[str]) -> Dict[str, int]:
     return found
 
 
-def _find(lines: List[str], defs: Dict[str, int], function: str, anchor: str) -> Optional[int]:
+def _positions(lines: List[str]) -> Dict[str, List[int]]:
+    """Each stripped output line → the indexes where it occurs, ascending."""
+    found: Dict[str, List[int]] = {}
+    for i, line in enumerate(lines):
+        found.setdefault(line.strip(), []).append(i)
+    return found
+
+
+def _find(positions: Dict[str, List[int]], defs: Dict[str, int], function: str, anchor: str) -> Optional[int]:
+    """The first output line at or after the function's `def` that is the anchor (a bisection, not a scan)."""
     start = 0
     if function != "<module>":
         start = defs.get(function, 0)
-    for i in range(start, len(lines)):
-        if anchor and lines[i].strip() == anchor:
-            return i + 1
+    found = positions.get(anchor) if anchor else None
+    if found:
+        k = bisect_left(found, start)
+        if k < len(found):
+            return found[k] + 1
     return start + 1 if start else None
 
 
