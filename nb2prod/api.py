@@ -221,17 +221,18 @@ def _check_generated(name: str, text: str) -> None:
 
     top = symtable.symtable(text, name, "exec")  # parses: raises SyntaxError like compile() would
     tables, defined = [top], set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
+    read = []  # (name, table) of every global read, in table order: checked once all definitions are known
     for table in tables:
         tables.extend(table.get_children())
-        for sym in table.get_symbols():
+        for sym in table.get_symbols():  # one pass: building Symbol objects is most of the cost
             if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
                                                               or sym.is_namespace()):
                 defined.add(sym.get_name())
-    for table in tables:
-        for sym in table.get_symbols():
-            if sym.is_referenced() and (table is top or sym.is_global()) and sym.get_name() not in defined:
-                raise NameError(f"reads undefined name `{sym.get_name()}` (in {table.get_name()}, "
-                                f"line {table.get_lineno()})")
+            if sym.is_referenced() and (table is top or sym.is_global()):
+                read.append((sym.get_name(), table))
+    for name_read, table in read:
+        if name_read not in defined:
+            raise NameError(f"reads undefined name `{name_read}` (in {table.get_name()}, line {table.get_lineno()})")
 
 
 def _reference(notebook: str, outdir: str) -> str:
