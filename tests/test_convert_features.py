@@ -28,6 +28,11 @@ def _convert(tmp_path, cells, name="nb.ipynb", **kwargs):
     return result, out
 
 
+def _assert_pyflakes_clean(path: Path) -> None:
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(path)], capture_output=True, text=True)
+    assert flakes.returncode == 0, flakes.stdout
+
+
 def _run_tests(folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
                           cwd=folder, capture_output=True, text=True, timeout=300)
@@ -266,9 +271,7 @@ def test_notebook_that_saves_nothing_gets_a_test_that_runs_its_steps(tmp_path):
     result, out = _convert(tmp_path, cells, kind="training")
     generated = (out / "test_train.py").read_text()
     assert "def test_main_runs_every_step():" in generated and "import numpy" not in generated
-    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "test_train.py")], capture_output=True,
-                            text=True)
-    assert flakes.returncode == 0, flakes.stdout
+    _assert_pyflakes_clean(out / "test_train.py")
     # the test could fail: it runs the steps for real, so it fails when they cannot run
     assert _run_tests(out).returncode != 0
     (out / "measurements.csv").write_text("a,b\n1,2\n2,4.1\n3,5.9\n")
@@ -286,8 +289,7 @@ def test_global_read_by_a_helper_is_kept_though_defined_after_it(tmp_path):
              "## Save", "joblib.dump(model, 'model.pkl')"]
     result, out = _convert(tmp_path, cells)
     assert not [f for f in result.fates if f.code == "NB901"]
-    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
-    assert flakes.returncode == 0, flakes.stdout
+    _assert_pyflakes_clean(out / "train.py")
     ran = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
     assert (out / "model.pkl").exists()
@@ -315,8 +317,7 @@ def test_result_nobody_reads_is_dropped_but_the_call_kept(tmp_path):
     text = (out / "train.py").read_text()
     assert "    model.fit(df[['a', 'b']], df['target'])  # keep this comment\n" in text and "history" not in text
     assert any("nothing reads `history`" in n for n in result.notices)
-    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
-    assert flakes.returncode == 0, flakes.stdout
+    _assert_pyflakes_clean(out / "train.py")
 
 
 def test_imports_repeated_across_cells_are_bound_once(tmp_path):
@@ -329,8 +330,7 @@ def test_imports_repeated_across_cells_are_bound_once(tmp_path):
     text = (out / "train.py").read_text()
     assert "from sklearn.linear_model import LinearRegression, Lasso\n" in text
     assert text.count("pyplot") == 0  # the plot went, and with it both spellings of the import
-    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out / "train.py")], capture_output=True, text=True)
-    assert flakes.returncode == 0, flakes.stdout
+    _assert_pyflakes_clean(out / "train.py")
 
 
 def test_one_binding_each_keeps_different_things_apart():
