@@ -668,13 +668,6 @@ def _slug(title: str) -> str:
 
 
 def _title(nb: Notebook) -> str:
-    """The notebook's title: its lone top-level heading, or a heading above all code."""
-    level = sec.title_level(nb)
-    for cell in nb.cells:
-        if cell.kind == "code" and level is None:
-            return ""
-        if cell.kind == "markdown":
-            for found_level, text in sec.headings(cell.source):
-                if level is None or found_level == level:
-                    return text
-    return ""
+    """The notebook's title: the heading that names it rather than opening a section."""
+    found = sec.title_heading(nb)
+    return found[2] if found else ""

@@ -60,14 +60,14 @@ class Section:
 def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str, settings=None) -> Tuple[Section, ...]:
     """Sections in notebook order; code before the first real heading is `setup`."""
     by_cell: Dict[int, ParsedCell] = {pc.cell.index: pc for pc in cells}
-    top = title_level(nb)
+    title = title_heading(nb)
     levels = settings.levels if settings is not None else None
     configured = settings.roles if settings is not None else ()
     raw: List[dict] = [{"title": "", "level": 0, "role": "setup", "stmts": [], "md": "", "forced": True}]
     for cell in nb.cells:
         if cell.kind == "markdown":
             heading = _last_heading(cell.source, levels)
-            if heading and heading[0] != top:
+            if heading and not (title and (cell.index, heading[0]) == title[:2]):
                 role = next((r for text, r in configured if text in heading[1].lower()), None)
                 raw.append({"title": heading[1], "level": heading[0], "role": role, "stmts": [], "md": cell.source,
                             "forced": role is not None})
@@ -117,6 +117,30 @@ def title_level(nb: Notebook) -> Optional[int]:
         return None
     top = min(levels)
     return top if levels.count(top) == 1 and len(set(levels)) > 1 else None
+
+
+def title_heading(nb: Notebook) -> Optional[Tuple[int, int, str]]:
+    """The heading that names the notebook rather than opening a section, as (cell index, level, text):
+    the lone top-level heading, or else a first heading above all code that heads no code of its own
+    (the only heading, or one followed by another heading before any code). None when there is none."""
+    top = title_level(nb)
+    first: Optional[Tuple[int, int, str]] = None
+    for cell in nb.cells:
+        if cell.kind == "markdown":
+            found = headings(cell.source)
+            if top is not None:
+                match = [h for h in found if h[0] == top]
+                if match:
+                    return (cell.index, top, match[0][1])
+            elif found and first is None:
+                first = (cell.index, found[-1][0], found[-1][1])
+            elif found:
+                return first  # the next heading came before any code: the first one heads nothing
+        elif cell.source.strip() and top is None:
+            break
+    if top is None and first is not None and len(all_headings(nb)) == 1:
+        return first
+    return None
 
 
 def headings(text: str) -> List[Tuple[int, str]]:

@@ -1,0 +1,74 @@
+"""Notebooks nobody tuned nb2prod for: each test is a small notebook shaped like one that broke it."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from nb2prod import api
+from tests.build import write_notebook
+
+IMPORTS = ("import joblib\nimport numpy as np\n"
+           "from sklearn.linear_model import LogisticRegression\nfrom sklearn.model_selection import train_test_split")
+DATA = ("rng = np.random.default_rng(0)\nX = rng.normal(size=(80, 3))\ny = (X[:, 0] + X[:, 1] > 0).astype(int)")
+FIT = "model = LogisticRegression()\nmodel.fit(X, y)"
+SAVE = "joblib.dump(model, 'model.joblib')"
+
+
+def _convert(tmp_path, cells, name="nb.ipynb"):
+    nb = write_notebook(tmp_path / name, cells)
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out))
+    assert result.error is None, str(result.error)
+    return result, out
+
+
+def _run(folder: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def _pyflakes_clean(folder: Path) -> None:
+    flakes = _run(folder, "-m", "pyflakes", *[str(p) for p in sorted(folder.glob("*.py"))])
+    assert flakes.returncode == 0, flakes.stdout
+
+
+# -- the title: only a heading that opens no section names the script ---------------------------
+
+def test_same_level_headings_are_all_sections_and_none_is_the_title(tmp_path):
+    cells = ["# Imports", IMPORTS, "# Data", DATA, "# Training", FIT, "# Persist", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert '"""Train the model of nb.ipynb\n' in text
+    assert 'description="Train the model of nb.ipynb"' in text
+    assert "Imports" not in text
+
+
+def test_a_heading_followed_by_another_heading_is_the_title(tmp_path):
+    cells = ["# Churn study\nSome prose.", "# Data", IMPORTS + "\n" + DATA, "# Training", FIT + "\n" + SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert text.split("\n")[1] == '"""Churn study'
+    assert "def load_data():" in text and "def train_model(X, y):" in text
+
+
+def test_a_lone_heading_above_a_scoring_notebook_is_its_title_not_a_score_section(tmp_path):
+    model_path = tmp_path / "clf.pkl"
+    from sklearn.linear_model import LogisticRegression
+    fitted = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]], [0, 1, 0, 1])
+    with open(model_path, "wb") as f:
+        pickle.dump(fitted, f)
+    cells = ["# Inference", "import pickle\nimport numpy as np",
+             f"with open({str(model_path)!r}, 'rb') as f:\n    clf = pickle.load(f)",
+             "sample = [[0.5, 0.2]]\npred = clf.predict(np.array(sample))\npred"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "score.py").read_text()
+    init = text.split("def init():")[1].split("\ndef ")[0]
+    assert "pickle.load(f)" in init, "the model must load once, in init()"
+    assert "pickle.load" not in text.split("def run(")[1]
+    _pyflakes_clean(out)
+    scored = _run(out, "score.py")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout) == {"result": fitted.predict([[0.5, 0.2]]).tolist()}
