@@ -530,11 +530,12 @@ class _Builder:
     def _saved(self) -> Tuple[Tuple[str, str], ...]:
         out = []
         for s in self.kept():
+            opened = _opened_files(s.node)
             for sub in ast.walk(s.node):
                 if isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS:
                     target = _file_argument(sub)
                     if target is not None:
-                        out.append((ast.unparse(sub.func), target))
+                        out.append((ast.unparse(sub.func), opened.get(target, target)))
         return tuple(out)
 
 
@@ -646,6 +647,19 @@ def _looks_like_json(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _opened_files(node: ast.AST) -> Dict[str, str]:
+    """`with open(PATH, ...) as f:` → {"f": "PATH"}: `pickle.dump(model, f)` inside writes PATH."""
+    opened = {}
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.With, ast.AsyncWith)):
+            for item in sub.items:
+                call, name = item.context_expr, item.optional_vars
+                if (isinstance(call, ast.Call) and call.args and isinstance(name, ast.Name)
+                        and sec.call_names(call)[0] == "open"):
+                    opened[name.id] = ast.unparse(call.args[0])
+    return opened
 
 
 def _file_argument(call: ast.Call) -> Optional[str]:

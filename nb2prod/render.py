@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 from nb2prod.hyper import Hyper
 from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, sort_imports
 from nb2prod.plan import Plan, Step
+from nb2prod.sections import SAVE_CALLS, call_names
 
 TRAIN_IMPORTS = ("import argparse",)
 SCORE_IMPORTS = ("import argparse", "import json", "import os")
@@ -126,8 +127,8 @@ def _train_tests(plan: Plan, ref: str) -> dict:
     imports = ["import numpy as np"]
     if printed:
         imports += ["import json", "import re", "from pathlib import Path", "import pytest"]
-    if any(t["loader"] == "joblib.load" for t in context["main_tests"]):
-        imports.insert(0, "import joblib")
+    for library in sorted({t["loader"].split(".")[0] for t in context["main_tests"] if t["loader"]}, reverse=True):
+        imports.insert(0, f"import {library}")
     context["imports"] = imports
     if train is not None:
         context["train"] = {"name": train.name, "args": ", ".join(train.params)}
@@ -186,11 +187,15 @@ def _all_shown_kept(plan: Plan, cell: int, steps: Sequence[Step]) -> bool:
     return False
 
 
+# how a test reads back a file the script saved with `<library>.dump(...)`, given its `path`
+LOADERS_BY_DUMP = {"joblib": "joblib.load(path)", "pickle": "pickle.loads(path.read_bytes())"}
+
+
 def _main_tests(plan: Plan) -> List[dict]:
     tests = []
     by_name = {h.name: h for h in plan.hypers if not h.key}
     for call, target in plan.saved:
-        loader = "joblib.load" if call.startswith("joblib.") else None
+        loader = LOADERS_BY_DUMP.get(call.split(".")[0])
         hyper = by_name.get(target)
         if hyper is not None and isinstance(hyper.default, str):
             name = Path(hyper.default).name
@@ -221,12 +226,16 @@ def _fits_once(step: Step, variable: str) -> bool:
 
 
 def _methods_called(step: Step, variable: str) -> set:
+    """What the step reads off `variable`: attribute names (`fit`, `best_estimator_`), and "(passed)"
+    when it hands the object to a call other than a save: a mocked `fit` leaves it unfitted for those."""
     found = set()
     for s in step.statements:
         for sub in ast.walk(s.node):
-            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-                    and isinstance(sub.func.value, ast.Name) and sub.func.value.id == variable):
-                found.add(sub.func.attr)
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == variable:
+                found.add(sub.attr)
+            elif isinstance(sub, ast.Call) and call_names(sub)[0] not in SAVE_CALLS and any(
+                    isinstance(a, ast.Name) and a.id == variable for a in sub.args + [k.value for k in sub.keywords]):
+                found.add("(passed)")
     return found
 
 

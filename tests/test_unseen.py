@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from nb2prod import api
+from nb2prod.verify import saved_files
 from tests.build import write_notebook
 
 IMPORTS = ("import joblib\nimport numpy as np\n"
@@ -72,3 +73,26 @@ def test_a_lone_heading_above_a_scoring_notebook_is_its_title_not_a_score_sectio
     scored = _run(out, "score.py")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout) == {"result": fitted.predict([[0.5, 0.2]]).tolist()}
+
+
+# -- what main() writes, and mocks that leave the model unfitted -------------------------------
+
+GRID = ("from sklearn.model_selection import GridSearchCV\n"
+        "search = GridSearchCV(LogisticRegression(), {'C': [0.1, 1.0]}, cv=3)\nsearch.fit(X, y)\n"
+        "best = search.best_estimator_\nprint('best C:', best.C)")
+
+
+def test_grid_search_saved_through_an_open_file_is_tested_and_verifiable(tmp_path):
+    """`with open(path, 'wb') as f: pickle.dump(best, f)` writes `path`: main()'s test reads it back;
+    and the fit of a search whose `best_estimator_` the step reads is not mocked (it would be unfitted)."""
+    cells = ["# Grid", IMPORTS + "\nimport pickle", "## Data", DATA, "## Search", GRID,
+             "## Save", "with open('best.pkl', 'wb') as f:\n    pickle.dump(best, f)"]
+    result, out = _convert(tmp_path, cells)
+    assert saved_files(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["best.pkl"], [])
+    tests = (out / "test_train.py").read_text()
+    assert "def test_main_writes_best(" in tests and "pickle.loads(path.read_bytes())" in tests
+    assert "GridSearchCV.fit" not in tests
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    assert " passed" in ran.stdout
+    _pyflakes_clean(out)
