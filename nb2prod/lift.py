@@ -45,6 +45,7 @@ class Lifted:
     uses_model_file: bool = False
     uses_jsonable: bool = False
     notices: Tuple[str, ...] = ()
+    result_key: Optional[str] = "result"  # the key of run()'s answer that holds one result per row
 
 
 def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
@@ -73,7 +74,7 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
     for stmt in plan.imports:
         anchors.setdefault(stmt.index, ("<imports>", ""))
     return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
-                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices))
+                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key)
 
 
 # -- finding each statement's libcst node ------------------------------------------------------
@@ -203,6 +204,7 @@ class _Rewriter:
         self.plan = plan
         self.model_file_used = False
         self.jsonable_used = False
+        self.result_key: Optional[str] = "result"
         self.notices: List[str] = []
         self.hyper_keys = {h.source_name for h in plan.hypers if h.key}
 
@@ -248,7 +250,10 @@ class _Rewriter:
         return [node]
 
     def _result(self, expr: cst.BaseExpression) -> cst.BaseExpression:
-        if isinstance(expr, cst.Dict):
+        if isinstance(expr, cst.Dict):  # the notebook's own answer: its first key holds the results
+            first = expr.elements[0] if expr.elements else None
+            key = getattr(first, "key", None)
+            self.result_key = key.evaluated_value if isinstance(key, cst.SimpleString) else None
             return expr
         self.jsonable_used = True
         call = cst.Call(cst.Name(JSONABLE_HELPER), [cst.Arg(expr)])
@@ -259,7 +264,10 @@ def _shown_expression(node: cst.BaseStatement) -> cst.BaseExpression:
     expr = node.body[0].value  # an Expr statement
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("print", "display"):
         positional = [a for a in expr.args if a.keyword is None and a.star == ""]
-        return positional[-1].value
+        expr = positional[-1].value
+    if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "dumps"
+            and isinstance(expr.func.value, cst.Name) and expr.func.value.value == "json" and expr.args):
+        return expr.args[0].value  # run() answers a value the service serialises, not a JSON string
     return expr
 
 

@@ -282,7 +282,7 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
     dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"
     return dict(script="score.py", notebook=ref, module="score", imports=sort_imports(imports), sample=plan.sample_input,
                 globals=globals_, loader=loader, dumper=dumper, model_file=model_file or "model.pkl",
-                model_global=model_global, trained=trained)
+                model_global=model_global, trained=trained, result_key=lifted.result_key)
 
 
 def _model_file(step: Step) -> Optional[str]:

@@ -89,11 +89,21 @@ def find_companion(path: str) -> Optional[str]:
     found = []
     for p in preferred or siblings:
         try:
-            if api.plan_notebook(str(p)).kind == "training":
-                found.append(str(p))
+            sibling = api.plan_notebook(str(p))
         except Nb2prodError:
             continue
-    return found[0] if len(found) == 1 else None
+        if sibling.kind == "training":
+            found.append((str(p), {Path(name).name for name in saved_files(sibling)[0]}))
+    if len(found) > 1:  # several training notebooks: the one that saves a file this notebook reads
+        read = _literal_strings(api.plan_notebook(path))
+        found = [f for f in found if f[1] & read]
+    return found[0][0] if len(found) == 1 else None
+
+
+def _literal_strings(plan) -> set:
+    """File names among the string literals of a notebook's code."""
+    return {Path(n.value).name for pc in plan.cells for s in pc.statements for n in ast.walk(s.node)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value}
 
 
 def saved_files(plan) -> Tuple[List[str], List[str]]:
@@ -243,12 +253,20 @@ def _shown_expression(stmt) -> Optional[str]:
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
             and node.value.func.id in ("print", "display"):
         args = [a for a in node.value.args if not (isinstance(a, ast.Constant) and isinstance(a.value, str))]
-        return ast.unparse(args[-1]) if args else None
+        return ast.unparse(_json_unwrapped(args[-1])) if args else None
     if isinstance(node, ast.Expr):
-        return ast.unparse(node.value)
+        return ast.unparse(_json_unwrapped(node.value))
     if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id
     return None
+
+
+def _json_unwrapped(node: ast.AST) -> ast.AST:
+    """`json.dumps(value)` → `value`: what run() answers (lift unwraps it the same way)."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dumps"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "json" and node.args):
+        return node.args[0]
+    return node
 
 
 def _value_probe(expression: Optional[str]) -> str:

@@ -96,3 +96,37 @@ def test_grid_search_saved_through_an_open_file_is_tested_and_verifiable(tmp_pat
     assert ran.returncode == 0, ran.stdout[-2000:]
     assert " passed" in ran.stdout
     _pyflakes_clean(out)
+
+
+# -- scoring: what run() answers, and which training notebook verify pairs it with --------------
+
+def _scoring_cells(model_path: Path, shown: str):
+    return ["# Score", "import json\nimport joblib\nimport numpy as np", "## Load model",
+            f"model = joblib.load({str(model_path)!r})", "## Predict",
+            "data = [[0.5, 0.2], [-1.0, 0.3]]\nresult = model.predict(np.array(data))\n" + shown]
+
+
+def test_a_printed_json_dumps_is_answered_as_a_value_not_a_json_string(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    fitted = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]], [0, 1, 0, 1])
+    joblib = __import__("joblib")
+    joblib.dump(fitted, tmp_path / "m.joblib")
+    cells = _scoring_cells(tmp_path / "m.joblib", "print(json.dumps({'prediction': result.tolist()}))")
+    _, out = _convert(tmp_path, cells)
+    text = (out / "score.py").read_text()
+    assert "return {'prediction': result.tolist()}" in text
+    scored = _run(out, "score.py")
+    assert scored.returncode == 0, scored.stderr
+    expected = fitted.predict([[0.5, 0.2], [-1.0, 0.3]]).tolist()
+    assert json.loads(scored.stdout) == {"prediction": expected}
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0, tests.stdout[-2000:]
+
+
+def test_verify_pairs_a_scoring_notebook_with_the_training_sibling_that_saves_its_model(tmp_path):
+    from nb2prod.verify import find_companion
+    for name, saved in (("a_train.ipynb", "first.joblib"), ("b_train.ipynb", "second.joblib")):
+        write_notebook(tmp_path / name, ["# T", IMPORTS, "## Data", DATA, "## Train", FIT,
+                                         "## Save", f"joblib.dump(model, {saved!r})"])
+    write_notebook(tmp_path / "score.ipynb", _scoring_cells(Path("second.joblib"), "print(result)"))
+    assert find_companion(str(tmp_path / "score.ipynb")) == str(tmp_path / "b_train.ipynb")
