@@ -84,6 +84,8 @@ def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str, setting
         role = item["role"] or classify_heading(item["title"], kind)
         if role == "other" or (role is None):
             role = classify_code(item["stmts"], kind)
+        elif not item["forced"] and _only_weak(item["title"], kind):
+            role = _code_over_weak(role, item["stmts"], kind)
         sections.append(Section(item["title"], item["level"], role, tuple(item["stmts"]), item["md"]))
     if len(sections) == 1:
         return _by_code(sections[0], kind)
@@ -168,16 +170,27 @@ def _override(tags: Sequence[str], source: str) -> Optional[str]:
     return m.group(1) if m and m.group(1) in ROLES else None
 
 
-def classify_heading(title: str, kind: str) -> str:
-    """The role a heading's words suggest, or "other"."""
+def classify_heading(title: str, kind: str, weak: bool = True) -> str:
+    """The role a heading's words suggest, or "other" (weak=False: strong stems only)."""
     text = " " + title.lower().replace("_", " ") + " "
-    scoring = kind == "scoring"
-    for vocabulary in (_SCORING_WORDS, _SCORING_WEAK) if scoring else (_TRAINING_WORDS, _TRAINING_WEAK):
+    vocabularies = (_SCORING_WORDS, _SCORING_WEAK) if kind == "scoring" else (_TRAINING_WORDS, _TRAINING_WEAK)
+    for vocabulary in vocabularies[: 2 if weak else 1]:
         found = [(text.find(stem), -len(stem), order, role)
                  for order, (role, stems) in enumerate(vocabulary) for stem in stems if stem in text]
         if found:
             return min(found)[3]
     return "other"
+
+
+def _only_weak(title: str, kind: str) -> bool:
+    """The heading's role came from a weak stem alone ("Modell speichern" has only "model")."""
+    return classify_heading(title, kind, weak=False) == "other"
+
+
+def _code_over_weak(role: str, statements: Sequence[Statement], kind: str) -> str:
+    """A weak heading word gives way to code that clearly does something else (`joblib.dump`)."""
+    found = code_roles(statements, kind)
+    return found[0] if found and role not in found else role
 
 
 # -- roles from what the code does -------------------------------------------------------
@@ -201,28 +214,33 @@ def call_names(node: ast.AST) -> List[str]:
 
 
 def classify_code(statements: Sequence[Statement], kind: str) -> str:
-    names = [n for s in statements for n in call_names(s.node)]
     if not statements:
         return "other"
     if all(isinstance(s.node, (ast.Import, ast.ImportFrom)) for s in statements):
         return "setup"
+    found = code_roles(statements, kind)
+    return found[0] if found else "prepare"
+
+
+def code_roles(statements: Sequence[Statement], kind: str) -> List[str]:
+    """Every role the calls in `statements` point to, the telling one first (a save before a fit)."""
+    names = [n for s in statements for n in call_names(s.node)]
     if kind == "scoring":
-        if any(n in PREDICT_CALLS for n in names):
-            return "score"
-        if any(n in LOAD_MODEL_CALLS for n in names):
-            return "load_model"
-        return "prepare"
-    for role, test in (
-        ("save", lambda n: n in SAVE_CALLS),
-        ("train", lambda n: n in FIT_CALLS),
-        ("split", lambda n: n in SPLIT_CALLS),
-        ("evaluate", lambda n: n in PREDICT_CALLS),
-        ("evaluate", lambda n: n.endswith(("_score", "_error", "_loss")) or n in ("score", "classification_report")),
-        ("load", lambda n: n.startswith(READ_PREFIXES)),
-    ):
-        if any(test(n) for n in names):
-            return role
-    return "prepare" if kind == "training" else "other"
+        tests = (("score", lambda n: n in PREDICT_CALLS), ("load_model", lambda n: n in LOAD_MODEL_CALLS))
+    else:
+        tests = (
+            ("save", lambda n: n in SAVE_CALLS),
+            ("train", lambda n: n in FIT_CALLS),
+            ("split", lambda n: n in SPLIT_CALLS),
+            ("evaluate", lambda n: n in PREDICT_CALLS),
+            ("evaluate", lambda n: n.endswith(("_score", "_error", "_loss")) or n in ("score", "classification_report")),
+            ("load", lambda n: n.startswith(READ_PREFIXES)),
+        )
+    roles: List[str] = []
+    for role, test in tests:
+        if role not in roles and any(test(n) for n in names):
+            roles.append(role)
+    return roles
 
 
 def _by_code(only: Section, kind: str) -> Tuple[Section, ...]:

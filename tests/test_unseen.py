@@ -130,3 +130,22 @@ def test_verify_pairs_a_scoring_notebook_with_the_training_sibling_that_saves_it
                                          "## Save", f"joblib.dump(model, {saved!r})"])
     write_notebook(tmp_path / "score.ipynb", _scoring_cells(Path("second.joblib"), "print(result)"))
     assert find_companion(str(tmp_path / "score.ipynb")) == str(tmp_path / "b_train.ipynb")
+
+
+# -- section roles from headings in other words -------------------------------------------------
+
+def test_a_weak_heading_word_gives_way_to_what_the_code_clearly_does(tmp_path):
+    """'Modell speichern' shares only the weak stem 'model' with training: its joblib.dump makes it the
+    save step, so train_model returns the model and main() hands it on."""
+    cells = ["# Kredit", IMPORTS, "## Daten laden", DATA, "## Modell trainieren", FIT,
+             "## Modell speichern", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def save_model(model):" in text and "    return model\n" in text
+    assert "save_model(model)" in text.split("def main(")[1]
+
+
+def test_a_weak_heading_keeps_its_role_when_the_code_also_does_that(tmp_path):
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Model", FIT + "\n" + SAVE]
+    _, out = _convert(tmp_path, cells)
+    assert "def train_model(X, y):" in (out / "train.py").read_text()
