@@ -31,8 +31,13 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFat
     for pc in plan.cells:
         source_lines = pc.cell.source.split("\n")
         owner = _owners(pc, len(source_lines))
+        magic_lines = {m.line: m for m in pc.magics if m.kind == "cell-magic" and m.keeps_statement}
         for number, raw in enumerate(source_lines, 1):
             if not raw.strip():
+                continue
+            if number in magic_lines:  # masked to a blank line: no statement of its own to report it
+                reason = f"cell magic `%%{magic_lines[number].name}` only matters in the notebook; the lines below it stand on their own"
+                fates.append(LineFate(pc.cell.index, number, raw, False, reason, "NB202"))
                 continue
             stmt = owner.get(number)
             if stmt is None:

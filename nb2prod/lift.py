@@ -495,8 +495,11 @@ def _docstring(step: Step) -> str:
         return '"""Load the model once, when the service starts."""'
     if step.role == "score" and step.name == "run":
         return '"""Score a JSON request `{"data": [[...], ...]}`; the answer is JSON-serialisable."""'
-    title = step.title.strip().rstrip(".").replace('"""', "'''").replace("\\", "\\\\")
-    return f'"""{title}."""' if title else ""
+    title = step.title.strip().rstrip(".:;,").replace('"""', "'''").replace("\\", "\\\\")
+    if not title:
+        return ""
+    title = title[0].upper() + title[1:]  # a sentence, whatever case the heading used
+    return f'"""{title}"""' if title.endswith(("?", "!")) else f'"""{title}."""'
 
 
 def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine]:

@@ -149,3 +149,22 @@ def test_a_weak_heading_keeps_its_role_when_the_code_also_does_that(tmp_path):
     cells = ["# T", IMPORTS, "## Data", DATA, "## Model", FIT + "\n" + SAVE]
     _, out = _convert(tmp_path, cells)
     assert "def train_model(X, y):" in (out / "train.py").read_text()
+
+
+# -- --explain: every line where it really went ---------------------------------------------------
+
+def test_explain_reports_a_timing_cell_magic_as_dropped_not_as_part_of_the_next_statement(tmp_path):
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train", "%%time\n" + FIT, "%%capture\n!pip install x", SAVE]
+    result, out = _convert(tmp_path, cells)
+    fates = {f.text: f for f in result.fates}
+    assert not fates["%%time"].kept and fates["%%time"].code == "NB202"
+    assert not fates["%%capture"].kept and fates["%%capture"].code == "NB202"
+    assert fates["!pip install x"].code == "NB203"
+    assert fates["model = LogisticRegression()"].kept and "train_model()" in fates["model = LogisticRegression()"].where
+
+
+def test_step_docstrings_read_as_sentences_whatever_the_heading_case(tmp_path):
+    cells = ["# T", IMPORTS, "### reading the data:", DATA, "### does it learn?", FIT, "### export", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert '"""Reading the data."""' in text and '"""Does it learn?"""' in text and '"""Export."""' in text
