@@ -168,3 +168,17 @@ def test_step_docstrings_read_as_sentences_whatever_the_heading_case(tmp_path):
     _, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
     assert '"""Reading the data."""' in text and '"""Does it learn?"""' in text and '"""Export."""' in text
+
+
+# -- exploration vs. results -------------------------------------------------------------------
+
+def test_a_loop_printing_computed_metrics_is_kept_with_what_it_reports(tmp_path):
+    cells = ["# T", IMPORTS + "\nfrom sklearn.metrics import accuracy_score, f1_score", "## Data", DATA,
+             "## Train", FIT, "## Metrics",
+             "pred = model.predict(X)\nmetrics = {'acc': accuracy_score(y, pred), 'f1': f1_score(y, pred)}\n"
+             "for k, v in metrics.items():\n    print(f'{k}: {v:.4f}')", "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    assert all(f.kept for f in result.fates if "metrics" in f.text or "print" in f.text)
+    ran = _run(out, "train.py")
+    assert ran.returncode == 0, ran.stderr
+    assert [line.split(":")[0] for line in ran.stdout.splitlines()] == ["acc", "f1"]

@@ -26,7 +26,8 @@ model.fit(X, y)
 ```
 
 ## Not flagged
-A loop that appends to or updates an outer list, dict or object, writes a file, calls a
+A `for` loop that only prints results computed before it (`for name, value in metrics.items():
+print(name, value)`), unless it walks a DataFrame or prints data. A loop that appends to or updates an outer list, dict or object, writes a file, calls a
 function for its effect, or assigns a name that is used after the loop (including the loop
 variable). Loops inside functions.
 
@@ -41,7 +42,7 @@ from typing import List, Set
 
 from nb2prod.dataflow import PURE_METHODS, walk
 from nb2prod.rules._base import Context, Found, Rule
-from nb2prod.rules._exprs import is_output
+from nb2prod.rules._exprs import is_inspection, is_output, is_print
 
 _WRITES = frozenset("open exec eval setattr delattr print_to".split())
 
@@ -52,10 +53,39 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
     local = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if local & ctx.facts.used_after(ctx.facts.position(ctx.statement)):
         return
+    if _reports_results(node, ctx):
+        return
     outputs: List[bool] = []
     if _only_local(node.body + node.orelse, local, ctx, outputs) and any(outputs):
         kind = "for" if isinstance(node, ast.For) else "while"
         yield ctx.whole(r, f"`{kind}` loop only shows results; nothing after it uses what it computes")
+
+
+def _reports_results(node: ast.AST, ctx: Context) -> bool:
+    """`for name, value in metrics.items(): print(f"{name}: {value:.3f}")`: a loop that only prints
+    results computed before it, over something that is not a DataFrame, is a report like
+    `print(metrics)` (which NB102 keeps), not a sweep or a look at the data."""
+    if not isinstance(node, ast.For) or node.orelse:
+        return False
+    source = _root(node.iter)
+    if source in (None, "range") or ctx.facts.is_frame(ast.Name(source)) or is_inspection(node.iter, ctx.facts):
+        return False
+    return _only_result_prints(node.body, ctx)
+
+
+def _only_result_prints(body: List[ast.stmt], ctx: Context) -> bool:
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            if not _only_result_prints(stmt.body + stmt.orelse, ctx):
+                return False
+        elif not (isinstance(stmt, ast.Expr) and is_print(stmt.value)
+                  and not any(_shows_data(arg, ctx) for arg in stmt.value.args)):
+            return False
+    return True
+
+
+def _shows_data(arg: ast.AST, ctx: Context) -> bool:
+    return any(is_inspection(n, ctx.facts) or ctx.facts.is_frame(n) for n in walk(arg))
 
 
 def _only_local(body: List[ast.stmt], local: Set[str], ctx: Context, outputs: List[bool]) -> bool:
