@@ -226,7 +226,7 @@ class _Rewriter:
                 f"{node.name.value}() read the notebook globals "
                 f"{', '.join(self.plan.helper_globals[node.name.value])}; they are now keyword parameters")
         if in_step is not None and in_step.name == "init":
-            resolver = _ModelFile()
+            resolver = _ModelFile(model_file_constants(self.plan))
             node = node.visit(resolver)
             if resolver.changed:
                 self.model_file_used = True
@@ -349,10 +349,18 @@ def _add_kwonly(fn: cst.FunctionDef, names: Sequence[str]) -> cst.FunctionDef:
 class _ModelFile(cst.CSTTransformer):
     """In init(): `Model.get_model_path(...)` and literal model file names resolve locally or on Azure."""
 
-    def __init__(self):
+    def __init__(self, constants: Optional[Dict[str, str]] = None):
         self.changed = False
         self.notices: List[str] = []
         self.depth = 0
+        self.constants = constants or {}  # module constants naming a model file: `MODEL_FILE = "m.pkl"`
+
+    def leave_Arg(self, original, updated):
+        value = updated.value
+        if self.depth == 0 and isinstance(value, cst.Name) and value.value in self.constants:
+            self.changed = True
+            return updated.with_changes(value=cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(value)]))
+        return updated
 
     def visit_Call(self, node):
         if _resolves_model(node):
@@ -378,6 +386,18 @@ class _ModelFile(cst.CSTTransformer):
             self.changed = True
             return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(updated)])
         return updated
+
+
+def model_file_constants(plan: Plan) -> Dict[str, str]:
+    """Module-level constants whose value is a model file name: {"MODEL_FILE": "m.pkl"}."""
+    found = {}
+    for stmt in plan.module:
+        node = stmt.node
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                and node.value.value.lower().endswith(MODEL_SUFFIXES)):
+            found[node.targets[0].id] = node.value.value
+    return found
 
 
 def _resolves_model(call: cst.Call) -> bool:

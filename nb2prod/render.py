@@ -6,12 +6,12 @@ import ast
 import keyword
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from nb2prod.hyper import Hyper
-from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, sort_imports
+from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, sort_imports
 from nb2prod.plan import Plan, Step
 from nb2prod.sections import SAVE_CALLS, call_names
 
@@ -243,6 +243,9 @@ def _methods_called(step: Step, variable: str) -> set:
 
 def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
     lifted = lift(plan, SCORE_IMPORTS)
+    code = "\n".join(list(lifted.module) + [f.code for f in lifted.functions])
+    if not lifted.uses_model_file and not re.search(r"\bos\.", code):  # only _model_file() needs `os`
+        lifted = replace(lifted, imports=tuple(i for i in lifted.imports if i != "import os"))
     init = next((s for s in plan.steps if s.name == "init"), None)
     globals_ = list(init.globals_) if init else []
     options_name = _free_name("options", _notebook_names(plan))
@@ -266,7 +269,7 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
 
 
 def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: Lifted, companion) -> dict:
-    model_file = _model_file(init) if init else None
+    model_file = _model_file(init, model_file_constants(plan)) if init else None
     init_code = "\n".join(ast.unparse(s.node) for s in init.statements) if init else ""
     library = next((lib for lib in ("joblib", "pickle") if f"{lib}.load(" in init_code), None)
     model_global = next((g for g in globals_ if _assigned_by_load(init, g)), globals_[0] if globals_ else None)
@@ -285,11 +288,14 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
                 model_global=model_global, trained=trained, result_key=lifted.result_key)
 
 
-def _model_file(step: Step) -> Optional[str]:
+def _model_file(step: Step, constants: Dict[str, str]) -> Optional[str]:
+    """The model file init() loads: a literal name, or a module constant holding one."""
     for s in step.statements:
         for sub in ast.walk(s.node):
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.lower().endswith(MODEL_SUFFIXES):
                 return Path(sub.value).name
+            if isinstance(sub, ast.Name) and sub.id in constants:
+                return Path(constants[sub.id]).name
     return None
 
 

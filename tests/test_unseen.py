@@ -182,3 +182,35 @@ def test_a_loop_printing_computed_metrics_is_kept_with_what_it_reports(tmp_path)
     ran = _run(out, "train.py")
     assert ran.returncode == 0, ran.stderr
     assert [line.split(":")[0] for line in ran.stdout.splitlines()] == ["acc", "f1"]
+
+
+def _stub_model(path: Path):
+    from sklearn.linear_model import LogisticRegression
+    fitted = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]], [0, 1, 0, 1])
+    __import__("joblib").dump(fitted, path)
+    return fitted
+
+
+def test_a_model_file_named_by_a_constant_resolves_like_a_literal_one(tmp_path):
+    _stub_model(tmp_path / "m.joblib")
+    cells = ["# S", f"import joblib\nimport numpy as np\nMODEL_FILE = {str(tmp_path / 'm.joblib')!r}",
+             "## Load model", "model = joblib.load(MODEL_FILE)",
+             "## Score", "x = np.array([[1.0, 2.0]])\nprint(model.predict(x))"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "score.py").read_text()
+    assert "model = joblib.load(_model_file(MODEL_FILE))" in text
+    assert "def test_init_reads_the_azure_model_dir" in (out / "test_score.py").read_text()
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    _pyflakes_clean(out)
+
+
+def test_score_py_imports_os_only_when_something_uses_it(tmp_path):
+    _stub_model(tmp_path / "m.dat")
+    cells = ["# S", "import joblib\nimport numpy as np", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.dat')!r})",
+             "## Score", "x = np.array([[1.0, 2.0]])\nprint(model.predict(x))"]
+    _, out = _convert(tmp_path, cells)
+    assert "import os" not in (out / "score.py").read_text()
+    _pyflakes_clean(out)
+    assert _run(out, "score.py").returncode == 0
