@@ -25,6 +25,7 @@ _OVERRIDE = re.compile(r"#\s*nb2prod:\s*section\s*=\s*([a-z_]+)")
 # is evaluation, "Holdout split" is splitting), the longer stem on a tie ("train/test split"), the
 # family listed first after that. Weak stems ("data", "model") count only when no strong one appears:
 # "Model evaluation" evaluates, "Data split" splits, "Data" alone loads.
+_SETUP_STEMS = ("setup", "set up", "set-up", "imports", "librar", "configur", "environment", "dependenc")
 _TRAINING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("save", ("save", "persist", "export", "dump", "serializ", "serialis", "store model", "write model",
               "register")),
@@ -34,12 +35,14 @@ _TRAINING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("train", ("train", "fit", "final model", "build model", "build the model", "learn")),
     ("prepare", ("prepar", "preprocess", "pre-process", "clean", "feature", "transform", "engineer", "encod")),
     ("load", ("load", "read", "ingest", "fetch", "import", "get ", "download", "dataset")),
+    ("setup", _SETUP_STEMS),
 )
 _TRAINING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (("train", ("model",)), ("load", ("data",)))
 _SCORING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("load_model", ("load model", "load the model", "model load", "loading model", "loading the model", "init")),
     ("score", ("score", "scoring", "predict", "inferenc", "serve", "serving")),
     ("prepare", ("prepar", "preprocess", "pre-process", "input", "parse", "request", "payload", "sample")),
+    ("setup", _SETUP_STEMS),
 )
 _SCORING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("load_model", ("model",)), ("score", ("run",)), ("prepare", ("data",)),

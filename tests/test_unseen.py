@@ -214,3 +214,14 @@ def test_score_py_imports_os_only_when_something_uses_it(tmp_path):
     assert "import os" not in (out / "score.py").read_text()
     _pyflakes_clean(out)
     assert _run(out, "score.py").returncode == 0
+
+
+def test_a_setup_heading_is_setup_not_a_prepare_step(tmp_path):
+    from nb2prod.sections import classify_heading
+    assert [classify_heading(t, "training") for t in ("Setup", "Imports", "Libraries", "Import the data")] == \
+        ["setup", "setup", "setup", "load"]
+    cells = ["# T", "## Setup", IMPORTS + "\nnp.random.seed(0)", "## Data", DATA, "## Train", FIT, "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def prepare_data" not in text
+    assert "def load_data():\n    \"\"\"Data.\"\"\"\n    np.random.seed(0)\n" in text
