@@ -94,7 +94,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
     flows = {s.index: flow(s.node) for s in statements}
     _check_names(nb, statements, flows)
-    imported = {n for s in statements if isinstance(s.node, (ast.Import, ast.ImportFrom)) for n in flows[s.index].defs}
+    imported = {n for s in statements if is_import_like(s.node) for n in flows[s.index].defs}
     for index, f in flows.items():  # `np.array(...)` does not change the module `np`
         if f.updates & imported:
             flows[index] = replace(f, updates=f.updates - imported)
@@ -335,6 +335,8 @@ class _Builder:
         """Helpers, classes and constants live at module level (constants: anywhere once hypers are out)."""
         if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return self._ready_at_import(s)
+        if isinstance(s.node, ast.Try) and is_import_like(s.node):
+            return True  # `try: import x` / `except ImportError: x = None` belongs with the imports
         if not is_constant(s):
             return False
         if self.role_of.get(s.index) == "setup":
@@ -351,6 +353,7 @@ class _Builder:
             self._import_time = {
                 n for t in self.statements for n in self.flows[t.index].defs
                 if isinstance(t.node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                or is_import_like(t.node)
                 or (is_constant(t) and self._write_count(n) == 1)
             }
         return needed <= self._import_time
@@ -481,8 +484,7 @@ class _Builder:
 
     def _free_names(self, defs: List[Statement]) -> Dict[str, Tuple[str, ...]]:
         """What each function's body reads from outside it (imports and builtins aside)."""
-        imported = {n for s in self.statements if isinstance(s.node, (ast.Import, ast.ImportFrom))
-                    for n in self.flows[s.index].defs}
+        imported = {n for s in self.statements if is_import_like(s.node) for n in self.flows[s.index].defs}
         out = {}
         for s in defs:
             free = self.flows[s.index].deferred - imported - BUILTINS
@@ -492,8 +494,7 @@ class _Builder:
 
     def _helper_globals(self, module: List[Statement]) -> Dict[str, Tuple[str, ...]]:
         module_names = {n for s in module for n in self.flows[s.index].defs}
-        module_names |= {n for s in self.statements if isinstance(s.node, (ast.Import, ast.ImportFrom))
-                         for n in self.flows[s.index].defs}
+        module_names |= {n for s in self.statements if is_import_like(s.node) for n in self.flows[s.index].defs}
         out = {}
         for s in module:
             if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -533,9 +534,9 @@ class _Builder:
             opened = _opened_files(s.node)
             for sub in ast.walk(s.node):
                 if isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS:
-                    target = _file_argument(sub)
+                    target = _file_argument(sub, opened)
                     if target is not None:
-                        out.append((ast.unparse(sub.func), opened.get(target, target)))
+                        out.append((ast.unparse(sub.func), target))
         return tuple(out)
 
 
@@ -618,7 +619,19 @@ def _shows(node: ast.AST) -> bool:
 
 
 def _is_import(stmt: Statement) -> bool:
-    return isinstance(stmt.node, (ast.Import, ast.ImportFrom))
+    return is_import_like(stmt.node)
+
+
+def is_import_like(node: ast.AST) -> bool:
+    """An import, or a guarded one: `try: import x` with handlers that import, pass or set a constant."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    if not isinstance(node, ast.Try) or node.orelse or node.finalbody:
+        return False
+    handled = [st for h in node.handlers for st in h.body]
+    return all(isinstance(st, (ast.Import, ast.ImportFrom)) for st in node.body) and all(
+        isinstance(st, (ast.Import, ast.ImportFrom, ast.Pass))
+        or (isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant)) for st in handled)
 
 
 def _rows_literal(node: ast.AST):
@@ -662,15 +675,22 @@ def _opened_files(node: ast.AST) -> Dict[str, str]:
     return opened
 
 
-def _file_argument(call: ast.Call) -> Optional[str]:
+def _file_argument(call: ast.Call, opened: Dict[str, str]) -> Optional[str]:
+    """The file a saving call writes: its path argument, seen through `open(path)` and `with open(path) as f`."""
+    node = None
     for kw in call.keywords:
         if kw.arg in ("filename", "file", "path", "fname", "f", "filepath"):
-            return ast.unparse(kw.value)
-    if len(call.args) >= 2:
-        return ast.unparse(call.args[1])
-    if len(call.args) == 1 and isinstance(call.func, ast.Attribute) and call.func.attr in ("save", "save_model"):
-        return ast.unparse(call.args[0])
-    return None
+            node = kw.value
+    if node is None and len(call.args) >= 2:
+        node = call.args[1]
+    if node is None and len(call.args) == 1 and isinstance(call.func, ast.Attribute) and call.func.attr in ("save", "save_model"):
+        node = call.args[0]
+    if node is None:
+        return None
+    if isinstance(node, ast.Call) and node.args and sec.call_names(node)[0] == "open":
+        node = node.args[0]
+    text = ast.unparse(node)
+    return opened.get(text, text)
 
 
 def _slug(title: str) -> str:

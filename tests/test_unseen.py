@@ -225,3 +225,22 @@ def test_a_setup_heading_is_setup_not_a_prepare_step(tmp_path):
     text = (out / "train.py").read_text()
     assert "def prepare_data" not in text
     assert "def load_data():\n    \"\"\"Data.\"\"\"\n    np.random.seed(0)\n" in text
+
+
+def test_a_guarded_import_stays_with_the_imports_not_threaded_through_steps(tmp_path):
+    cells = ["# T", "try:\n    import joblib\nexcept ImportError:\n    joblib = None\n" + IMPORTS.split("\n", 1)[1]
+             + "\nimport numpy as np", "## Data", DATA, "## Train", FIT, "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "\ntry:\n    import joblib\nexcept ImportError:\n    joblib = None\n" in text
+    assert "def save_model(model):" in text and "joblib, " not in text
+    ran = _run(out, "train.py")
+    assert ran.returncode == 0, ran.stderr
+    _pyflakes_clean(out)
+
+
+def test_a_model_pickled_to_an_inline_open_is_known_to_be_saved(tmp_path):
+    cells = ["# T", IMPORTS + "\nimport pickle", "## Data", DATA, "## Train", FIT,
+             "## Save", "pickle.dump(model, open('m.pkl', 'wb'))"]
+    _convert(tmp_path, cells)
+    assert saved_files(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["m.pkl"], [])
