@@ -635,7 +635,7 @@ def is_import_like(node: ast.AST) -> bool:
 
 
 def _rows_literal(node: ast.AST):
-    """Rows given as a literal (`[[...]]`, `np.array([[...]])`, `pd.DataFrame({...})`), else None."""
+    """Rows given as a literal (`[[...]]`, `np.array([[...]])`, `pd.DataFrame({...})`, `[{...}, ...]`), else None."""
     if isinstance(node, ast.Call) and len(node.args) == 1:
         node = node.args[0]
     try:
@@ -646,6 +646,8 @@ def _rows_literal(node: ast.AST):
         return [list(r) for r in value]
     if isinstance(value, dict) and value and all(isinstance(v, (list, tuple)) for v in value.values()):
         return {str(k): list(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and all(isinstance(r, dict) and r for r in value):
+        return [{str(k): v for k, v in r.items()} for r in value]  # records: one dict per row
     return None
 
 

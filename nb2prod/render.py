@@ -279,7 +279,7 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
             Path(_literal(t) or "").name == model_file or _hyper_file(companion, t) == model_file
             for _, t in companion.saved):
         trained = {"module": "train", "argv": "[]"}
-    imports = ["import json", "import numpy as np"]
+    imports = ["import json", "import numpy as np"] if plan.sample_input is not None else ["import numpy as np"]
     if loader:
         imports.insert(0, f"import {library}")
     dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"

@@ -244,3 +244,32 @@ def test_a_model_pickled_to_an_inline_open_is_known_to_be_saved(tmp_path):
              "## Save", "pickle.dump(model, open('m.pkl', 'wb'))"]
     _convert(tmp_path, cells)
     assert saved_files(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["m.pkl"], [])
+
+
+def test_records_given_as_a_list_of_dicts_become_the_request_data(tmp_path):
+    fitted = _stub_model(tmp_path / "m.joblib")
+    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
+             "records = [{'a': 0.5, 'b': 0.2}, {'a': -1.0, 'b': 0.3}]\nframe = pd.DataFrame.from_records(records)\n"
+             "proba = model.predict_proba(frame.values)[:, 1]\nproba"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "score.py").read_text()
+    assert 'records = json.loads(raw_data)["data"]' in text
+    other = json.dumps({"data": [{"a": 1.0, "b": 0.0}]})
+    scored = _run(out, "score.py", "--data", other)
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["result"] == fitted.predict_proba([[1.0, 0.0]])[:, 1].tolist()
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+
+
+def test_a_scoring_notebook_without_a_literal_sample_still_gets_clean_init_tests(tmp_path):
+    _stub_model(tmp_path / "m.joblib")
+    (tmp_path / "new.csv").write_text("a,b\n0.5,0.2\n")
+    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
+             f"frame = pd.read_csv({str(tmp_path / 'new.csv')!r})\nprint(model.predict(frame.values))"]
+    _, out = _convert(tmp_path, cells)
+    _pyflakes_clean(out)
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout[-2000:]
