@@ -521,11 +521,15 @@ class _Builder:
         return None
 
     def _predict_input(self) -> Optional[str]:
-        for s in self.kept():
-            for sub in ast.walk(s.node):
-                if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-                        and sub.func.attr == "predict" and len(sub.args) == 1):
-                    return ast.unparse(sub.args[0])
+        """What the notebook predicts on: `m.predict(X)`, else the X of `m.score(X, y)`; in kept code
+        first, else in code dropped for having no effect (`labels = m.predict(X)` nothing read)."""
+        for method, arity, statements in (("predict", 1, self.kept()), ("score", 2, self.kept()),
+                                          ("predict", 1, self.statements)):
+            for s in statements:
+                for sub in ast.walk(s.node):
+                    if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                            and sub.func.attr == method and len(sub.args) == arity):
+                        return ast.unparse(sub.args[0])
         return None
 
     def _saved(self) -> Tuple[Tuple[str, str], ...]:

@@ -137,8 +137,9 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         return _sorted_imports(context)
     variable, cls = plan.estimator
     is_class = cls.split(".")[-1][:1].isupper()
-    if is_class and variable in train.returns:
-        context["fitted"] = {"variable": variable, "cls": cls, "slug": _snake(cls.split(".")[-1])}
+    if variable in train.returns:  # a factory (`make_pipeline(...)`) has no class to check: its predict is
+        context["fitted"] = {"variable": variable, "cls": cls if is_class else None,
+                             "slug": _snake(cls.split(".")[-1]) if is_class else "model"}
         inputs = plan.predict_input
         if inputs and _free(inputs) <= available | {variable}:
             context["predict_input"] = inputs

@@ -273,3 +273,20 @@ def test_a_scoring_notebook_without_a_literal_sample_still_gets_clean_init_tests
     _pyflakes_clean(out)
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout[-2000:]
+
+
+# -- generated training tests that check the model the step returns ------------------------------
+
+def test_a_model_built_by_a_factory_is_tested_fitted_on_what_the_notebook_scores(tmp_path):
+    """make_pipeline(...) has no class to isinstance-check, and the notebook only calls .score(X, y):
+    the test still predicts with the returned model on that X (an unfitted one would raise)."""
+    cells = ["# T", IMPORTS + "\nfrom sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler",
+             "## Data", DATA, "## Train",
+             "pipe = make_pipeline(StandardScaler(), LogisticRegression())\npipe.fit(X, y)\nprint('acc', pipe.score(X, y))",
+             "## Save", "joblib.dump(pipe, 'pipe.joblib')"]
+    _, out = _convert(tmp_path, cells)
+    tests = (out / "test_train.py").read_text()
+    assert "def test_train_model_returns_a_fitted_model():" in tests
+    assert "predictions = pipe.predict(X)" in tests
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0 and "2 passed" in ran.stdout, ran.stdout[-2000:]
