@@ -83,12 +83,16 @@ def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str, setting
             raw.append({"title": forced, "level": 0, "role": forced, "stmts": [], "md": "", "forced": True})
         raw[-1]["stmts"].extend(pc.statements)
     sections = []
+    roles, from_code = [], []
     for item in raw:
         role = item["role"] or classify_heading(item["title"], kind)
-        if role == "other" or (role is None):
+        from_code.append(role == "other" or role is None)
+        if from_code[-1]:
             role = classify_code(item["stmts"], kind)
         elif not item["forced"] and _only_weak(item["title"], kind):
             role = _code_over_weak(role, item["stmts"], kind)
+        roles.append((role, item["stmts"]))
+    for item, (role, _) in zip(raw, _data_source(roles, kind, from_code)):
         sections.append(Section(item["title"], item["level"], role, tuple(item["stmts"]), item["md"]))
     if len(sections) == 1:
         return _by_code(sections[0], kind)
@@ -260,11 +264,27 @@ def _by_code(only: Section, kind: str) -> Tuple[Section, ...]:
             groups[-1][1].extend(stmts)
         else:
             groups.append((role, list(stmts)))
+    groups = _data_source(groups, kind, [True] * len(groups))
     for role, stmts in groups:
         sections.append(Section("", 0, role, tuple(stmts)))
     if not sections or sections[0].role != "setup":
         sections.insert(0, Section("", 0, "setup", ()))
     return tuple(sections)
+
+
+def _data_source(groups: List[Tuple[str, List[Statement]]], kind: str, from_code: List[bool]):
+    """A training notebook that loads nothing makes its data: the first section with code, when only
+    its code said "prepare" (`pd.DataFrame(rng.normal(...))`), is where the data comes from: load."""
+    if kind != "training" or any(role == "load" for role, _ in groups):
+        return groups
+    for i, (role, stmts) in enumerate(groups):
+        if role == "setup" or not stmts:
+            continue
+        if role == "prepare" and from_code[i]:
+            groups = list(groups)
+            groups[i] = ("load", stmts)
+        break
+    return groups
 
 
 def _group_by_cell(statements: Sequence[Statement]) -> List[Tuple[int, List[Statement]]]:

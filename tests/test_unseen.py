@@ -290,3 +290,13 @@ def test_a_model_built_by_a_factory_is_tested_fitted_on_what_the_notebook_scores
     assert "predictions = pipe.predict(X)" in tests
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert ran.returncode == 0 and "2 passed" in ran.stdout, ran.stdout[-2000:]
+
+
+def test_code_that_makes_the_data_is_the_load_step_when_nothing_is_read(tmp_path):
+    cells = [IMPORTS, DATA + "\nX = X * 2", FIT, SAVE]  # no headings, no file read: the data is made here
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def load_data():" in text and "def prepare_data" not in text
+    cells = ["# T", IMPORTS, "## Daten", DATA, "## Modell", FIT, "## Export", SAVE]
+    _, out = _convert(tmp_path, cells)
+    assert "def load_data():" in (out / "train.py").read_text()
