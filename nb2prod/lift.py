@@ -573,7 +573,36 @@ def _first_code_line(code: str) -> str:
 def _imports(plan: Plan, nodes: _NodeIndex, body_code: str, extra: Sequence[str]) -> List[str]:
     used = _loaded_names(body_code) | _names_of(extra)
     lines = [line for text in list(extra) + [_import_text(s) for s in plan.imports] for line in _pruned(text, used)]
-    return sort_imports(_one_binding_each(lines))
+    return sort_imports(_one_binding_each(_spelled_out(lines, body_code)))
+
+
+def _spelled_out(lines: List[str], body_code: str) -> List[str]:
+    """A lone `from m import *` becomes `from m import a, b`: the names the code reads that nothing else
+    defines (readers and linters can see where they come from); none → the line goes. With several
+    star imports the origin of a name is unknown, and they stay."""
+    stars = [line for line in lines if line.startswith("from ") and line.endswith(" import *")]
+    if len(stars) != 1:
+        return lines
+    import builtins
+    import symtable
+
+    top = symtable.symtable(body_code, "<body>", "exec")
+    defined, read, tables = set(dir(builtins)), set(), [top]
+    for table in tables:
+        tables.extend(table.get_children())
+        for sym in table.get_symbols():
+            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
+                                                              or sym.is_namespace()):
+                defined.add(sym.get_name())
+            if sym.is_referenced() and (table is top or sym.is_global()):
+                read.add(sym.get_name())
+    for line in lines:
+        if line is not stars[0]:
+            node = ast.parse(line).body[0]
+            defined |= {a.asname or a.name.split(".")[0] for a in node.names}
+    names = sorted(read - defined)
+    spelled = [stars[0][: -len("*")] + ", ".join(names)] if names else []
+    return [x for line in lines for x in (spelled if line is stars[0] else [line])]
 
 
 def _one_binding_each(lines: Sequence[str]) -> List[str]:

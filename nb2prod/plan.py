@@ -82,6 +82,7 @@ class Plan:
     estimator: Optional[Tuple[str, str]] = None  # (model variable, constructor expression) for tests
     predict_input: Optional[str] = None  # the expression the notebook predicts on
     saved: Tuple[Tuple[str, str], ...] = ()  # (saving call, file expression)
+    plain_saves: Tuple[str, ...] = ()  # file expressions the notebook saves plain data to (`dump(cols, f)`)
     notes: Dict[int, str] = field(default_factory=dict)  # statement index → markdown prose before it
     intro: str = ""  # prose that came before any code: the module docstring
 
@@ -202,6 +203,7 @@ class _Builder:
             helper_globals=helper_globals, sample_input=self.sample, sample_name=self.sample_name,
             returned=returned, title=_title(self.nb), notices=tuple(self.notices),
             estimator=self._estimator(), predict_input=self._predict_input(), saved=self._saved(),
+            plain_saves=self._plain_saves(),
             notes=self.notes, intro=self.intro,
         )
 
@@ -531,6 +533,22 @@ class _Builder:
                             and sub.func.attr == method and len(sub.args) == arity):
                         return ast.unparse(sub.args[0])
         return None
+
+    def _plain_saves(self) -> Tuple[str, ...]:
+        """Files whose saved object is a literal list, dict, tuple or set (a column list, not a model)."""
+        literal = (ast.List, ast.Dict, ast.Tuple, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Constant)
+        plain = {assigned_name(s) for s in self.statements if assigned_name(s) and isinstance(s.node.value, literal)}
+        out = []
+        for s in self.kept():
+            opened = _opened_files(s.node)
+            for sub in ast.walk(s.node):
+                if (isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS and sub.args
+                        and (isinstance(sub.args[0], literal)
+                             or isinstance(sub.args[0], ast.Name) and sub.args[0].id in plain)):
+                    target = _file_argument(sub, opened)
+                    if target is not None:
+                        out.append(target)
+        return tuple(out)
 
     def _saved(self) -> Tuple[Tuple[str, str], ...]:
         out = []

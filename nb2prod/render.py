@@ -202,7 +202,8 @@ def _main_tests(plan: Plan) -> List[dict]:
             name = Path(hyper.default).name
             argv = f'[{py_literal(hyper.option)}, str(tmp_path / {py_literal(name)})]'
             tests.append(dict(slug=_snake(Path(name).stem), chdir=False, argv=argv,
-                              path=f"tmp_path / {py_literal(name)}", loader=loader, predicts=plan.estimator is not None))
+                              path=f"tmp_path / {py_literal(name)}", loader=loader,
+                              predicts=plan.estimator is not None and target not in plan.plain_saves))
             continue
         try:
             value = ast.literal_eval(target)
@@ -211,7 +212,7 @@ def _main_tests(plan: Plan) -> List[dict]:
         if isinstance(value, str):
             tests.append(dict(slug=_snake(Path(value).stem), chdir=True, argv="[]",
                               path=f"tmp_path / {py_literal(value)}", loader=loader,
-                              predicts=plan.estimator is not None))
+                              predicts=plan.estimator is not None and target not in plan.plain_saves))
     return tests
 
 

@@ -300,3 +300,18 @@ def test_code_that_makes_the_data_is_the_load_step_when_nothing_is_read(tmp_path
     cells = ["# T", IMPORTS, "## Daten", DATA, "## Modell", FIT, "## Export", SAVE]
     _, out = _convert(tmp_path, cells)
     assert "def load_data():" in (out / "train.py").read_text()
+
+
+def test_a_lone_star_import_is_spelled_out_and_a_saved_column_list_is_not_asked_to_predict(tmp_path):
+    cells = ["# T", IMPORTS + "\nfrom sklearn.metrics import *", "## Data", DATA, "## Train",
+             FIT + "\nprint('f1', f1_score(y, model.predict(X)))",
+             "## Save", SAVE + "\ncols = ['a', 'b', 'c']\njoblib.dump(cols, 'cols.joblib')"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "from sklearn.metrics import f1_score\n" in text and "import *" not in text
+    tests = (out / "test_train.py").read_text()
+    cols_test = tests.split("def test_main_writes_cols(")[1].split("\ndef ")[0]
+    assert "predict" not in cols_test and "assert joblib.load(path) is not None" in cols_test
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    _pyflakes_clean(out)
