@@ -315,3 +315,14 @@ def test_a_lone_star_import_is_spelled_out_and_a_saved_column_list_is_not_asked_
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert ran.returncode == 0, ran.stdout[-2000:]
     _pyflakes_clean(out)
+
+
+def test_several_star_imports_stay_and_do_not_stop_the_conversion(tmp_path):
+    cells = ["# T", IMPORTS + "\nfrom sklearn.metrics import *\nfrom sklearn.preprocessing import *", "## Data", DATA,
+             "## Train", "X = StandardScaler().fit_transform(X)\n" + FIT + "\nprint('f1', f1_score(y, model.predict(X)))",
+             "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "from sklearn.metrics import *" in text and "from sklearn.preprocessing import *" in text
+    ran = _run(out, "train.py")
+    assert ran.returncode == 0, ran.stderr
