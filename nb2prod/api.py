@@ -217,20 +217,9 @@ def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None
 
 
 def _check_generated(name: str, text: str) -> None:
-    import builtins
-    import symtable
+    from nb2prod.dataflow import module_globals
 
-    top = symtable.symtable(text, name, "exec")  # parses: raises SyntaxError like compile() would
-    tables, defined = [top], set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
-    read = []  # (name, table) of every global read, in table order: checked once all definitions are known
-    for table in tables:
-        tables.extend(table.get_children())
-        for sym in table.get_symbols():  # one pass: building Symbol objects is most of the cost
-            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
-                                                              or sym.is_namespace()):
-                defined.add(sym.get_name())
-            if sym.is_referenced() and (table is top or sym.is_global()):
-                read.append((sym.get_name(), table))
+    defined, read = module_globals(text, name)
     if re.search(r"^from \S+ import \*", text, re.MULTILINE):
         return  # names may come from the star imports: nothing can be called undefined
     for name_read, table in read:

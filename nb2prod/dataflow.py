@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 BUILTINS = frozenset(dir(builtins)) | {
@@ -422,3 +422,22 @@ def suggest(name: str, candidates: Iterable[str]) -> Optional[str]:
         return min(prefixed, key=lambda c: (abs(len(c) - len(name)), c))
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def module_globals(code: str, filename: str = "<generated>"):
+    """(names the module defines at top level, [(name, symtable) of every global read]) of finished
+    code, from the compiler's own symbol tables; parses, so a SyntaxError comes out as compile's."""
+    import symtable
+
+    top = symtable.symtable(code, filename, "exec")
+    tables, defined = [top], set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
+    read = []  # in table order
+    for table in tables:
+        tables.extend(table.get_children())
+        for sym in table.get_symbols():  # one pass: building Symbol objects is most of the cost
+            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
+                                                              or sym.is_namespace()):
+                defined.add(sym.get_name())
+            if sym.is_referenced() and (table is top or sym.is_global()):
+                read.append((sym.get_name(), table))
+    return defined, read

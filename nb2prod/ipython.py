@@ -31,7 +31,7 @@ def mask(source: str) -> Tuple[str, Tuple[Magic, ...]]:
     if not _QUICK.search(source) and "= !" not in source and "=!" not in source:
         return source, ()
     lines = source.split("\n")
-    first = next((i for i, l in enumerate(lines) if l.strip()), None)
+    first = next((i for i, text in enumerate(lines) if text.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
         return _cell_magic(lines, first)
     return _line_magics(lines, 0)

@@ -583,19 +583,10 @@ def _spelled_out(lines: List[str], body_code: str) -> List[str]:
     stars = [line for line in lines if line.startswith("from ") and line.endswith(" import *")]
     if len(stars) != 1:
         return lines
-    import builtins
-    import symtable
+    from nb2prod.dataflow import module_globals
 
-    top = symtable.symtable(body_code, "<body>", "exec")
-    defined, read, tables = set(dir(builtins)), set(), [top]
-    for table in tables:
-        tables.extend(table.get_children())
-        for sym in table.get_symbols():
-            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
-                                                              or sym.is_namespace()):
-                defined.add(sym.get_name())
-            if sym.is_referenced() and (table is top or sym.is_global()):
-                read.add(sym.get_name())
+    defined, reads = module_globals(body_code)
+    read = {name for name, _ in reads}
     for line in lines:
         if line is not stars[0]:
             node = ast.parse(line).body[0]
