@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from nb2prod import sections as sec
-from nb2prod.dataflow import BUILTINS, Flow, flow, undefined_names
+from nb2prod.dataflow import BUILTINS, Flow, flow, undefined_names, walk
 from nb2prod.errors import CodeProblem, UnusableInput
 from nb2prod.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
@@ -538,28 +538,27 @@ class _Builder:
         """Files whose saved object is a literal list, dict, tuple or set (a column list, not a model)."""
         literal = (ast.List, ast.Dict, ast.Tuple, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Constant)
         plain = {assigned_name(s) for s in self.statements if assigned_name(s) and isinstance(s.node.value, literal)}
-        out = []
-        for s in self.kept():
-            opened = _opened_files(s.node)
-            for sub in ast.walk(s.node):
-                if (isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS and sub.args
-                        and (isinstance(sub.args[0], literal)
-                             or isinstance(sub.args[0], ast.Name) and sub.args[0].id in plain)):
-                    target = _file_argument(sub, opened)
-                    if target is not None:
-                        out.append(target)
-        return tuple(out)
+        return tuple(target for call, target in self._save_calls() if call.args and (
+            isinstance(call.args[0], literal) or isinstance(call.args[0], ast.Name) and call.args[0].id in plain))
 
     def _saved(self) -> Tuple[Tuple[str, str], ...]:
-        out = []
-        for s in self.kept():
-            opened = _opened_files(s.node)
-            for sub in ast.walk(s.node):
-                if isinstance(sub, ast.Call) and sec.call_names(sub)[0] in sec.SAVE_CALLS:
-                    target = _file_argument(sub, opened)
-                    if target is not None:
-                        out.append((ast.unparse(sub.func), target))
-        return tuple(out)
+        return tuple((ast.unparse(call.func), target) for call, target in self._save_calls())
+
+    def _save_calls(self) -> List[Tuple[ast.Call, str]]:
+        """Every save call of the kept code with the file it writes (one walk per statement, once)."""
+        if self._saves is None:
+            self._saves = []
+            for s in self.kept():
+                nodes = walk(s.node)
+                opened = _opened_files(nodes)
+                for sub in nodes:
+                    if isinstance(sub, ast.Call) and _final_name(sub.func) in sec.SAVE_CALLS:
+                        target = _file_argument(sub, opened)
+                        if target is not None:
+                            self._saves.append((sub, target))
+        return self._saves
+
+    _saves: Optional[List[Tuple[ast.Call, str]]] = None
 
 
 def _move_to_first_use(groups, movable: List[Statement], flows: Dict[int, Flow]):
@@ -606,7 +605,7 @@ def _written_at(step: Step, flows: Dict[int, Flow]):
     at: Dict[str, Tuple[int, int, int]] = {}
     for i, s in enumerate(step.statements):
         stores = {}
-        for node in ast.walk(s.node):
+        for node in walk(s.node):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores.setdefault(node.id, (node.lineno, node.col_offset))
         for name in flows[s.index].writes:
@@ -686,17 +685,22 @@ def _looks_like_json(value: str) -> bool:
     return True
 
 
-def _opened_files(node: ast.AST) -> Dict[str, str]:
+def _opened_files(nodes: Sequence[ast.AST]) -> Dict[str, str]:
     """`with open(PATH, ...) as f:` → {"f": "PATH"}: `pickle.dump(model, f)` inside writes PATH."""
     opened = {}
-    for sub in ast.walk(node):
+    for sub in nodes:
         if isinstance(sub, (ast.With, ast.AsyncWith)):
             for item in sub.items:
                 call, name = item.context_expr, item.optional_vars
                 if (isinstance(call, ast.Call) and call.args and isinstance(name, ast.Name)
-                        and sec.call_names(call)[0] == "open"):
+                        and _final_name(call.func) == "open"):
                     opened[name.id] = ast.unparse(call.args[0])
     return opened
+
+
+def _final_name(func: ast.AST) -> str:
+    """`joblib.dump` → "dump", `open` → "open": what sections.call_names gives for the call itself."""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _file_argument(call: ast.Call, opened: Dict[str, str]) -> Optional[str]:
