@@ -552,7 +552,7 @@ class _Builder:
                 nodes = walk(s.node)
                 opened = _opened_files(nodes)
                 for sub in nodes:
-                    if isinstance(sub, ast.Call) and _final_name(sub.func) in sec.SAVE_CALLS:
+                    if isinstance(sub, ast.Call) and sec.call_name(sub.func) in sec.SAVE_CALLS:
                         target = _file_argument(sub, opened)
                         if target is not None:
                             self._saves.append((sub, target))
@@ -693,14 +693,9 @@ def _opened_files(nodes: Sequence[ast.AST]) -> Dict[str, str]:
             for item in sub.items:
                 call, name = item.context_expr, item.optional_vars
                 if (isinstance(call, ast.Call) and call.args and isinstance(name, ast.Name)
-                        and _final_name(call.func) == "open"):
+                        and sec.call_name(call.func) == "open"):
                     opened[name.id] = ast.unparse(call.args[0])
     return opened
-
-
-def _final_name(func: ast.AST) -> str:
-    """`joblib.dump` → "dump", `open` → "open": what sections.call_names gives for the call itself."""
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _file_argument(call: ast.Call, opened: Dict[str, str]) -> Optional[str]:

@@ -210,13 +210,17 @@ PREDICT_CALLS = frozenset({"predict", "predict_proba", "decision_function", "tra
 READ_PREFIXES = ("read_", "load_", "fetch_", "make_", "open_")
 
 
+def call_name(func: ast.AST) -> str:
+    """The final name a call goes by: `joblib.dump` → "dump", `open` → "open", else ""."""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
 def call_names(node: ast.AST) -> List[str]:
     """The final names of every call in `node`: `joblib.dump(...)` → "dump"."""
     out = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
-            f = sub.func
-            out.append(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
+            out.append(call_name(sub.func))
     return out
 
 
