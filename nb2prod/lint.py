@@ -101,32 +101,33 @@ def _run(table, obj, ctx) -> List[Finding]:
 def _collect(cells: Tuple[ParsedCell, ...], wanted: frozenset) -> List[tuple]:
     """The nodes of `wanted` types in every statement, in source order: (cell, statement, node, in a function body)."""
     out: List[tuple] = []
+    fields_of, scopes, AST = _FIELDS, _SCOPES, ast.AST
+
+    def descend(pc, st, node: ast.AST, in_function: bool) -> None:  # a closure: the hottest loop of lint
+        kind = node.__class__
+        if kind in wanted:
+            out.append((pc, st, node, in_function))
+        fields = fields_of.get(kind)
+        if fields is None:
+            from nb2prod.dataflow import child_fields
+
+            fields = fields_of[kind] = child_fields(kind)
+        if not fields:
+            return
+        inner = in_function or kind in scopes
+        for name in fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        descend(pc, st, item, inner)
+            elif value is not None and isinstance(value, AST):
+                descend(pc, st, value, inner)
+
     for pc in cells:
         for st in pc.statements:
-            _descend(pc, st, st.node, False, wanted, out)
+            descend(pc, st, st.node, False)
     return out
-
-
-def _descend(pc, st, node: ast.AST, in_function: bool, wanted: frozenset, out: List[tuple]) -> None:
-    kind = node.__class__
-    if kind in wanted:
-        out.append((pc, st, node, in_function))
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        from nb2prod.dataflow import child_fields
-
-        fields = _FIELDS[kind] = child_fields(kind)
-    if not fields:
-        return
-    inner = in_function or kind in _SCOPES
-    for name in fields:
-        value = getattr(node, name, None)
-        if value.__class__ is list:
-            for item in value:
-                if isinstance(item, ast.AST):
-                    _descend(pc, st, item, inner, wanted, out)
-        elif isinstance(value, ast.AST):
-            _descend(pc, st, value, inner, wanted, out)
 
 
 _FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> its fields that can hold nodes

@@ -70,6 +70,18 @@ def is_plot(node: ast.AST, facts: Facts) -> bool:
     return is_plot_method(func) and not _on_module(root_node(func), facts)
 
 
+def call_text(func: ast.AST) -> str:
+    """How `ast.unparse` writes a call target, without its cost for the common `a.b.c` chain."""
+    parts, node = [], func
+    while node.__class__ is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if node.__class__ is not ast.Name:
+        return ast.unparse(func)
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 def root_node(node: ast.AST) -> ast.AST:
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.func if isinstance(node, ast.Call) else node.value

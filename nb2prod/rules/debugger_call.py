@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 
 from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._exprs import call_text
 from nb2prod.rules._facts import DEBUG_MODULES
 
 
@@ -46,7 +47,7 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
     func = node.func
     target = "breakpoint" if isinstance(func, ast.Name) and func.id == "breakpoint" else ctx.facts.module_of(func)
     if target is not None and (target == "breakpoint" or _debugger(target)):
-        yield ctx.finding(r, node, f"debugger call `{ast.unparse(func)}()` stops the program")
+        yield ctx.finding(r, node, f"debugger call `{call_text(func)}()` stops the program")
 
 
 def _debugger(name: str) -> bool:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import ast
 
 from nb2prod.rules._base import Context, Found, Rule
-from nb2prod.rules._exprs import is_plot
+from nb2prod.rules._exprs import call_text, is_plot
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
@@ -52,7 +52,7 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
         call = next((c for c in _chain(value) if is_plot(c, ctx.facts)), None)
         if call is None:
             return
-    name = ast.unparse(call.func)
+    name = call_text(call.func)
     yield ctx.finding(r, node, f"plot call `{name}(...)` only draws a figure", fixable=not ctx.facts.savefig)
 
 

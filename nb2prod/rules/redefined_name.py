@@ -24,7 +24,8 @@ total = count + 1
 
 ## Not flagged
 A name defined earlier in the same cell (re-running the cell starts it over), idempotent
-rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`), and loops and functions.
+rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`), a comprehension's own
+variable of the same name (`x = [x * 2 for x in range(3)]`), and loops and functions.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
         name = root_name(node.target)
     elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         name = node.targets[0].id
-        if name not in names_in(node.value) or _idempotent(node.value, name):
+        reads = ctx.facts.flows[ctx.facts.position(ctx.statement)].uses  # what the value reads from before
+        if name not in reads or _idempotent(node.value, name):
             return
     else:
         return
