@@ -83,6 +83,7 @@ class Plan:
     predict_input: Optional[str] = None  # the expression the notebook predicts on
     saved: Tuple[Tuple[str, str], ...] = ()  # (saving call, file expression)
     plain_saves: Tuple[str, ...] = ()  # file expressions the notebook saves plain data to (`dump(cols, f)`)
+    read_files: Tuple[str, ...] = ()  # relative paths the kept code reads (`pd.read_csv("data.csv")`)
     notes: Dict[int, str] = field(default_factory=dict)  # statement index → markdown prose before it
     intro: str = ""  # prose that came before any code: the module docstring
 
@@ -203,7 +204,7 @@ class _Builder:
             helper_globals=helper_globals, sample_input=self.sample, sample_name=self.sample_name,
             returned=returned, title=_title(self.nb), notices=tuple(self.notices),
             estimator=self._estimator(), predict_input=self._predict_input(), saved=self._saved(),
-            plain_saves=self._plain_saves(),
+            plain_saves=self._plain_saves(), read_files=self._read_files(module, all_hypers),
             notes=self.notes, intro=self.intro,
         )
 
@@ -560,6 +561,22 @@ class _Builder:
 
     _saves: Optional[List[Tuple[ast.Call, str]]] = None
 
+    def _read_files(self, module: Sequence[Statement], hypers: Sequence[Hyper]) -> Tuple[str, ...]:
+        """Relative paths the kept code reads, literally or through a constant or option: a test that
+        runs main() in an empty folder brings them along."""
+        values: Dict[str, object] = {assigned_name(s): literal_value(s) for s in module if is_constant(s)}
+        values.update({h.name: h.default for h in hypers if not h.key})
+        values.update({f"{h.source_name}[{h.key!r}]": h.default for h in hypers if h.key})
+        saved = {literal_value_of(target, values) for _, target in self._saved()}
+        found: List[str] = []
+        for s in self.kept():
+            for sub in walk(s.node):
+                node = _read_argument(sub) if isinstance(sub, ast.Call) else None
+                path = literal_value_of(ast.unparse(node), values) if node is not None else None
+                if isinstance(path, str) and _relative_file(path) and path not in saved and path not in found:
+                    found.append(path)
+        return tuple(found)
+
 
 def _move_to_first_use(groups, movable: List[Statement], flows: Dict[int, Flow]):
     """A literal dict of hyperparameters set up early goes to the first step that reads it."""
@@ -714,6 +731,40 @@ def _file_argument(call: ast.Call, opened: Dict[str, str]) -> Optional[str]:
         node = node.args[0]
     text = ast.unparse(node)
     return opened.get(text, text)
+
+
+_READ_CALLS = frozenset({"open", "load", "loadtxt", "genfromtxt", "imread", "read"})
+_PATH_KEYWORDS = ("filepath_or_buffer", "path", "path_or_buf", "io", "fname", "file", "filename", "filepath")
+
+
+def _read_argument(call: ast.Call) -> Optional[ast.AST]:
+    """The path a reading call reads (`pd.read_csv(p)`, `open(p)`, `np.loadtxt(p)`), None for other calls
+    and for `open(p, "w")`."""
+    name = sec.call_name(call.func)
+    if not (name in _READ_CALLS or name.startswith(("read_", "load_"))):
+        return None
+    if name == "open":
+        mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+        if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax"):
+            return None
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg in _PATH_KEYWORDS), None)
+
+
+def literal_value_of(expr: str, values: Dict[str, object]) -> object:
+    """The value of a literal expression, or of a constant or option named by it; None otherwise."""
+    if expr in values:
+        return values[expr]
+    try:
+        return ast.literal_eval(expr)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _relative_file(path: str) -> bool:
+    """A relative file name such as `data/train.csv`: not absolute, not a URL, not a bare word."""
+    return bool(re.fullmatch(r"[\w.-]+(/[\w.-]+)*\.\w+", path)) and not path.startswith(("/", "~"))
 
 
 def _slug(title: str) -> str:

@@ -122,11 +122,15 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         upstream.append(f"{', '.join(step.returns)} = {call}" if step.returns else call)
         available |= set(step.returns)
     printed = _printed(plan, plan.steps[: plan.steps.index(train) + 1] if train else ())
+    main_tests = _main_tests(plan)
+    data_files = list(plan.read_files) if any(t["chdir"] for t in main_tests) else []
     context = dict(script="train.py", notebook=ref, module="train", upstream=upstream, train=None, fitted=None,
-                   mocked=None, predict_input=None, main_tests=_main_tests(plan), printed=printed)
+                   mocked=None, predict_input=None, main_tests=main_tests, printed=printed, data_files=data_files)
     imports = ["import numpy as np"]
     if printed:
         imports += ["import json", "import re", "from pathlib import Path", "import pytest"]
+    if data_files:
+        imports += ["import shutil", "from pathlib import Path"]
     for library in sorted({t["loader"].split(".")[0] for t in context["main_tests"] if t["loader"]}, reverse=True):
         imports.insert(0, f"import {library}")
     context["imports"] = imports
@@ -280,8 +284,10 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
     if companion is not None and model_file and any(
             Path(_literal(t) or "").name == model_file or _hyper_file(companion, t) == model_file
             for _, t in companion.saved):
-        trained = {"module": "train", "argv": "[]"}
+        trained = {"module": "train", "argv": "[]", "data_files": list(companion.read_files)}
     imports = ["import json", "import numpy as np"] if plan.sample_input is not None else ["import numpy as np"]
+    if trained and trained["data_files"] and plan.sample_input is not None:
+        imports += ["import shutil", "from pathlib import Path"]
     if loader:
         imports.insert(0, f"import {library}")
     dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"

@@ -326,3 +326,32 @@ def test_several_star_imports_stay_and_do_not_stop_the_conversion(tmp_path):
     assert "from sklearn.metrics import *" in text and "from sklearn.preprocessing import *" in text
     ran = _run(out, "train.py")
     assert ran.returncode == 0, ran.stderr
+
+
+# -- generated tests that run main() in an empty folder ---------------------------------------------
+
+def _points_csv(folder: Path, name: str = "points.csv") -> Path:
+    import numpy as np
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(60, 2))
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["a,b,label"] + [f"{a:.4f},{b:.4f},{int(a + b > 0)}" for a, b in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+READ = "df = pd.read_csv('data/points.csv')\nX = df[['a', 'b']].values\ny = df['label'].values"
+
+
+def test_main_writes_test_links_in_the_relative_files_the_notebook_reads(tmp_path):
+    """main() runs in tmp_path for its test: the CSV the notebook reads by a relative path comes along."""
+    cells = ["# T", IMPORTS + "\nimport pandas as pd", "## Data", READ, "## Train", FIT, "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    assert api.plan_notebook(str(tmp_path / "nb.ipynb")).read_files == ("data/points.csv",)
+    tests = (out / "test_train.py").read_text()
+    assert 'DATA_FILES = ["data/points.csv"]' in tests
+    _points_csv(out / "data")
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    _pyflakes_clean(out)
