@@ -315,8 +315,9 @@ class _Visitor(ast.NodeVisitor):
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
         self._bind(node.name)
-        self.deferred |= free_names(node) - BUILTINS
-        self._global_writes(node)
+        free, declared_global = _body_names(node)
+        self.deferred |= free - BUILTINS
+        self.defs.update(declared_global)  # `global x` in the body: calling it binds x here
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -327,11 +328,6 @@ class _Visitor(ast.NodeVisitor):
             self.visit(base)
         self._bind(node.name)
         self.deferred |= free_names(node) - BUILTINS
-
-    def _global_writes(self, node) -> None:
-        for sub in walk(node):
-            if isinstance(sub, ast.Global):
-                self.defs.update(sub.names)
 
 
 def _method(kind: type):
@@ -360,6 +356,11 @@ def _arg_names(args: ast.arguments) -> List[str]:
 
 def free_names(node: ast.AST) -> Set[str]:
     """Names a function or class body reads that it does not bind itself (its globals)."""
+    return _body_names(node)[0]
+
+
+def _body_names(node: ast.AST) -> Tuple[Set[str], Set[str]]:
+    """(free_names of a function or class body, the names its `global` statements declare), in one walk."""
     bound: Set[str] = set()
     loads: Set[str] = set()
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -384,7 +385,7 @@ def free_names(node: ast.AST) -> Set[str]:
                 declared_global.update(sub.names)
             elif isinstance(sub, ast.arg):
                 bound.add(sub.arg)
-    return (loads - bound) | (loads & declared_global)
+    return (loads - bound) | (loads & declared_global), declared_global
 
 
 @dataclass
