@@ -114,17 +114,18 @@ def _unique(hypers: Sequence[Hyper]) -> List[Hyper]:
 
 def _train_tests(plan: Plan, ref: str) -> dict:
     train = next((s for s in plan.steps if s.role == "train"), None)
+    module = _module_alias("train", _notebook_names(plan))
     upstream, available = [], set()
     for step in plan.steps:
         if step is train:
             break
-        call = f"train.{step.name}({', '.join(step.params)})"
+        call = f"{module}.{step.name}({', '.join(step.params)})"
         upstream.append(f"{', '.join(step.returns)} = {call}" if step.returns else call)
         available |= set(step.returns)
     printed = _printed(plan, plan.steps[: plan.steps.index(train) + 1] if train else ())
     main_tests = _main_tests(plan)
     data_files = list(plan.read_files) if any(t["chdir"] for t in main_tests) else []
-    context = dict(script="train.py", notebook=ref, module="train", upstream=upstream, train=None, fitted=None,
+    context = dict(script="train.py", notebook=ref, module=module, upstream=upstream, train=None, fitted=None,
                    mocked=None, predict_input=None, main_tests=main_tests, printed=printed, data_files=data_files)
     imports = ["import numpy as np"]
     if printed:
@@ -135,7 +136,7 @@ def _train_tests(plan: Plan, ref: str) -> dict:
         imports.insert(0, f"import {library}")
     context["imports"] = imports
     if train is not None:
-        context["train"] = {"name": train.name, "args": ", ".join(train.params)}
+        context["train"] = {"name": train.name, "args": ", ".join(train.params), "returns": ", ".join(train.returns)}
     context["smoke"] = not context["main_tests"]  # the printed-numbers test skips without outputs
     if train is None or plan.estimator is None:
         return _sorted_imports(context)
@@ -198,7 +199,7 @@ LOADERS_BY_DUMP = {"joblib": "joblib.load(path)", "pickle": "pickle.loads(path.r
 
 def _main_tests(plan: Plan) -> List[dict]:
     tests = []
-    by_name = {h.name: h for h in plan.hypers if not h.key}
+    by_name = {h.name if not h.key else f"{h.source_name}[{h.key!r}]": h for h in plan.hypers}
     for call, target in plan.saved:
         loader = LOADERS_BY_DUMP.get(call.split(".")[0])
         hyper = by_name.get(target)
@@ -341,6 +342,15 @@ def _notebook_names(plan: Plan) -> set:
             if isinstance(sub, ast.Name):
                 names.add(sub.id)
     return names
+
+
+def _module_alias(module: str, taken: set) -> str:
+    """How the generated test names the script's module: `train`, unless the notebook has a variable
+    called that (`train, test = train_test_split(df)`), which the test's own lines would rebind."""
+    alias = module
+    while alias in taken:
+        alias += "_script"
+    return alias
 
 
 def _free_name(base: str, taken: set) -> str:

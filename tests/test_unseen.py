@@ -355,3 +355,49 @@ def test_main_writes_test_links_in_the_relative_files_the_notebook_reads(tmp_pat
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert ran.returncode == 0, ran.stdout[-2000:]
     _pyflakes_clean(out)
+
+
+def test_a_notebook_variable_named_train_does_not_rebind_the_script_in_its_tests(tmp_path):
+    cells = ["# T", IMPORTS + "\nimport pandas as pd", "## Data", "df = pd.read_csv('points.csv')",
+             "## Split", "train, test = train_test_split(df, random_state=0)",
+             "## Train", "model = LogisticRegression()\nmodel.fit(train[['a', 'b']], train['label'])\n"
+             "print('acc', model.score(test[['a', 'b']], test['label']))", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    tests = (out / "test_train.py").read_text()
+    assert "import train as train_script\n" in tests and "train, test = train_script.split_data(df)" in tests
+    _points_csv(out)
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0 and "2 passed" in ran.stdout, ran.stdout[-2000:]
+    _pyflakes_clean(out)
+
+
+def test_a_train_step_returning_a_scaler_and_a_model_is_unpacked_and_its_keyed_save_path_tested(tmp_path):
+    """`scaler, clf = train_model(...)` in the test too; `joblib.dump(..., config['model_path'])` is tested
+    through the option --model-path."""
+    cells = ["# T", IMPORTS + "\nimport pandas as pd\nfrom sklearn.preprocessing import StandardScaler",
+             "config = {'data_path': 'points.csv', 'C': 0.5, 'model_path': 'bundle.joblib'}",
+             "## Data", "df = pd.read_csv(config['data_path'])\nX = df[['a', 'b']]\ny = df['label']",
+             "## Train", "scaler = StandardScaler().fit(X)\nclf = LogisticRegression(C=config['C'])\n"
+             "clf.fit(scaler.transform(X), y)",
+             "## Save", "joblib.dump({'scaler': scaler, 'model': clf}, config['model_path'])"]
+    _, out = _convert(tmp_path, cells)
+    tests = (out / "test_train.py").read_text()
+    assert "scaler, clf = train.train_model(" in tests
+    assert 'train.main(["--model-path", str(tmp_path / "bundle.joblib")])' in tests
+    _points_csv(out)
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
+
+
+def test_cross_validation_before_the_final_fit_runs_before_the_mock_is_in_place(tmp_path):
+    """The mocked-fit test patches the class only around the train step: an earlier step that fits and
+    predicts with the same class (a cross-validation loop) runs for real."""
+    cells = ["# T", IMPORTS + "\nfrom sklearn.model_selection import KFold", "## Data", DATA,
+             "## Cross-validate", "scores = []\nfor tr, te in KFold(3).split(X):\n    m = LogisticRegression()\n"
+             "    m.fit(X[tr], y[tr])\n    scores.append((m.predict(X[te]) == y[te]).mean())\nprint('cv', sum(scores) / 3)",
+             "## Final model", FIT + "\nprint('acc', (model.predict(X) == y).mean())", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    mocked = (out / "test_train.py").read_text().split("def test_train_model_fits_logistic_regression(")[1]
+    assert mocked.index("evaluate_model(") < mocked.index("mocker.patch(")
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
