@@ -258,6 +258,9 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
         progress.expect(len(jobs))
     results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache,
                          progress=progress.advance if progress is not None else None)
+    named = {os.path.normpath(given) for given in paths}  # a non-Python notebook asked for by name is an error
+    results = [LintedFile(r.path, error=f"{r.path}: {r.skipped}") if r.skipped and os.path.normpath(r.path) in named
+               else r for r in results]
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
     return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
 

@@ -37,6 +37,10 @@ class UnusableInput(Nb2prodError):
     exit_code = 2
 
 
+class NotPython(UnusableInput):
+    """A notebook whose kernel language is not Python: unusable when named, skipped when found in a folder."""
+
+
 class CodeProblem(Nb2prodError):
     """The notebook's code has an error-level problem (exit 1)."""
 

@@ -229,6 +229,7 @@ class FileResult:
     error: Optional[str] = None  # `path: message` for unusable input
     fixed: int = 0
     diff: Tuple[str, ...] = ()
+    skipped: Optional[str] = None  # why a notebook was not linted: its language is not Python
 
 
 @dataclass(frozen=True)
@@ -250,11 +251,13 @@ class LintReport:
 
 def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False) -> FileResult:
     """Load and lint one file; with `fix`/`show_diff`, delete fixable findings and lint the result."""
-    from nb2prod.errors import UnusableInput
+    from nb2prod.errors import NotPython, UnusableInput
     from nb2prod.load import load
 
     try:
         nb = load(path)
+    except NotPython as exc:  # api.lint decides: an error when named, skipped when found in a folder
+        return FileResult(path, skipped=exc.message)
     except UnusableInput as exc:
         return FileResult(path, error=str(exc))
     findings = lint_notebook(nb, select, ignore)
@@ -319,7 +322,7 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
     for result in _lint_jobs(misses, False, False, workers, progress):
         done[result.path] = result
         key, data = keys[result.path]
-        if result.error is None and data is not None:
+        if result.error is None and result.skipped is None and data is not None:
             store.put(key, digest(data), _to_payload(result))
     store.save()
     return [done[path] for path, _, _ in jobs]
@@ -354,12 +357,12 @@ def _from_payload(path: str, payload: Optional[tuple]) -> Optional[FileResult]:
 
 def _encode(result: FileResult) -> tuple:
     """A FileResult as plain values, for the pipe from a worker process."""
-    return (result.path, _to_payload(result), result.error, result.fixed, result.diff)
+    return (result.path, _to_payload(result), result.error, result.fixed, result.diff, result.skipped)
 
 
 def _decode(values: tuple) -> FileResult:
-    path, payload, error, fixed, diff = values
-    return FileResult(path, _from_payload(path, payload).findings, error, fixed, diff)
+    path, payload, error, fixed, diff, skipped = values
+    return FileResult(path, _from_payload(path, payload).findings, error, fixed, diff, skipped)
 
 
 def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progress=None) -> List[FileResult]:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import List, Tuple
 
-from nb2prod.errors import UnusableInput
+from nb2prod.errors import NotPython, UnusableInput
 from nb2prod.model import Cell, Location, Notebook
 
 PYTHON_LANGUAGES = {"python", "python2", "python3", "ipython", "ipython2", "ipython3"}
@@ -69,7 +69,7 @@ def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Noteb
         raise UnusableInput(f"unsupported nbformat version {version!r} (3 and 4 are read)", where)
     language = _language(raw)
     if language not in PYTHON_LANGUAGES:
-        raise UnusableInput(f"notebook kernel language is {language!r}, only Python is supported", where)
+        raise NotPython(f"notebook kernel language is {language!r}, only Python is supported", where)
     return Notebook(path=str(path), cells=tuple(cells), language=language)
 
 

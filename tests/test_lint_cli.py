@@ -126,11 +126,40 @@ def test_walk_skips_hidden_checkpoints_and_gitignored(project):
     assert paths == {str(Path("keep/d.py"))}
 
 
+def _r_notebook() -> str:
+    raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
+    raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},
+                       "language_info": {"name": "R"}}
+    return json.dumps(raw)
+
+
+def test_non_python_notebook_in_a_folder_is_skipped_and_counted(project):
+    """A repository may hold R or Julia notebooks: found by walking, they are skipped (said in the
+    summary and the JSON), not failures; the exit status comes from the Python files alone."""
+    (project / "analysis.ipynb").write_text(_r_notebook())
+    (project / "clean.py").write_text("# %%\nx = 1\nprint(x + 1)\n")
+    result = run("lint", ".")
+    assert result.exit_code == 0
+    assert result.output == "All checks passed: 1 file linted. Skipped 1 non-Python notebook.\n"
+    doc = json.loads(run("lint", "--format", "json", ".").output)
+    assert doc["skipped"] == [{"path": "analysis.ipynb",
+                               "message": "notebook kernel language is 'r', only Python is supported"}]
+    assert doc["unusable"] == [] and doc["summary"]["exit_code"] == 0
+    assert run("lint", ".").output == result.output  # the cache does not turn a skip into a clean file
+
+
+def test_non_python_notebook_named_on_the_command_line_is_unusable(project):
+    (project / "analysis.ipynb").write_text(_r_notebook())
+    result = CliRunner().invoke(main, ["lint", "analysis.ipynb"])
+    assert result.exit_code == 2
+    assert "nb2prod: analysis.ipynb: notebook kernel language is 'r', only Python is supported" in result.output
+
+
 def test_json_format(project):
     (project / "dirty.py").write_text(DIRTY)
     result = run("lint", "--format", "json", ".")
     doc = json.loads(result.output)
-    assert set(doc) == {"tool", "version", "findings", "unusable", "summary"}
+    assert set(doc) == {"tool", "version", "findings", "unusable", "skipped", "summary"}
     assert doc["summary"]["findings"] == len(doc["findings"]) == 2
     for f in doc["findings"]:
         assert set(f) == {"code", "name", "severity", "message", "path", "cell", "line", "column", "end_line", "fixable"}

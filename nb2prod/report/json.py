@@ -42,6 +42,7 @@ def render(report) -> str:
         "version": __version__,
         "findings": [finding_dict(f) for f in findings],
         "unusable": unusable(report),
+        "skipped": [{"path": r.path, "message": r.skipped} for r in report.files if r.skipped],
         "summary": {
             "files": len(report.files),
             "findings": len(findings),

@@ -24,7 +24,7 @@ def errors(report) -> List[str]:
 
 def summary(report) -> str:
     findings = report.findings
-    linted = sum(1 for r in report.files if not r.error)
+    linted = sum(1 for r in report.files if not (r.error or r.skipped))
     parts = []
     fixed = sum(r.fixed for r in report.files)
     if fixed:
@@ -44,4 +44,7 @@ def summary(report) -> str:
     unusable = sum(1 for r in report.files if r.error)
     if unusable:
         parts.append(f"{_plural(unusable, 'file')} could not be linted.")
+    skipped = sum(1 for r in report.files if r.skipped)
+    if skipped:
+        parts.append(f"Skipped {_plural(skipped, 'non-Python notebook')}.")
     return " ".join(parts)
