@@ -179,8 +179,22 @@ class _Visitor(ast.NodeVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self.visit(node.value)
-        self.visit(node.annotation)
+        self._annotation(node.annotation)
         self._target(node.target)
+
+    def _annotation(self, node: ast.AST) -> None:
+        """An annotation reads its names; a string one (`"pd.DataFrame"`) too, though nothing reports
+        them as undefined (a string annotation is never evaluated unless asked)."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            self.visit(node)
+            return
+        try:
+            parsed = ast.parse(node.value.strip(), mode="eval")
+        except (SyntaxError, ValueError):
+            return  # not an expression: a comment-like annotation
+        for sub in walk(parsed):
+            if sub.__class__ is ast.Name and not any(sub.id in s for s in self.scopes) and sub.id not in self.defs:
+                self.uses.add(sub.id)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
@@ -314,6 +328,12 @@ class _Visitor(ast.NodeVisitor):
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
+        args = node.args
+        for arg in args.posonlyargs + args.args + [args.vararg] + args.kwonlyargs + [args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self._annotation(arg.annotation)
+        if node.returns is not None:
+            self._annotation(node.returns)
         self._bind(node.name)
         free, declared_global = _body_names(node)
         self.deferred |= free - BUILTINS

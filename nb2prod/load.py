@@ -255,10 +255,11 @@ def load_script(path: str, text: str) -> Notebook:
     lines = text.splitlines(keepends=True)
     if not any(_PERCENT.match(line.rstrip("\r\n")) for line in lines):
         return Notebook(str(path), (Cell(1, "code", text),), is_script=True)
+    quoted = _quoted_lines(text)
     cells: List[Cell] = []
     kind, buf, offset = "code", [], 0
     for number, line in enumerate(lines, 1):
-        m = _PERCENT.match(line.rstrip("\r\n"))
+        m = None if number in quoted else _PERCENT.match(line.rstrip("\r\n"))
         if m:
             if buf or cells:
                 cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
@@ -268,6 +269,24 @@ def load_script(path: str, text: str) -> Notebook:
         buf.append(line)
     cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
     return Notebook(str(path), tuple(cells), is_script=True)
+
+
+def _quoted_lines(text: str) -> frozenset:
+    """Numbers of the lines that begin inside a multi-line string: a `# %%` there is text, not a
+    cell marker (as jupytext reads it). Empty when the text cannot be tokenized."""
+    if '"""' not in text and "'''" not in text:
+        return frozenset()
+    import io
+    import tokenize
+
+    inside = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # what was read so far still counts
+    return frozenset(inside)
 
 
 def _script_cell(index: int, kind: str, buf: List[str], offset: int) -> Cell:

@@ -126,6 +126,20 @@ def test_walk_skips_hidden_checkpoints_and_gitignored(project):
     assert paths == {str(Path("keep/d.py"))}
 
 
+def test_plain_module_with_type_hints_and_cell_markers_in_a_docstring_is_clean(project):
+    """A repository's ordinary modules are linted too: a `# %%` inside a docstring is text (as
+    jupytext reads it), names used only in annotations or listed in `__all__` are used."""
+    (project / "helpers.py").write_text(
+        '"""Helpers.\n\nExample::\n\n# %%\nx = load("a.csv")\n# %%\n"""\n'
+        "from __future__ import annotations\n\n"
+        "from decimal import Decimal\nfrom typing import Dict, List\n\nimport fractions\n\n\n"
+        "def f(rows: List[int], scale: 'Decimal') -> Dict[str, int]:\n    return {}\n\n\n"
+        "__all__ = ['f', 'fractions']\n")
+    result = run("lint", ".")
+    assert result.output == "All checks passed: 1 file linted.\n"
+    assert result.exit_code == 0
+
+
 def _r_notebook() -> str:
     raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
     raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},

@@ -20,7 +20,8 @@ print(math.pi)
 
 ## Not flagged
 Names read anywhere in the notebook, before or after the import, including inside functions,
-in magics (`%timeit np.sum(x)`) and shell escapes (`!echo {path}`); `__future__` imports; names
+in magics (`%timeit np.sum(x)`) and shell escapes (`!echo {path}`), in type annotations (also
+quoted ones: `def f(df: "pd.DataFrame")`), or listed in `__all__`; `__future__` imports; names
 that appear in a cell with a syntax error; imports inside functions or `try` blocks.
 """
 
@@ -61,6 +62,13 @@ def _used(ctx: Context) -> Set[str]:
         used |= f.uses | f.deferred
     for cell in facts.broken:
         used.update(re.findall(r"[A-Za-z_]\w*", cell.source))
+    for _, st in facts.statements:  # `__all__ = ["name", ...]` re-exports what it lists
+        node = st.node
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+                node.value, (ast.List, ast.Tuple)):
+            used.update(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
     return used
 
 
