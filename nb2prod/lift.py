@@ -421,7 +421,7 @@ def _function(plan: Plan, step: Step, nodes: _NodeIndex, ctx: _Rewriter, anchors
     carry: List[cst.EmptyLine] = []
     marks: Dict[int, int] = {}  # id of each statement's first emitted node → statement index
     last_cell = None
-    doc = _docstring(step)
+    doc = _docstring(step, plan.sample_input)
     if doc:
         body.append(_Text([], [doc]))
     if step.globals_:
@@ -510,16 +510,53 @@ def _call(step: Step) -> str:
     return f"{', '.join(step.returns)} = {call}" if step.returns else call
 
 
-def _docstring(step: Step) -> str:
+def _docstring(step: Step, sample: Optional[str] = None) -> str:
     if step.role == "load_model":
         return '"""Load the model once, when the service starts."""'
     if step.role == "score" and step.name == "run":
-        return '"""Score a JSON request `{"data": [[...], ...]}`; the answer is JSON-serialisable."""'
+        shape = request_shape(sample).replace("\\", "\\\\").replace('"' * 3, "'" * 3)
+        return f'"""Score a JSON request `{shape}`; the answer is JSON-serialisable."""'
     title = step.title.strip().rstrip(".:;,").replace('"""', "'''").replace("\\", "\\\\")
     if not title:
         return ""
     title = title[0].upper() + title[1:]  # a sentence, whatever case the heading used
     return f'"""{title}"""' if title.endswith(("?", "!")) else f'"""{title}."""'
+
+
+def request_rows(sample: Optional[str]) -> Tuple[Optional[str], object]:
+    """Where a JSON sample request keeps its rows, as (key, rows): the "data" key, else the only key,
+    else the first key holding a list or dict; key None when the request is the rows themselves."""
+    import json
+
+    try:
+        request = json.loads(sample) if sample is not None else {"data": []}
+    except ValueError:
+        return None, None
+    if not isinstance(request, dict):
+        return None, request
+    if "data" in request or len(request) == 1:
+        key = "data" if "data" in request else next(iter(request))
+        return key, request[key]
+    key = next((k for k, v in request.items() if isinstance(v, (list, dict))), None)
+    return (key, request[key]) if key is not None else (None, request)
+
+
+def request_shape(sample: Optional[str]) -> str:
+    """A request's outline for run()'s docstring: `{"data": [[...], ...]}`, `{"texts": ["...", ...]}`,
+    `{"data": {"age": [...], ...}}`."""
+    import json
+
+    key, rows = request_rows(sample)
+    if isinstance(rows, dict) and rows:
+        inner = "{" + json.dumps(next(iter(rows))) + ": [...], ...}"
+    elif isinstance(rows, list) and rows:
+        first = rows[0]
+        element = ("[...]" if isinstance(first, list) else "{...}" if isinstance(first, dict)
+                   else '"..."' if isinstance(first, str) else "...")
+        inner = f"[{element}, ...]"
+    else:
+        inner = "[[...], ...]"
+    return "{" + json.dumps(key) + ": " + inner + "}" if key is not None else inner
 
 
 def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine]:

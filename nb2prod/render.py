@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from nb2prod.hyper import Hyper
-from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, sort_imports
+from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
 from nb2prod.plan import Plan, Step
 from nb2prod.sections import SAVE_CALLS, call_names
 
@@ -294,7 +294,8 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
     dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"
     return dict(script="score.py", notebook=ref, module="score", imports=sort_imports(imports), sample=plan.sample_input,
                 globals=globals_, loader=loader, dumper=dumper, model_file=model_file or "model.pkl",
-                model_global=model_global, trained=trained, result_key=lifted.result_key)
+                model_global=model_global, trained=trained, result_key=lifted.result_key,
+                rows_key=request_rows(plan.sample_input)[0])
 
 
 def _model_file(step: Step, constants: Dict[str, str]) -> Optional[str]:

@@ -401,3 +401,29 @@ def test_cross_validation_before_the_final_fit_runs_before_the_mock_is_in_place(
     assert mocked.index("evaluate_model(") < mocked.index("mocker.patch(")
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
+
+
+# -- scoring: requests whose rows are not under "data", or not a list of lists --------------------
+
+def test_a_json_sample_with_its_own_key_is_documented_and_tested_under_that_key(tmp_path):
+    fitted = _stub_model(tmp_path / "m.joblib")
+    cells = ["# S", "import json\nimport joblib\nimport numpy as np", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
+             "request = '{\"rows\": [[0.5, 0.2], [1.0, 0.0], [0.0, 1.0]]}'\n"
+             "x = np.array(json.loads(request)['rows'])\nprint(model.predict(x))"]
+    _, out = _convert(tmp_path, cells)
+    assert 'Score a JSON request `{"rows": [[...], ...]}`' in (out / "score.py").read_text()
+    assert "SAMPLE_REQUEST)[\"rows\"]" in (out / "test_score.py").read_text()
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    scored = _run(out, "score.py")
+    assert json.loads(scored.stdout) == {"result": fitted.predict([[0.5, 0.2], [1.0, 0.0], [0.0, 1.0]]).tolist()}
+
+
+def test_run_docstring_shows_a_sample_of_columns_as_columns(tmp_path):
+    _stub_model(tmp_path / "m.joblib")
+    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
+             "sample = {'a': [0.5, 1.0], 'b': [0.2, 0.0]}\nprint(model.predict(pd.DataFrame(sample).values))"]
+    _, out = _convert(tmp_path, cells)
+    assert 'Score a JSON request `{"data": {"a": [...], ...}}`' in (out / "score.py").read_text()
