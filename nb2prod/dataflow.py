@@ -51,9 +51,10 @@ class Flow:
         return self.defs | self.updates
 
 
-def flow(node: ast.AST) -> Flow:
-    """The Flow of one top-level statement."""
-    v = _Visitor()
+def flow(node: ast.AST, lazy_annotations: bool = False) -> Flow:
+    """The Flow of one top-level statement; with `lazy_annotations` (`from __future__ import
+    annotations`), names in annotations are read later, like a function body's (deferred)."""
+    v = _Visitor(lazy_annotations)
     v.visit(node)
     return Flow(
         defs=frozenset(v.defs),
@@ -131,7 +132,8 @@ class _Visitor(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         return None  # no children; NodeVisitor's version looks for deprecated visit_Num/visit_Str
 
-    def __init__(self) -> None:
+    def __init__(self, lazy_annotations: bool = False) -> None:
+        self.lazy_annotations = lazy_annotations
         self.defs: Set[str] = set()
         self.uses: Set[str] = set()
         self.updates: Set[str] = set()
@@ -183,8 +185,11 @@ class _Visitor(ast.NodeVisitor):
         self._target(node.target)
 
     def _annotation(self, node: ast.AST) -> None:
-        """An annotation reads its names; a string one (`"pd.DataFrame"`) too, though nothing reports
-        them as undefined (a string annotation is never evaluated unless asked)."""
+        """An annotation reads its names when the definition runs, or later under lazy annotations; a
+        string one (`"pd.DataFrame"`) reads them too, though nothing reports them as undefined."""
+        if self.lazy_annotations and not isinstance(node, ast.Constant):
+            self.deferred.update(n.id for n in walk(node) if n.__class__ is ast.Name and n.id not in BUILTINS)
+            return
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             self.visit(node)
             return
@@ -354,6 +359,12 @@ def _method(kind: type):
     """The _Visitor method for a node type (`visit_Name`, else generic_visit), remembered in its table."""
     method = _Visitor._table[kind] = getattr(_Visitor, "visit_" + kind.__name__, _Visitor.generic_visit)
     return method
+
+
+def lazy_annotations(nodes: Iterable[ast.AST]) -> bool:
+    """Whether top-level statements include `from __future__ import annotations`."""
+    return any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+               for n in nodes)
 
 
 def _is_false(node: ast.AST) -> bool:

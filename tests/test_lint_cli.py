@@ -140,6 +140,19 @@ def test_plain_module_with_type_hints_and_cell_markers_in_a_docstring_is_clean(p
     assert result.exit_code == 0
 
 
+def test_annotation_naming_a_later_class_is_a_bug_only_when_annotations_run(project):
+    """Without `from __future__ import annotations` an annotation runs with its `def`: naming a class
+    defined further down is a NameError (NB302). With it, annotations are read later, like a body."""
+    body = "def build(n: int) -> Model:\n    return Model()\n\n\nclass Model:\n    pass\n"
+    (project / "eager.py").write_text(body)
+    (project / "lazy.py").write_text("from __future__ import annotations\n\n" + body)
+    assert run("lint", "lazy.py").exit_code == 0
+    eager = run("lint", "eager.py")
+    assert eager.exit_code == 1
+    assert eager.output.splitlines()[0] == (
+        "eager.py:1:22: NB302 `Model` is used before it is defined (defined later, at line 5)")
+
+
 def _r_notebook() -> str:
     raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
     raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},

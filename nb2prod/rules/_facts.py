@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.dataflow import Flow, Undefined, flow, root_name, undefined_names, walk
+from nb2prod.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
 from nb2prod.model import Cell, ParsedCell, Statement
 
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
@@ -123,7 +123,8 @@ class Facts:
     def flows(self) -> List[Flow]:
         """The Flow of every statement, in order; computed on first use (only dataflow rules need it)."""
         if self._flows is None:
-            self._flows = [flow(st.node) for _, st in self.statements]
+            lazy = lazy_annotations(st.node for _, st in self.statements)
+            self._flows = [flow(st.node, lazy) for _, st in self.statements]
         return self._flows
 
     def _magic_names(self) -> FrozenSet[str]:

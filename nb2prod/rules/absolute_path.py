@@ -21,8 +21,9 @@ df = pd.read_csv("data/data.csv")
 or take the path from a command-line argument or a configuration file.
 
 ## Not flagged
-Relative paths, URLs, system paths such as `/dev/null`, `/tmp` or `/usr/share/...`, and text
-that merely mentions a path inside a sentence or a docstring.
+Relative paths, URLs, system paths such as `/dev/null`, `/tmp` or `/usr/share/...`, text
+that merely mentions a path inside a sentence or a docstring, and regular expressions that
+happen to start with a backslash pair (`r"\\begin\{(.*?)\}"`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import re
 from nb2prod.rules._base import Context, Found, Rule
 
 _ABSOLUTE = re.compile(
-    r"^(?:/(?:home|Users|root|mnt|media|data|content|kaggle|dbfs|workspace|Volumes)/"
-    r"|[A-Za-z]:[\\/]|\\\\[\w.$-]+\\|~[/\\])[^\s]*$"
+    r"^(?:/(?:home|Users|root|mnt|media|data|content|kaggle|dbfs|workspace|Volumes)/[^\s]*"
+    r"|(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\s<>\"|{}]*"  # Windows: not a regex
+    r"|~[/\\][^\s]*)$"
 )
 
 

@@ -48,7 +48,7 @@ def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
             continue
         for alias in node.names:
             bound = alias.asname or alias.name.split(".")[0]
-            shown = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+            shown = alias.name if isinstance(node, ast.Import) else f"{'.' * node.level}{node.module or ''}.{alias.name}"
             if alias.name == "*" or bound in used or shown in SIDE_EFFECT_MODULES:
                 continue
             loc = ctx.location(st.line, st.col, pc)
