@@ -294,7 +294,7 @@ def _score_tests(plan: Plan, ref: str, init: Optional[Step], globals_, lifted: L
     dumper = "joblib.dump" if library == "joblib" else "_pickle_dump"
     return dict(script="score.py", notebook=ref, module="score", imports=sort_imports(imports), sample=plan.sample_input,
                 globals=globals_, loader=loader, dumper=dumper, model_file=model_file or "model.pkl",
-                model_global=model_global, trained=trained, result_key=lifted.result_key,
+                model_global=model_global, trained=trained, result_key=lifted.result_key, stub=_stub_file(init),
                 rows_key=request_rows(plan.sample_input)[0])
 
 
@@ -307,6 +307,24 @@ def _model_file(step: Step, constants: Dict[str, str]) -> Optional[str]:
             if isinstance(sub, ast.Name) and sub.id in constants:
                 return Path(constants[sub.id]).name
     return None
+
+
+def _stub_file(step: Optional[Step]) -> str:
+    """What the test saves as the model file: a stub model, or a dict of stubs when init() loads a
+    bundle and takes its parts out by key (`scaler = bundle["scaler"]`)."""
+    if step is None:
+        return "StubModel()"
+    loaded = {t.id for s in step.statements if isinstance(s.node, ast.Assign) and "load" in ast.unparse(s.node.value)
+              for t in s.node.targets if isinstance(t, ast.Name)}
+    keys = []
+    for s in step.statements:
+        value = s.node.value if isinstance(s.node, ast.Assign) else None
+        if (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in loaded
+                and isinstance(value.slice, ast.Constant) and value.slice.value not in keys):
+            keys.append(value.slice.value)
+    if not keys:
+        return "StubModel()"
+    return "{" + ", ".join(f"{py_literal(k)}: StubModel()" for k in keys) + "}"
 
 
 def _assigned_by_load(step: Optional[Step], name: str) -> bool:
@@ -329,7 +347,8 @@ def _literal(expr: str) -> Optional[str]:
 
 def _hyper_file(plan: Plan, target: str) -> Optional[str]:
     for h in plan.hypers:
-        if h.name == target and isinstance(h.default, str):
+        name = h.name if not h.key else f"{h.source_name}[{h.key!r}]"
+        if name == target and isinstance(h.default, str):
             return Path(h.default).name
     return None
 

@@ -427,3 +427,20 @@ def test_run_docstring_shows_a_sample_of_columns_as_columns(tmp_path):
              "sample = {'a': [0.5, 1.0], 'b': [0.2, 0.0]}\nprint(model.predict(pd.DataFrame(sample).values))"]
     _, out = _convert(tmp_path, cells)
     assert 'Score a JSON request `{"data": {"a": [...], ...}}`' in (out / "score.py").read_text()
+
+
+def test_init_that_takes_a_scaler_and_a_model_out_of_a_bundle_is_tested_with_a_bundle(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    X, y = [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]], [0, 1, 0, 1]
+    scaler = StandardScaler().fit(X)
+    __import__("joblib").dump({"scaler": scaler, "model": LogisticRegression().fit(scaler.transform(X), y)},
+                              tmp_path / "bundle.pkl")
+    cells = ["# S", "import json\nimport joblib\nimport numpy as np", "## Load model",
+             f"bundle = joblib.load({str(tmp_path / 'bundle.pkl')!r})\nscaler = bundle['scaler']\nclf = bundle['model']",
+             "## Predict", "rows = [[0.5, 0.2], [1.0, 0.0]]\nprint(clf.predict(scaler.transform(np.array(rows))))"]
+    _, out = _convert(tmp_path, cells)
+    tests = (out / "test_score.py").read_text()
+    assert 'joblib.dump({"scaler": StubModel(), "model": StubModel()}, path)' in tests
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
