@@ -273,6 +273,22 @@ class _Visitor(ast.NodeVisitor):
         else:
             self._bind(name)
 
+    # `match` patterns (Python 3.10+) bind names given as plain strings, not Name nodes
+    def visit_MatchAs(self, node) -> None:
+        if node.pattern is not None:
+            self.visit(node.pattern)
+        if node.name:
+            self._bind(node.name)
+
+    def visit_MatchStar(self, node) -> None:
+        if node.name:
+            self._bind(node.name)
+
+    def visit_MatchMapping(self, node) -> None:
+        self.generic_visit(node)
+        if node.rest:
+            self._bind(node.rest)
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None:
             self.visit(node.type)
@@ -390,6 +406,9 @@ def free_names(node: ast.AST) -> Set[str]:
     return _body_names(node)[0]
 
 
+_PATTERN_BINDERS = frozenset({"MatchAs", "MatchStar", "MatchMapping"})
+
+
 def _body_names(node: ast.AST) -> Tuple[Set[str], Set[str]]:
     """(free_names of a function or class body, the names its `global` statements declare), in one walk."""
     bound: Set[str] = set()
@@ -414,6 +433,8 @@ def _body_names(node: ast.AST) -> Tuple[Set[str], Set[str]]:
                 bound.add(sub.name)
             elif isinstance(sub, ast.Global):
                 declared_global.update(sub.names)
+            elif sub.__class__.__name__ in _PATTERN_BINDERS:  # `case Point(x=px)`, `case [first, *rest]`
+                bound.update(n for n in (getattr(sub, "name", None), getattr(sub, "rest", None)) if n)
             elif isinstance(sub, ast.arg):
                 bound.add(sub.arg)
     return (loads - bound) | (loads & declared_global), declared_global

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,18 @@ def test_annotation_naming_a_later_class_is_a_bug_only_when_annotations_run(proj
     assert eager.exit_code == 1
     assert eager.output.splitlines()[0] == (
         "eager.py:1:22: NB302 `Model` is used before it is defined (defined later, at line 5)")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="match statements need Python 3.10")
+def test_names_bound_by_match_patterns_are_defined(project):
+    (project / "m.py").write_text(
+        "point = (1, 2)\nconfig = {'lr': 0.1, 'steps': 3}\n"
+        "match point:\n    case (x, *rest):\n        print(x, rest)\n"
+        "match config:\n    case {'lr': lr, **others}:\n        print(lr, others)\n    case _ as fallback:\n        print(fallback)\n"
+        "\n\ndef area(shape):\n    match shape:\n        case {'w': w, 'h': h}:\n            return w * h\n    return 0\n\n\n"
+        "print(area({'w': 2, 'h': 3}))\n")
+    result = run("lint", "m.py")
+    assert result.output == "All checks passed: 1 file linted.\n"
 
 
 def _r_notebook() -> str:

@@ -21,7 +21,8 @@ total = 3 * 4
 ## Not flagged
 Calls that do something (`model.fit(X, y)`, `df.dropna(inplace=True)`, `save(model)`),
 docstrings and other string literals, `...`, walrus assignments, DataFrame inspections
-(`NB101`), plots (`NB105`) and expressions inside functions.
+(`NB101`), plots (`NB105`), expressions inside functions, and expressions in the body of a
+`try` (evaluated to see whether they raise: `int(text)`, `config["key"]`).
 
 ## Fix
 Removes the statement.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import ast
 
+from nb2prod.dataflow import walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_inspection, is_output, shows_only
 
@@ -41,9 +43,16 @@ def check(r: Rule, node: ast.Expr, ctx: Context) -> Found:
         return
     if is_output(value, ctx.facts) or is_inspection(value, ctx.facts) or not shows_only(value, ctx.facts):
         return
+    if not ctx.top_level and _in_try_body(node, ctx.statement.node):
+        return
     text = ast.unparse(value)
     short = text if len(text) <= 40 else text[:37] + "..."
     yield ctx.finding(r, node, f"expression `{short}` is only displayed, its value is not used")
+
+
+def _in_try_body(node: ast.AST, top: ast.AST) -> bool:
+    """Whether `node` sits in the body of a `try` (`int(text)` there checks that it does not raise)."""
+    return any(node is sub for t in walk(top) if isinstance(t, ast.Try) for stmt in t.body for sub in walk(stmt))
 
 
 RULE = Rule("NB103", "bare-expression", "expression statement whose value is only displayed",
