@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Dict, Sequence, Tuple
 
-from nb2prod.model import Notebook, ParsedCell
+from nb2prod.model import Notebook, ParsedCell, Statement
 
 MAGIC_CODES = {
     "line-magic": ("NB201", "IPython line magic has no production equivalent"),
@@ -27,14 +28,44 @@ def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tu
     # `a; b` share a line: the column tells them apart (a finding's column is 1-based).
     by_place = {(s.cell, s.line, s.col + 1): s for pc in cells for s in pc.statements}
     by_line = {(s.cell, s.line): s for pc in cells for s in pc.statements}
+    by_cell = {pc.cell.index: pc.statements for pc in cells}
     for finding in _findings(nb, cells):
-        if not finding.fixable or not finding.code.startswith(DROPPED_FAMILIES):
+        if not finding.code.startswith(DROPPED_FAMILIES):
             continue
         where = finding.location
         stmt = by_place.get((where.cell, where.line, where.col)) or by_line.get((where.cell, where.line))
+        if not finding.fixable and not (finding.code == PLOT and stmt and not _saved_plot(stmt, by_cell[stmt.cell])):
+            continue
         if stmt is not None and stmt.index not in drops:
             drops[stmt.index] = (finding.code, finding.message)
     return drops
+
+
+PLOT = "NB105"  # lint keeps plots unfixable when anything calls savefig; conversion keeps only those it saves
+
+
+def _saved_plot(stmt: Statement, cell: Sequence[Statement]) -> bool:
+    """A plot call draws part of a saved figure when it saves it, or a `savefig` follows in its cell with
+    no `show()` or `close()` between (the inline backend closes a cell's figures when the cell ends);
+    a `show()` itself never does."""
+    if _calls_any(stmt, ("savefig",)):
+        return True
+    if _calls_any(stmt, FIGURE_ENDS):
+        return False
+    for later in (s for s in cell if s.index > stmt.index):
+        if _calls_any(later, ("savefig",)):
+            return True
+        if _calls_any(later, FIGURE_ENDS):
+            return False
+    return False
+
+
+FIGURE_ENDS = ("show", "close")
+
+
+def _calls_any(stmt: Statement, names: Sequence[str]) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names
+               for n in ast.walk(stmt.node))
 
 
 def _findings(nb: Notebook, cells: Sequence[ParsedCell]):

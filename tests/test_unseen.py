@@ -444,3 +444,23 @@ def test_init_that_takes_a_scaler_and_a_model_out_of_a_bundle_is_tested_with_a_b
     assert 'joblib.dump({"scaler": StubModel(), "model": StubModel()}, path)' in tests
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
+
+
+# -- plots: a saved figure keeps its own drawing, not every plot of the notebook -------------------
+
+def test_a_savefig_keeps_only_the_plots_of_its_own_figure(tmp_path):
+    """Lint leaves every plot unfixable once anything calls savefig; the conversion drops the plots
+    shown in other cells (and every `show()`) and keeps what draws the saved figure."""
+    cells = ["# T", IMPORTS + "\nimport matplotlib.pyplot as plt\nimport seaborn as sns", "## Data",
+             DATA + "\nsns.histplot(X[:, 0])\nplt.title('first feature')\nplt.show()",
+             "## Train", FIT + "\nfig, ax = plt.subplots()\nax.scatter(X[:, 0], model.predict(X))\n"
+             "plt.savefig('fit.png')\nplt.show()", "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    fates = {f.text: f for f in result.fates}
+    assert [fates[t].code for t in ("sns.histplot(X[:, 0])", "plt.title('first feature')")] == ["NB105", "NB105"]
+    assert not any(f.kept for f in result.fates if f.text == "plt.show()")
+    assert all(fates[t].kept for t in ("fig, ax = plt.subplots()", "ax.scatter(X[:, 0], model.predict(X))",
+                                       "plt.savefig('fit.png')"))
+    text = (out / "train.py").read_text()
+    assert "import seaborn" not in text and "plt.show" not in text
+    _pyflakes_clean(out)
