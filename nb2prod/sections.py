@@ -204,7 +204,7 @@ def _code_over_weak(role: str, statements: Sequence[Statement], kind: str) -> st
 
 SAVE_CALLS = frozenset({"dump", "save", "save_model", "to_pickle", "savez", "save_pretrained"})
 LOAD_MODEL_CALLS = frozenset({"load", "load_model", "get_model_path", "from_pretrained"})
-FIT_CALLS = frozenset({"fit", "fit_transform", "train", "partial_fit"})
+FIT_CALLS = frozenset({"fit", "fit_transform", "train", "partial_fit", "backward", "train_on_batch", "fit_generator"})
 SPLIT_CALLS = frozenset({"train_test_split", "split", "KFold", "StratifiedKFold"})
 PREDICT_CALLS = frozenset({"predict", "predict_proba", "decision_function", "transform"})
 READ_PREFIXES = ("read_", "load_", "fetch_", "make_", "open_")

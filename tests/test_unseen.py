@@ -464,3 +464,16 @@ def test_a_savefig_keeps_only_the_plots_of_its_own_figure(tmp_path):
     text = (out / "train.py").read_text()
     assert "import seaborn" not in text and "plt.show" not in text
     _pyflakes_clean(out)
+
+
+def test_a_hand_written_training_loop_with_backward_is_a_training_notebook(tmp_path):
+    """No `.fit(...)`: `loss.backward()` and `torch.save(...)` make it training (torch need not be installed)."""
+    cells = ["# Net", "import torch\nfrom torch import nn", "## Data", "X = torch.randn(64, 3)\ny = X.sum(1)",
+             "## Train", "EPOCHS = 5\nnet = nn.Linear(3, 1)\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+             "for epoch in range(EPOCHS):\n    opt.zero_grad()\n    loss = ((net(X).squeeze(-1) - y) ** 2).mean()\n"
+             "    loss.backward()\n    opt.step()\nprint('loss', loss.item())",
+             "## Save", "torch.save(net.state_dict(), 'net.pt')"]
+    result, out = _convert(tmp_path, cells)
+    assert result.kind == "training"
+    text = (out / "train.py").read_text()
+    assert "def train_model(X, y, EPOCHS=5):" in text and "def save_model(net):" in text
