@@ -190,6 +190,7 @@ class _Builder:
         module = [s for s in self.alive() if self._module_level(s)]
         hypers = self._hypers(module) if self.kind == "training" else {}
         module = [s for s in self.alive() if s.index not in hypers and self._module_level(s, constants=True)]
+        self._settings_stay_put({assigned_name(s) for s in module if self._setting(s)})
         helper_globals = self._helper_globals(module)
         self._pass_globals(helper_globals, module)
         steps = self._steps(set(id(s) for s in imports + module), hypers)
@@ -340,6 +341,8 @@ class _Builder:
             return self._ready_at_import(s)
         if isinstance(s.node, ast.Try) and is_import_like(s.node):
             return True  # `try: import x` / `except ImportError: x = None` belongs with the imports
+        if self._setting(s):
+            return True
         if not is_constant(s):
             return False
         if self.role_of.get(s.index) == "setup":
@@ -357,11 +360,42 @@ class _Builder:
                 n for t in self.statements for n in self.flows[t.index].defs
                 if isinstance(t.node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 or is_import_like(t.node)
-                or (is_constant(t) and self._write_count(n) == 1)
+                or (is_constant(t) and self._write_count(n) == 1) or self._setting(t)
             }
         return needed <= self._import_time
 
     _import_time: Optional[Set[str]] = None
+
+    def _setting(self, s: Statement) -> bool:
+        """An UPPER_CASE name set once before the first heading from imports and literals alone
+        (`DATA_DIR = Path("data")`, `N = int(os.environ.get("N", "30"))`): a module constant, not data
+        the first step returns to the others."""
+        name = assigned_name(s)
+        if name is None or not name.isupper() or self.role_of.get(s.index) != "setup" or not self.kind == "training":
+            return False
+        if self._def_count(name) != 1:
+            return False
+        return not (self.flows[s.index].uses - BUILTINS - self._imported())
+
+    def _settings_stay_put(self, settings: Set[str]) -> None:
+        """`MODEL_DIR.mkdir()` uses a module setting; it does not make a new one for later steps."""
+        for index, f in self.flows.items():
+            if f.updates & settings:
+                self.flows[index] = replace(f, updates=f.updates - settings)
+
+    def _def_count(self, name: str) -> int:
+        if self._defs is None:
+            self._defs = Counter(n for f in self.flows.values() for n in f.defs)
+        return self._defs[name]
+
+    _defs: Optional[Counter] = None
+
+    def _imported(self) -> Set[str]:
+        if self._imports is None:
+            self._imports = {n for t in self.statements if is_import_like(t.node) for n in self.flows[t.index].defs}
+        return self._imports
+
+    _imports: Optional[Set[str]] = None
 
     def _write_count(self, name: Optional[str]) -> int:
         if self._writes is None:  # counted once: flows' writes do not change while the builder runs

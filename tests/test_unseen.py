@@ -477,3 +477,25 @@ def test_a_hand_written_training_loop_with_backward_is_a_training_notebook(tmp_p
     assert result.kind == "training"
     text = (out / "train.py").read_text()
     assert "def train_model(X, y, EPOCHS=5):" in text and "def save_model(net):" in text
+
+
+# -- settings before the first heading -----------------------------------------------------------
+
+def test_upper_case_settings_from_the_environment_or_paths_stay_module_constants(tmp_path):
+    """`OUT_DIR = Path(os.environ.get(...))` before the first heading is a module constant: load_data()
+    neither builds nor returns it, and `OUT_DIR.mkdir()` does not make it a value later steps receive."""
+    cells = ["# T", IMPORTS + "\nimport os\nfrom pathlib import Path\nimport pandas as pd",
+             "DATA_FILE = os.environ.get('DATA_FILE', 'points.csv')\nOUT_DIR = Path(os.getenv('OUT_DIR', 'models'))\n"
+             "OUT_DIR.mkdir(exist_ok=True)",
+             "## Data", "df = pd.read_csv(DATA_FILE)\nX = df[['a', 'b']].values\ny = df['label'].values",
+             "## Train", FIT, "## Save", "joblib.dump(model, OUT_DIR / 'model.joblib')"]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "\nDATA_FILE = os.environ.get('DATA_FILE', 'points.csv')\nOUT_DIR = Path(os.getenv('OUT_DIR', 'models'))\n" in text
+    assert "def load_data():\n    \"\"\"Data.\"\"\"\n    OUT_DIR.mkdir(exist_ok=True)\n" in text
+    assert "def save_model(model):" in text and "return OUT_DIR" not in text
+    _points_csv(out)
+    ran = _run(out, "train.py")
+    assert ran.returncode == 0, ran.stderr
+    assert (out / "models" / "model.joblib").exists()
+    _pyflakes_clean(out)
