@@ -45,6 +45,8 @@ class Flow:
     use_sites: Tuple[Tuple[str, int, int], ...] = ()  # (name, line, col), first site of each use
     deferred: FrozenSet[str] = frozenset()  # free names read inside function/class bodies
     star_import: bool = False
+    guarded: FrozenSet[str] = frozenset()  # uses first read in a `try` body that catches NameError
+
 
     @property
     def writes(self) -> FrozenSet[str]:
@@ -63,6 +65,7 @@ def flow(node: ast.AST, lazy_annotations: bool = False) -> Flow:
         use_sites=tuple(v.sites),
         deferred=frozenset(v.deferred),
         star_import=v.star,
+        guarded=frozenset(v.guarded),
     )
 
 
@@ -141,6 +144,8 @@ class _Visitor(ast.NodeVisitor):
         self.deferred: Set[str] = set()
         self.star = False
         self.scopes: List[Set[str]] = []  # inner scopes: comprehension/lambda-bound names
+        self.guard = 0  # inside the body of a `try` whose handler catches NameError
+        self.guarded: Set[str] = set()
 
     # -- binding and reading ------------------------------------------------
     def _use(self, name: str, node: ast.AST) -> None:
@@ -148,6 +153,8 @@ class _Visitor(ast.NodeVisitor):
             return
         self.uses.add(name)
         self.sites.append((name, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)))
+        if self.guard:
+            self.guarded.add(name)
 
     def _bind(self, name: str) -> None:
         if self.scopes:
@@ -289,6 +296,19 @@ class _Visitor(ast.NodeVisitor):
         if node.rest:
             self._bind(node.rest)
 
+    def visit_Try(self, node) -> None:
+        """`try: df` / `except NameError: df = load()` reads `df` only to find out whether it exists."""
+        guard = any(_catches_name_error(h.type) for h in node.handlers)
+        self.guard += guard
+        for stmt in node.body:
+            self.visit(stmt)
+        self.guard -= guard
+        for part in (node.handlers, node.orelse, node.finalbody):
+            for stmt in part:
+                self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None:
             self.visit(node.type)
@@ -383,6 +403,18 @@ def lazy_annotations(nodes: Iterable[ast.AST]) -> bool:
                for n in nodes)
 
 
+_NAME_ERROR_CATCHERS = frozenset({"NameError", "Exception", "BaseException"})
+
+
+def _catches_name_error(kind: Optional[ast.AST]) -> bool:
+    """Whether an `except` clause catches NameError: bare, NameError, Exception, or a tuple holding one."""
+    if kind is None:
+        return True
+    if isinstance(kind, ast.Tuple):
+        return any(_catches_name_error(k) for k in kind.elts)
+    return isinstance(kind, ast.Name) and kind.id in _NAME_ERROR_CATCHERS
+
+
 def _is_false(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
 
@@ -463,7 +495,7 @@ def undefined_names(flows: List[Flow], extra: FrozenSet[str] = frozenset()) -> L
     found: List[Undefined] = []
     for i, f in enumerate(flows):
         for name, line, col in f.use_sites:
-            if name not in known:
+            if name not in known and name not in f.guarded:
                 found.append(Undefined(name, i, line, col, name in everywhere, suggest(name, known | everywhere)))
         for name in sorted(f.deferred - everywhere - BUILTINS):
             found.append(Undefined(name, i, 0, 0, False, suggest(name, known | everywhere)))

@@ -154,8 +154,9 @@ class Facts:
         """Names read where nothing defines them (dataflow); none when magics define names unseen."""
         if self._undefined is None:
             dynamic = any(m.name in DYNAMIC_MAGICS for pc in self.cells for m in pc.magics)
-            found = [] if dynamic else undefined_names(self.flows, self._extra_names())
-            self._undefined = [u for u in found if not re.match(_HISTORY, u.name)]
+            names, prefixes = namespace_writes(self.cells)
+            found = [] if dynamic or prefixes is None else undefined_names(self.flows, self._extra_names() | names)
+            self._undefined = [u for u in found if not re.match(_HISTORY, u.name) and not u.name.startswith(prefixes)]
         return self._undefined
 
     def _extra_names(self) -> FrozenSet[str]:
@@ -177,6 +178,83 @@ class Facts:
         if self._positions is None:
             self._positions = {id(other): i for i, (_, other) in enumerate(self.statements)}
         return self._positions.get(id(st), len(self.statements))
+
+
+_NAMESPACES = ("globals()", "vars()", "locals()", "exec(")
+
+
+def namespace_writes(cells: Sequence[ParsedCell]) -> Tuple[FrozenSet[str], Optional[Tuple[str, ...]]]:
+    """Names the code binds through the namespace: `globals()["x"] = 1`, `vars()[f"df_{k}"] = v`,
+    `globals().update(x=1)`, `exec("x = 1")`, as (names, prefixes of computed names); prefixes is
+    None when a computed name has no constant prefix (any name may be defined)."""
+    names: Set[str] = set()
+    prefixes: List[str] = []
+    for pc in cells:
+        if pc.tree is None or not any(word in pc.python for word in _NAMESPACES):  # most cells: substring tests
+            continue
+        for node in walk(pc.tree):
+            key = _namespace_key(node)
+            if key is _NOT_NAMESPACE:
+                continue
+            if key is None:
+                return frozenset(), None
+            if isinstance(key, str):
+                prefixes.append(key)
+            else:
+                names.update(key)
+    return frozenset(names), tuple(prefixes)
+
+
+_NOT_NAMESPACE = object()
+
+
+def _namespace_key(node: ast.AST):
+    """For a write to the module namespace: a set of names, a str prefix, or None (unknown); else _NOT_NAMESPACE."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_namespace(node.value):
+        return _name_of(node.slice)
+    if not isinstance(node, ast.Call):
+        return _NOT_NAMESPACE
+    func = node.func
+    if isinstance(func, ast.Attribute) and _is_namespace(func.value):
+        if func.attr == "update":
+            if node.args:
+                return None
+            return {kw.arg for kw in node.keywords if kw.arg} if all(kw.arg for kw in node.keywords) else None
+        if func.attr in ("setdefault", "__setitem__") and node.args:
+            return _name_of(node.args[0])
+        return _NOT_NAMESPACE
+    if isinstance(func, ast.Name) and func.id == "exec" and node.args:
+        if len(node.args) > 1 and not _is_namespace(node.args[1]):
+            return _NOT_NAMESPACE  # runs in a namespace of its own
+        code = node.args[0]
+        if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
+            return None
+        try:
+            body = ast.parse(code.value).body
+        except (SyntaxError, ValueError):
+            return None
+        return set().union(*(flow(st).defs for st in body))
+    return _NOT_NAMESPACE
+
+
+def _is_namespace(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args
+            and node.func.id in ("globals", "vars", "locals"))
+
+
+def _name_of(key: ast.AST):
+    """{name} for a constant key, its constant prefix for `f"df_{k}"` or `"df_" + k`, else None."""
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        return {key.value}
+    if isinstance(key, ast.JoinedStr) and key.values and isinstance(key.values[0], ast.Constant):
+        return key.values[0].value or None
+    if isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add):
+        head = key.left
+        while isinstance(head, ast.BinOp) and isinstance(head.op, ast.Add):
+            head = head.left
+        if isinstance(head, ast.Constant) and isinstance(head.value, str) and head.value:
+            return head.value
+    return None
 
 
 def is_plot_library_data(name: str) -> bool:

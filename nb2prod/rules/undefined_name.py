@@ -20,9 +20,12 @@ saved = [reg_model]
 
 ## Not flagged
 Builtins and the names IPython defines (`display`, `get_ipython`, `In`, `Out`, `_`, `_3`);
-names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`). Nothing is reported
-when the notebook uses `from x import *`, `%run` or `%pylab`, which define names nb2prod cannot
-see.
+names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`); names bound through
+the namespace (`globals()["x"] = ...`, `vars()[f"df_{k}"] = ...` defines every `df_...`,
+`globals().update(x=1)`, `exec("x = 1")`); a name read in the body of a `try` whose `except`
+catches `NameError` (`try: df` / `except NameError: df = load()`). Nothing is reported when the
+notebook uses `from x import *`, `%run` or `%pylab`, or writes a computed name with no constant
+prefix into `globals()`, which define names nb2prod cannot see.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ print(threshold)
 
 ## Not flagged
 Reads inside a function body defined above a later definition, if the function is only called
-after it; names defined anywhere earlier.
+after it; names defined anywhere earlier; a read in the body of a `try` whose `except` catches
+`NameError` (`try: model` / `except NameError: model = train()` checks whether it exists).
 """
 
 from __future__ import annotations
