@@ -24,7 +24,9 @@ total = count + 1
 
 ## Not flagged
 A name defined earlier in the same cell (re-running the cell starts it over), idempotent
-rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`), a comprehension's own
+rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`, filters such as
+`df = df[df["age"] > 0]`, `df = df.query("age > 0")` or `df = df[["a", "b"]]`, and
+`model = model.fit(X, y)`, which returns the refitted estimator), a comprehension's own
 variable of the same name (`x = [x * 2 for x in range(3)]`), and loops and functions.
 """
 
@@ -38,8 +40,13 @@ from nb2prod.rules._base import Context, Found, Rule, names_in
 IDEMPOTENT = frozenset(
     "copy dropna drop_duplicates astype strip lower upper reset_index sort_values sort_index fillna "
     "to_numpy squeeze infer_objects convert_dtypes int float str list tuple set sorted bool Path abs "
-    "asarray array DataFrame Series to_datetime to_numeric atleast_2d unique resolve expanduser".split()
+    "asarray array DataFrame Series to_datetime to_numeric atleast_2d unique resolve expanduser "
+    # filters keep what already passes them; `fit` returns the estimator, refitted on the same data
+    "query filter head tail select_dtypes reindex asfreq interpolate ffill bfill rename replace round "
+    "clip fit".split()
 )
+# Masks of `df[df["x"] > 0]`, `df[~df.duplicated()]`, `df[df.y.isin(keep)]`: filtering twice filters once.
+_MASK_METHODS = frozenset("isin notna notnull isna isnull between duplicated contains startswith endswith".split())
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
@@ -60,7 +67,10 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
 
 
 def _idempotent(value: ast.AST, name: str) -> bool:
-    """`name.copy()`, `name.dropna().astype(float)`, `int(name)`: a second run gives the same value."""
+    """`name.copy()`, `name.dropna().astype(float)`, `int(name)`, `name[name.x > 0]`: a second run gives
+    the same value."""
+    if isinstance(value, ast.Subscript):
+        return _filters(value, name)
     while isinstance(value, ast.Call):
         func = value.func
         key = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
@@ -72,6 +82,32 @@ def _idempotent(value: ast.AST, name: str) -> bool:
             return not any(name in names_in(a) for a in value.args)
         value = func.value
     return False
+
+
+def _filters(value: ast.Subscript, name: str) -> bool:
+    """`name[mask]`, `name.loc[mask]`, `name[["a", "b"]]`, `name[:1000]`: rows or columns `name` still
+    has after the first run (a single key, `name["Close"]`, or `name[1:]` is not)."""
+    frame = value.value
+    if isinstance(frame, ast.Attribute) and frame.attr in ("loc", "iloc"):
+        frame = frame.value
+    if not (isinstance(frame, ast.Name) and frame.id == name):
+        return False
+    key = value.slice
+    if isinstance(key, ast.List):
+        return all(isinstance(e, ast.Constant) for e in key.elts)
+    if isinstance(key, ast.Slice):
+        return key.lower is None and key.step is None
+    return _is_mask(key)
+
+
+def _is_mask(key: ast.AST) -> bool:
+    if isinstance(key, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(key, ast.UnaryOp):
+        return isinstance(key.op, (ast.Invert, ast.Not)) and _is_mask(key.operand)
+    if isinstance(key, ast.BinOp):
+        return isinstance(key.op, (ast.BitAnd, ast.BitOr)) and _is_mask(key.left) and _is_mask(key.right)
+    return isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute) and key.func.attr in _MASK_METHODS
 
 
 def _from_earlier_cell(name: str, ctx: Context) -> bool:
