@@ -13,7 +13,8 @@ INSPECT_METHODS = frozenset(
 )
 INSPECT_ATTRS = frozenset("shape dtypes columns dtype ndim size index".split())
 # What may follow an inspection call and keep it an inspection: `df.isnull().sum()`.
-AGGREGATES = frozenset("sum mean any all count sort_values sort_index to_frame round head tail T".split())
+AGGREGATES = frozenset("sum mean any all count sort_values sort_index to_frame round head tail T "
+                       "tolist to_list to_dict to_string to_markdown".split())
 INSPECT_BUILTINS = frozenset("len type dir vars repr id".split())
 PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
     "sorted list tuple set dict str int float bool abs min max sum round any all isinstance hasattr "
@@ -30,6 +31,8 @@ def is_inspection(node: ast.AST, facts: Facts) -> bool:
     if isinstance(node, ast.Subscript):
         return is_inspection(node.value, facts)
     if isinstance(node, ast.Attribute):
+        if node.attr == "T":  # `df.describe().T`
+            return is_inspection(node.value, facts)
         return node.attr in INSPECT_ATTRS and not _on_module(node.value, facts)
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return False
@@ -37,7 +40,7 @@ def is_inspection(node: ast.AST, facts: Facts) -> bool:
     if _on_module(receiver, facts):
         return False
     if method in INSPECT_METHODS:
-        return True
+        return not (method == "info" and node.args)  # `logger.info("loaded %d rows", n)` logs; df.info() takes none
     return method in AGGREGATES and is_inspection(receiver, facts)
 
 

@@ -23,7 +23,8 @@ df = pd.read_csv("data.csv")
 
 ## Not flagged
 An inspection whose value is kept (`summary = df.describe()`), calls on a module
-(`random.sample(items, 3)`), inspections inside functions, and printed inspections (those are
+(`random.sample(items, 3)`), a logger's `info` with a message (`log.info("rows: %d", n)`;
+`df.info()` takes none), inspections inside functions, and printed inspections (those are
 `NB102 inspection-print`).
 
 ## Fix

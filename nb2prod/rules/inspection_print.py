@@ -54,9 +54,15 @@ def _kind(arg: ast.AST, ctx: Context):
         return None
     if is_inspection(arg, ctx.facts) or ctx.facts.is_frame(arg):
         return "data"
-    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in INSPECT_BUILTINS:
-        return "data"
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
+        if arg.func.id in INSPECT_BUILTINS:
+            return "data"
+        if arg.func.id in _COLLECTIONS and len(arg.args) == 1:  # `list(df.columns)`
+            return "data" if _kind(arg.args[0], ctx) == "data" else None
     return None
+
+
+_COLLECTIONS = frozenset({"list", "sorted", "set", "tuple"})
 
 
 RULE = Rule("NB102", "inspection-print", "print of data shapes or contents left from exploration",
