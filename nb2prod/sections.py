@@ -84,13 +84,21 @@ def split_sections(nb: Notebook, cells: Sequence[ParsedCell], kind: str, setting
         raw[-1]["stmts"].extend(pc.statements)
     sections = []
     roles, from_code = [], []
+    parents: List[Tuple[int, str]] = []  # (level, role) of the headings above, outermost first
     for item in raw:
         role = item["role"] or classify_heading(item["title"], kind)
         from_code.append(role == "other" or role is None)
-        if from_code[-1]:
+        while parents and item["level"] and parents[-1][0] >= item["level"]:
+            parents.pop()
+        if from_code[-1] and parents and item["level"] and not code_roles(item["stmts"], kind):
+            role = parents[-1][1]  # "### Hyperparameters" under "## Training": the code says nothing else
+            from_code[-1] = False
+        elif from_code[-1]:
             role = classify_code(item["stmts"], kind)
         elif not item["forced"] and _only_weak(item["title"], kind):
             role = _code_over_weak(role, item["stmts"], kind)
+        if item["level"]:
+            parents.append((item["level"], role))
         roles.append((role, item["stmts"]))
     for item, (role, _) in zip(raw, _data_source(roles, kind, from_code)):
         sections.append(Section(item["title"], item["level"], role, tuple(item["stmts"]), item["md"]))

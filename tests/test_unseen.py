@@ -499,3 +499,15 @@ def test_upper_case_settings_from_the_environment_or_paths_stay_module_constants
     assert ran.returncode == 0, ran.stderr
     assert (out / "models" / "model.joblib").exists()
     _pyflakes_clean(out)
+
+
+def test_a_sub_heading_that_names_no_step_belongs_to_the_step_above_it(tmp_path):
+    """'### Hyperparameters' under '## Training' holds only a settings dict: it is part of training,
+    not a prepare_data() step that returns the dict."""
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Training", "### Hyperparameters",
+             "params = {'C': 0.3, 'max_iter': 200, 'random_state': len(X)}",
+             "### Fit", "model = LogisticRegression(**params)\nmodel.fit(X, y)", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def prepare_data" not in text
+    assert "def train_model(X, y):\n    \"\"\"Hyperparameters; Fit.\"\"\"\n    params = {" in text
