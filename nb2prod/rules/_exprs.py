@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from nb2prod.dataflow import PURE_METHODS, walk
-from nb2prod.rules._facts import Facts, is_plot_method
+from nb2prod.rules._facts import FIGURE_WRITES, Facts, is_plot_method
 
 INSPECT_METHODS = frozenset(
     "head tail describe info sample value_counts nunique unique isnull isna notnull notna "
@@ -23,6 +23,8 @@ PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
 # Pure in dataflow's sense, but often called for their effect or their IO.
 _NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".split())
 DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY
+# A figure's methods that write it out or turn it into data: an artifact, not a drawing.
+FIGURE_OUTPUTS = FIGURE_WRITES | frozenset({"save", "write_json", "to_html", "to_image", "to_json", "to_dict"})
 COMPUTING_MODULES = ("numpy", "pandas", "math", "statistics", "scipy")
 
 
@@ -66,7 +68,7 @@ def is_plot(node: ast.AST, facts: Facts) -> bool:
     if not isinstance(node, ast.Call):
         return False
     func = node.func
-    if isinstance(func, ast.Attribute) and func.attr == "savefig":
+    if isinstance(func, ast.Attribute) and func.attr in FIGURE_OUTPUTS:
         return False
     if facts.is_plot_target(func):
         return True

@@ -9,6 +9,9 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 from nb2prod.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
 from nb2prod.model import Cell, ParsedCell, Statement
 
+# Methods that write a figure to a file: matplotlib and seaborn grids, plotly figures.
+FIGURE_WRITES = frozenset({"savefig", "write_image", "write_html"})
+FIGURE_ENDS = frozenset({"show", "close"})  # after these the next plot call starts a new figure
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
 # What plotting libraries offer besides plots: example datasets and image files, read as data.
 PLOT_LIBRARY_DATA = frozenset({"load_dataset", "get_dataset_names", "get_data_home", "imread"})
@@ -43,7 +46,7 @@ class Facts:
                 self._import(node)
             elif kind is ast.Assign:
                 assigns.append(node)
-            elif kind is ast.Attribute and node.attr == "savefig":
+            elif kind is ast.Attribute and node.attr in FIGURE_WRITES:
                 self.savefig = True
         for node in assigns:
             self._bind(node.targets, node.value)
@@ -51,6 +54,7 @@ class Facts:
         self._later: Optional[List[FrozenSet[str]]] = None
         self._positions: Optional[Dict[int, int]] = None
         self._undefined: Optional[List[Undefined]] = None
+        self._figure_calls: Dict[int, Tuple[bool, bool]] = {}
 
     # -- imports ---------------------------------------------------------------
     def _import(self, node: ast.AST) -> None:
@@ -117,6 +121,18 @@ class Facts:
         if isinstance(node, ast.Attribute) and node.attr in ("loc", "iloc", "T"):
             return self.is_frame(node.value)
         return False
+
+    def figure_calls(self, st: Statement) -> Tuple[bool, bool]:
+        """(whether the statement writes a figure to a file, whether it shows or closes one)."""
+        found = self._figure_calls.get(id(st))
+        if found is None:
+            writes = ends = False
+            for n in walk(st.node):
+                if n.__class__ is ast.Call and n.func.__class__ is ast.Attribute:
+                    writes = writes or n.func.attr in FIGURE_WRITES
+                    ends = ends or n.func.attr in FIGURE_ENDS
+            found = self._figure_calls[id(st)] = (writes, ends)
+        return found
 
     # -- dataflow --------------------------------------------------------------
     @property

@@ -22,14 +22,17 @@ losses = [0.9, 0.5, 0.3]
 ```
 
 ## Not flagged
-`savefig` calls (a saved figure is an artifact), what plotting libraries return as data
+`savefig`, `write_image` and `write_html` calls (a saved figure is an artifact), and the plot calls
+that draw the figure they save: the statements before a `savefig` in its cell, up to a `show()` or
+`close()`, and those in a loop body that saves (`for col in cols: ...; fig.savefig(f"{col}.png")`).
+What plotting libraries return as data
 (`sns.load_dataset("iris")`, `sns.get_dataset_names()`, `plt.imread(path)`, `px.data.iris()`)
 and what is computed from it, calls on names that are not plotting modules or figures, and
 plotting inside functions.
 
 ## Fix
-Removes the statement; not offered when the notebook saves a figure with `savefig`, since the
-figure's statements are then needed.
+Removes the statement; not offered when the notebook saves a figure with `savefig` (or
+plotly's `write_image`/`write_html`), since a figure saved in a later cell may need it.
 """
 
 from __future__ import annotations
@@ -52,8 +55,27 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
         call = next((c for c in _chain(value) if is_plot(c, ctx.facts)), None)
         if call is None:
             return
+    if ctx.facts.savefig and _draws_saved_figure(call, ctx):
+        return
     name = call_text(call.func)
     yield ctx.finding(r, node, f"plot call `{name}(...)` only draws a figure", fixable=not ctx.facts.savefig)
+
+
+def _draws_saved_figure(call: ast.Call, ctx: Context) -> bool:
+    """Whether the call draws part of a figure the code then writes to a file: its statement writes one
+    (`fig.savefig(...)` in the same loop body), or a later statement of its cell does with no `show()`
+    or `close()` between (the inline backend closes a cell's figures when the cell ends). `show()` never does."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "show":
+        return False
+    statements = ctx.cell.statements
+    at = next(i for i, st in enumerate(statements) if st is ctx.statement)
+    for st in statements[at:]:
+        writes, ends = ctx.facts.figure_calls(st)
+        if writes:
+            return True
+        if ends:
+            return False
+    return False
 
 
 def _chain(node: ast.AST):
