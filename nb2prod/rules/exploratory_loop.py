@@ -29,7 +29,9 @@ model.fit(X, y)
 A `for` loop that only prints results computed before it (`for name, value in metrics.items():
 print(name, value)`), unless it walks a DataFrame or prints data. A loop that appends to or updates an outer list, dict or object, writes a file, calls a
 function for its effect, or assigns a name that is used after the loop (including the loop
-variable). Loops inside functions.
+variable). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
+`w -= lr * grad`: a training loop that prints its loss); a constant step (`i += 1`) does not count.
+Loops inside functions.
 
 ## Fix
 Removes the loop.
@@ -56,9 +58,27 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
     if _reports_results(node, ctx):
         return
     outputs: List[bool] = []
-    if _only_local(node.body + node.orelse, local, ctx, outputs) and any(outputs):
+    if _only_local(node.body + node.orelse, local, ctx, outputs) and any(outputs) and not _trains(node, ctx):
         kind = "for" if isinstance(node, ast.For) else "while"
         yield ctx.whole(r, f"`{kind}` loop only shows results; nothing after it uses what it computes")
+
+
+def _trains(node: ast.AST, ctx: Context) -> bool:
+    """`w = w - lr * grad` or `w -= lr * grad` on a name from before the loop: the loop updates a model
+    (or an estimate) step by step, like `opt.step()` does to a torch model; `i += 1` only counts."""
+    rebound = set()
+    for sub in walk(node):
+        if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            if not isinstance(sub.value, ast.Constant):
+                rebound.add(sub.target.id)
+        elif isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+            name = sub.targets[0].id
+            if any(isinstance(n, ast.Name) and n.id == name for n in walk(sub.value)):
+                rebound.add(name)
+    if not rebound:
+        return False
+    flows = ctx.facts.flows
+    return any(rebound & flows[i].defs for i in range(ctx.facts.position(ctx.statement)))
 
 
 def _reports_results(node: ast.AST, ctx: Context) -> bool:
