@@ -28,13 +28,36 @@ _QUICK = re.compile(r"^\s*[%!?]|\?\s*$", re.MULTILINE)
 
 def mask(source: str) -> Tuple[str, Tuple[Magic, ...]]:
     """Return (parseable Python with the same line count, the IPython syntax that was masked)."""
-    if not _QUICK.search(source) and "= !" not in source and "=!" not in source:
+    if source[:1] in _BLANKS:
+        source = _dedent(source)
+    if not _QUICK.search(source) and "= !" not in source and "=!" not in source and not _magic_assign(source):
         return source, ()
     lines = source.split("\n")
     first = next((i for i, text in enumerate(lines) if text.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
         return _cell_magic(lines, first)
     return _line_magics(lines, 0)
+
+
+def _magic_assign(source: str) -> bool:
+    return "= %" in source or "=%" in source  # `res = %timeit -o f()`, `out = %sx ls`
+
+
+_BLANKS = (" ", "\t", "\n", "\r")
+_INDENT = re.compile(r"^[ \t]+")
+
+
+def _dedent(source: str) -> str:
+    """IPython's `leading_indent`: when the first non-blank line is indented (code pasted from
+    elsewhere), that indentation is removed from every line that starts with it. Line numbers
+    stay; columns on those lines move left by the indentation."""
+    lines = source.split("\n")
+    first = next((line for line in lines if line and not line.isspace()), None)
+    indent = _INDENT.match(first) if first is not None else None
+    if indent is None:
+        return source
+    space = indent.group(0)
+    return "\n".join(line[len(space):] if line.startswith(space) else line for line in lines)
 
 
 def _cell_magic(lines: List[str], first: int) -> Tuple[str, Tuple[Magic, ...]]:

@@ -22,6 +22,14 @@ CASES = [
     ("%load_ext autoreload\n(1,\n 2)", "pass\n(1,\n 2)", [("line-magic", "load_ext", 1, False)]),
     ("files = !ls\nprint(files)", "files = None\nprint(files)", [("shell-assign", "ls", 1, False)]),
     ("df.describe?", "pass", [("help", "df.describe", 1, False)]),
+    # `x = %magic` with no other IPython syntax in the cell
+    ("res = %timeit -o sum(range(5))\nprint(res.best)", "res = None\nprint(res.best)",
+     [("magic-assign", "timeit", 1, False)]),
+    ("out=%sx ls", "out = None", [("magic-assign", "sx", 1, False)]),
+    # IPython's leading_indent: pasted code indented as a whole runs
+    ("    x = 1\n    if x:\n        y = 2", "x = 1\nif x:\n    y = 2", []),
+    ("\n  %matplotlib inline\nimport math", "\npass\nimport math", [("line-magic", "matplotlib", 2, False)]),
+    ("\t\tx = 1\n\t\tprint(x)", "x = 1\nprint(x)", []),
 ]
 
 
