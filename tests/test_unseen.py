@@ -511,3 +511,17 @@ def test_a_sub_heading_that_names_no_step_belongs_to_the_step_above_it(tmp_path)
     text = (out / "train.py").read_text()
     assert "def prepare_data" not in text
     assert "def train_model(X, y):\n    \"\"\"Hyperparameters; Fit.\"\"\"\n    params = {" in text
+
+
+def test_a_dataframe_of_predictions_is_answered_one_record_per_row(tmp_path):
+    fitted = _stub_model(tmp_path / "m.joblib")
+    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
+             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
+             "batch = pd.DataFrame([{'a': 0.5, 'b': 0.2}, {'a': 1.0, 'b': 0.0}])\n"
+             "out = pd.DataFrame({'prediction': model.predict(batch.values)})\ndisplay(out)"]
+    _, out = _convert(tmp_path, cells)
+    scored = _run(out, "score.py")
+    expected = fitted.predict([[0.5, 0.2], [1.0, 0.0]]).tolist()
+    assert json.loads(scored.stdout) == {"result": [{"prediction": p} for p in expected]}
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
