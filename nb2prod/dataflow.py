@@ -46,6 +46,7 @@ class Flow:
     deferred: FrozenSet[str] = frozenset()  # free names read inside function/class bodies
     star_import: bool = False
     guarded: FrozenSet[str] = frozenset()  # uses first read in a `try` body that catches NameError
+    deletes: FrozenSet[str] = frozenset()  # names a top-level `del x` unbinds
 
 
     @property
@@ -66,6 +67,8 @@ def flow(node: ast.AST, lazy_annotations: bool = False) -> Flow:
         deferred=frozenset(v.deferred),
         star_import=v.star,
         guarded=frozenset(v.guarded),
+        deletes=frozenset(t.id for t in node.targets if t.__class__ is ast.Name) if node.__class__ is ast.Delete
+        else frozenset(),
     )
 
 
@@ -482,6 +485,7 @@ class Undefined:
     col: int
     later: bool  # defined by a later statement: use before definition
     suggestion: Optional[str] = None
+    deleted: bool = False  # read after a top-level `del` of it
 
 
 def undefined_names(flows: List[Flow], extra: FrozenSet[str] = frozenset()) -> List[Undefined]:
@@ -492,13 +496,21 @@ def undefined_names(flows: List[Flow], extra: FrozenSet[str] = frozenset()) -> L
     if any(f.star_import for f in flows):
         return []
     known: Set[str] = set(BUILTINS) | set(extra)
+    deleted: Set[str] = set()
     found: List[Undefined] = []
     for i, f in enumerate(flows):
         for name, line, col in f.use_sites:
-            if name not in known and name not in f.guarded:
+            if name in deleted and name not in f.guarded:
+                found.append(Undefined(name, i, line, col, False, deleted=True))
+            elif name not in known and name not in f.guarded:
                 found.append(Undefined(name, i, line, col, name in everywhere, suggest(name, known | everywhere)))
         for name in sorted(f.deferred - everywhere - BUILTINS):
             found.append(Undefined(name, i, 0, 0, False, suggest(name, known | everywhere)))
+        if f.deletes:
+            deleted |= f.deletes & known
+            known -= f.deletes
+        if deleted:
+            deleted -= f.defs
         known |= f.defs
     return found
 

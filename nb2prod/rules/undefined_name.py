@@ -2,6 +2,8 @@
 Reports a name that is read but never defined anywhere in the notebook, with the closest
 defined name as a suggestion.
 
+Also reports a name read after a top-level `del name` with no new value in between.
+
 ## Why is this bad?
 The notebook only worked because the kernel still held the value from a cell that was edited
 or deleted since. Run from the top, or as a script, it stops with `NameError`.
@@ -39,7 +41,9 @@ from nb2prod.rules._base import Context, Found, Rule
 
 def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
     for u in ctx.facts.undefined():
-        if not u.later:
+        if u.deleted:
+            yield site(r, ctx, u, f"`{u.name}` is read after `del {u.name}` above, with no new value since")
+        elif not u.later:
             hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
             yield site(r, ctx, u, f"undefined name `{u.name}`{hint}")
 
