@@ -25,6 +25,8 @@ _NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".s
 DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY
 # A figure's methods that write it out or turn it into data: an artifact, not a drawing.
 FIGURE_OUTPUTS = FIGURE_WRITES | frozenset({"save", "write_json", "to_html", "to_image", "to_json", "to_dict"})
+# `Image("logo.png")`, `HTML(table)`, `ipd.Audio(wave, rate=sr)`: objects made only to be shown.
+DISPLAY_OBJECTS = ("IPython.display.",)
 COMPUTING_MODULES = ("numpy", "pandas", "math", "statistics", "scipy")
 
 
@@ -102,14 +104,21 @@ def is_pure_call(node: ast.Call, facts: Facts) -> bool:
     """A call that only computes a value to look at: `len(x)`, `df.mean()`, `np.mean(x)`, `model.score(X, y)`."""
     func = node.func
     if isinstance(func, ast.Name):
-        return func.id in PURE_BUILTINS
+        return func.id in PURE_BUILTINS or _display_object(facts.module_of(func))
     if isinstance(func, ast.Attribute):
         module = facts.module_of(func)
+        if _display_object(module):
+            return True
         if module is not None and not module.startswith(COMPUTING_MODULES):
             return False  # shutil.copy, os.remove: module functions are called for their effect
         inplace = any(kw.arg == "inplace" for kw in node.keywords)
         return func.attr in DISPLAY_METHODS and not inplace
     return False
+
+
+def _display_object(module) -> bool:
+    """`IPython.display.Image`, `.HTML`, `.Audio`: classes whose objects are only shown (not `clear_output`)."""
+    return module is not None and module.startswith(DISPLAY_OBJECTS) and module.rsplit(".", 1)[-1][:1].isupper()
 
 
 def shows_only(node: ast.AST, facts: Facts) -> bool:

@@ -1,7 +1,8 @@
 """## What it does
 Flags an expression statement whose only effect is to show its value: a name, an attribute,
-a subscript, a comparison, arithmetic, or a call that only computes (`len(x)`,
-`model.score(X, y)`), wherever it sits in the cell.
+a subscript, a comparison, arithmetic, a call that only computes (`len(x)`,
+`model.score(X, y)`), or an `IPython.display` object made to be shown (`Image("logo.png")`,
+`HTML(table)`), wherever it sits in the cell.
 
 ## Why is this bad?
 Jupyter displays the last expression of a cell, so it is handy while exploring. In a script
