@@ -22,13 +22,16 @@ print(math.pi)
 Names read anywhere in the notebook, before or after the import, including inside functions,
 in magics (`%timeit np.sum(x)`) and shell escapes (`!echo {path}`), in type annotations (also
 quoted ones: `def f(df: "pd.DataFrame")`), or listed in `__all__`; `__future__` imports; names
-that appear in a cell with a syntax error; imports inside functions or `try` blocks.
+that appear in a cell with a syntax error; imports inside functions or `try` blocks; imports that
+register an accessor the code uses (`import hvplot.pandas` then `df.hvplot()`, `import swifter`
+then `df.swifter.apply(f)`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from typing import Set
 
 from nb2prod.model import Finding, Notebook
@@ -49,10 +52,20 @@ def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
         for alias in node.names:
             bound = alias.asname or alias.name.split(".")[0]
             shown = alias.name if isinstance(node, ast.Import) else f"{'.' * node.level}{node.module or ''}.{alias.name}"
-            if alias.name == "*" or bound in used or shown in SIDE_EFFECT_MODULES:
+            if alias.name == "*" or bound in used or shown in SIDE_EFFECT_MODULES or _accessor(bound, facts):
                 continue
             loc = ctx.location(st.line, st.col, pc)
             yield Finding(loc, r.code, f"`{shown}` imported but unused", r.severity, False, None)
+
+
+def _accessor(name: str, facts) -> bool:
+    """`import hvplot.pandas` then `df.hvplot()`, `import swifter` then `df.swifter.apply(f)`: the import
+    registers an accessor that the code reads as an attribute (checked only for unused imports; never
+    for the standard library, whose names are common attributes: `resp.json()`, `df.copy()`)."""
+    if name in getattr(sys, "stdlib_module_names", ()):
+        return False
+    pattern = re.compile(r"\.\s*" + re.escape(name) + r"\b")
+    return any(pattern.search(pc.python) for pc in facts.cells)
 
 
 def _used(ctx: Context) -> Set[str]:
