@@ -28,13 +28,16 @@ _OVERRIDE = re.compile(r"#\s*nb2prod:\s*section\s*=\s*([a-z_]+)")
 _SETUP_STEMS = ("setup", "set up", "set-up", "imports", "librar", "configur", "environment", "dependenc")
 _TRAINING_WORDS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("save", ("save", "persist", "export", "dump", "serializ", "serialis", "store model", "write model",
-              "register")),
-    ("split", ("split", "partition", "holdout", "hold-out", "hold out", "train/test", "train-test", "train test")),
+              "register", "speicher", "guardar", "sauvegard", "enregistr")),
+    ("split", ("split", "partition", "holdout", "hold-out", "hold out", "train/test", "train-test", "train test",
+               "aufteil", "dividir", "divisi", "découp", "decoup", "séparation", "separaci")),
     ("evaluate", ("evaluat", "validat", "metric", "assess", "performance", "accuracy", "test the model", "scor",
-                  "predict", "on the test", "on test")),
-    ("train", ("train", "fit", "final model", "build model", "build the model", "learn")),
-    ("prepare", ("prepar", "preprocess", "pre-process", "clean", "feature", "transform", "engineer", "encod")),
-    ("load", ("load", "read", "ingest", "fetch", "import", "get ", "download", "dataset")),
+                  "predict", "on the test", "on test", "evalua", "évalua", "bewert", "auswert")),
+    ("train", ("train", "fit", "final model", "build model", "build the model", "learn", "entrena", "entraîn")),
+    ("prepare", ("prepar", "preprocess", "pre-process", "clean", "feature", "transform", "engineer", "encod",
+                 "prépar", "vorbereit", "merkmal", "caracter")),
+    ("load", ("load", "read", "ingest", "fetch", "import", "get ", "download", "dataset", "einlesen", " laden",
+              "cargar", "chargement", "lectura")),
     ("setup", _SETUP_STEMS),
 )
 _TRAINING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (("train", ("model",)), ("load", ("data",)))

@@ -525,3 +525,12 @@ def test_a_dataframe_of_predictions_is_answered_one_record_per_row(tmp_path):
     assert json.loads(scored.stdout) == {"result": [{"prediction": p} for p in expected]}
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+
+
+def test_headings_in_german_spanish_and_french_name_their_steps():
+    from nb2prod.sections import classify_heading
+    table = {"Aufteilen in Trainings- und Testdaten": "split", "Daten einlesen": "load", "Bewertung": "evaluate",
+             "División en entrenamiento y prueba": "split", "Cargar datos": "load", "Guardar modelo": "save",
+             "Chargement des données": "load", "Entraînement du modèle": "train", "Évaluation": "evaluate",
+             "Sauvegarde": "save", "Daten vorbereiten": "prepare"}
+    assert {h: classify_heading(h, "training") for h in table} == table
