@@ -40,21 +40,27 @@ class Facts:
         self.frames: Set[str] = set()
         self.savefig = False
         assigns = []
-        for _, _, node, _ in nodes:  # (cell, statement, node, in function) from the engine's one walk
+        self._writes: Set[int] = set()  # ids of statements that save a figure (`.savefig`, ...)
+        self._ends: Set[int] = set()  # ... and of those that show or close one
+        for _, st, node, _ in nodes:  # (cell, statement, node, in function) from the engine's one walk
             kind = type(node)
             if kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)
             elif kind is ast.Assign:
                 assigns.append(node)
-            elif kind is ast.Attribute and node.attr in FIGURE_WRITES:
-                self.savefig = True
+            elif kind is ast.Attribute:
+                if node.attr in FIGURE_WRITES:
+                    self.savefig = True
+                    self._writes.add(id(st))
+                elif node.attr in FIGURE_ENDS:
+                    self._ends.add(id(st))
         for node in assigns:
             self._bind(node.targets, node.value)
         self.magic_names = self._magic_names()
         self._later: Optional[List[FrozenSet[str]]] = None
         self._positions: Optional[Dict[int, int]] = None
         self._undefined: Optional[List[Undefined]] = None
-        self._figure_calls: Dict[int, Tuple[bool, bool]] = {}
+        self._saved: Dict[int, Dict[int, bool]] = {}
 
     # -- imports ---------------------------------------------------------------
     def _import(self, node: ast.AST) -> None:
@@ -122,17 +128,18 @@ class Facts:
             return self.is_frame(node.value)
         return False
 
-    def figure_calls(self, st: Statement) -> Tuple[bool, bool]:
-        """(whether the statement writes a figure to a file, whether it shows or closes one)."""
-        found = self._figure_calls.get(id(st))
-        if found is None:
-            writes = ends = False
-            for n in walk(st.node):
-                if n.__class__ is ast.Call and n.func.__class__ is ast.Attribute:
-                    writes = writes or n.func.attr in FIGURE_WRITES
-                    ends = ends or n.func.attr in FIGURE_ENDS
-            found = self._figure_calls[id(st)] = (writes, ends)
-        return found
+    def saves_figure(self, pc: ParsedCell, st: Statement) -> bool:
+        """Whether a figure drawn in `st` is saved: `st` or a later statement of its cell saves one before
+        anything shows or closes it (the inline backend closes a cell's figures when the cell ends)."""
+        cell = self._saved.get(id(pc))
+        if cell is None:
+            cell = self._saved[id(pc)] = {}
+            saved = False
+            for other in reversed(pc.statements):
+                key = id(other)
+                saved = True if key in self._writes else False if key in self._ends else saved
+                cell[key] = saved
+        return cell.get(id(st), False)
 
     # -- dataflow --------------------------------------------------------------
     @property

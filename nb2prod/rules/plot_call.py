@@ -67,15 +67,7 @@ def _draws_saved_figure(call: ast.Call, ctx: Context) -> bool:
     or `close()` between (the inline backend closes a cell's figures when the cell ends). `show()` never does."""
     if isinstance(call.func, ast.Attribute) and call.func.attr == "show":
         return False
-    statements = ctx.cell.statements
-    at = next(i for i, st in enumerate(statements) if st is ctx.statement)
-    for st in statements[at:]:
-        writes, ends = ctx.facts.figure_calls(st)
-        if writes:
-            return True
-        if ends:
-            return False
-    return False
+    return ctx.facts.saves_figure(ctx.cell, ctx.statement)
 
 
 def _chain(node: ast.AST):
