@@ -29,7 +29,8 @@ model.fit(X, y)
 A `for` loop that only prints results computed before it (`for name, value in metrics.items():
 print(name, value)`), unless it walks a DataFrame or prints data. A loop that appends to or updates an outer list, dict or object, writes a file, calls a
 function for its effect, or assigns a name that is used after the loop (including the loop
-variable). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
+variable), including through the loop variable when it stands for outer objects (`for frame in
+[train, test]: frame["age"] = ...`, `for name, model in models.items(): model.fit(X, y)`). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
 `w -= lr * grad`: a training loop that prints its loss); a constant step (`i += 1`) does not count.
 Loops inside functions.
 
@@ -58,9 +59,38 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
     if _reports_results(node, ctx):
         return
     outputs: List[bool] = []
-    if _only_local(node.body + node.orelse, local, ctx, outputs) and any(outputs) and not _trains(node, ctx):
+    own = local - _aliases(node, local, ctx)  # names whose objects the loop made itself
+    if _only_local(node.body + node.orelse, own, ctx, outputs) and any(outputs) and not _trains(node, ctx):
         kind = "for" if isinstance(node, ast.For) else "while"
         yield ctx.whole(r, f"`{kind}` loop only shows results; nothing after it uses what it computes")
+
+
+def _aliases(loop: ast.AST, local: Set[str], ctx: Context) -> Set[str]:
+    """The names a `for` loop binds to objects that exist outside it (`for frame in [train, test]`,
+    `for name, model in models.items()`): changing them changes those objects. Empty for `range()`,
+    constants and objects the iterable makes (`[Ridge(), Lasso()]`, `os.walk(path)`)."""
+    if not isinstance(loop, ast.For) or not _outer_items(loop.iter, local, ctx):
+        return set()
+    return {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+
+
+def _outer_items(node: ast.AST, local: Set[str], ctx: Context) -> bool:
+    if isinstance(node, ast.Constant):
+        return False
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        root = _root(node)
+        return root is None or root not in local
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return any(_outer_items(e, local, ctx) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(_outer_items(v, local, ctx) for v in node.values)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and not ctx.facts.is_module(_root(func)):
+            return _outer_items(func.value, local, ctx)  # `models.items()`, `df.groupby("k")`
+        args = list(node.args) + [kw.value for kw in node.keywords]
+        return any(_outer_items(a.value if isinstance(a, ast.Starred) else a, local, ctx) for a in args)
+    return True
 
 
 def _trains(node: ast.AST, ctx: Context) -> bool:
@@ -119,7 +149,8 @@ def _only_local(body: List[ast.stmt], local: Set[str], ctx: Context, outputs: Li
             if not _local_assign(stmt, local, ctx):
                 return False
         elif isinstance(stmt, (ast.If, ast.For, ast.While)):
-            if not _only_local(stmt.body + stmt.orelse, local, ctx, outputs):
+            inner = local - _aliases(stmt, local, ctx) if isinstance(stmt, ast.For) else local
+            if not _only_local(stmt.body + stmt.orelse, inner, ctx, outputs):
                 return False
         elif isinstance(stmt, ast.Try):
             bodies = stmt.body + stmt.orelse + stmt.finalbody + [s for h in stmt.handlers for s in h.body]
