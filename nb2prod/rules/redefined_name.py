@@ -26,7 +26,8 @@ total = count + 1
 A name defined earlier in the same cell (re-running the cell starts it over), idempotent
 rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`, filters such as
 `df = df[df["age"] > 0]`, `df = df.query("age > 0")` or `df = df[["a", "b"]]`, and
-`model = model.fit(X, y)`, which returns the refitted estimator), a comprehension's own
+`model = model.fit(X, y)`, which returns the refitted estimator, and conversions to a target
+shape, device or dtype: `x = x.reshape(-1, 1)`, `t = t.to(device)`), a comprehension's own
 variable of the same name (`x = [x * 2 for x in range(3)]`), and loops and functions.
 """
 
@@ -43,7 +44,9 @@ IDEMPOTENT = frozenset(
     "asarray array DataFrame Series to_datetime to_numeric atleast_2d unique resolve expanduser "
     # filters keep what already passes them; `fit` returns the estimator, refitted on the same data
     "query filter head tail select_dtypes reindex asfreq interpolate ffill bfill rename replace round "
-    "clip fit".split()
+    "clip fit "
+    # a target shape, device or dtype: `x = x.reshape(-1, 1)`, `t = t.to(device)`, `model = model.eval()`
+    "reshape ravel flatten view to cuda cpu eval detach contiguous".split()
 )
 # Masks of `df[df["x"] > 0]`, `df[~df.duplicated()]`, `df[df.y.isin(keep)]`: filtering twice filters once.
 _MASK_METHODS = frozenset("isin notna notnull isna isnull between duplicated contains startswith endswith".split())
