@@ -32,6 +32,8 @@ function for its effect, or assigns a name that is used after the loop (includin
 variable), including through the loop variable when it stands for outer objects (`for frame in
 [train, test]: frame["age"] = ...`, `for name, model in models.items(): model.fit(X, y)`). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
 `w -= lr * grad`: a training loop that prints its loss); a constant step (`i += 1`) does not count.
+A loop that calls a function with outer objects and nothing that changes between iterations
+(`loss = train_one_epoch(model, opt)`): the call can only be there for what it does to them.
 Loops inside functions.
 
 ## Fix
@@ -43,9 +45,9 @@ from __future__ import annotations
 import ast
 from typing import List, Set
 
-from nb2prod.dataflow import PURE_METHODS, walk
+from nb2prod.dataflow import BUILTINS, PURE_METHODS, walk
 from nb2prod.rules._base import Context, Found, Rule
-from nb2prod.rules._exprs import is_inspection, is_output, is_print
+from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print
 
 _WRITES = frozenset("open exec eval setattr delattr print_to".split())
 
@@ -190,13 +192,26 @@ def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool
         if not isinstance(sub, ast.Call) or sub is skip:
             continue
         func = sub.func
-        if isinstance(func, ast.Name) and func.id in _WRITES:
+        if isinstance(func, ast.Name) and (func.id in _WRITES or _steps(sub, local, ctx)):
             return False
         if isinstance(func, ast.Attribute) and func.attr not in PURE_METHODS:
             root = _root(func.value)
             if root is not None and root not in local and not ctx.facts.is_module(root):
                 return False
     return True
+
+
+def _steps(call: ast.Call, local: Set[str], ctx: Context) -> bool:
+    """`loss = train_one_epoch(model, opt)`: a function given outer objects and nothing that changes from
+    one iteration to the next would compute the same value every time, so it is called for what it
+    does to them. `score(k)`, `cross_val_score(KNN(k), X, y)` and `Ridge()` are not."""
+    if call.func.id in PURE_BUILTINS:
+        return False
+    args = [*call.args, *(kw.value for kw in call.keywords)]
+    names = [n.id for a in args for n in walk(a) if isinstance(n, ast.Name)]
+    if any(name in local for name in names):
+        return False
+    return any(name not in BUILTINS and not ctx.facts.is_module(name) for name in names)
 
 
 def _root(node: ast.AST):
