@@ -33,7 +33,8 @@ variable), including through the loop variable when it stands for outer objects 
 [train, test]: frame["age"] = ...`, `for name, model in models.items(): model.fit(X, y)`). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
 `w -= lr * grad`: a training loop that prints its loss); a constant step (`i += 1`) does not count.
 A loop that calls a function with outer objects and nothing that changes between iterations
-(`loss = train_one_epoch(model, opt)`): the call can only be there for what it does to them.
+(`loss = train_one_epoch(model, opt)`), or a notebook function with no arguments (`loss = step()`):
+the call can only be there for what it does to them.
 Loops inside functions.
 
 ## Fix
@@ -208,6 +209,8 @@ def _steps(call: ast.Call, local: Set[str], ctx: Context) -> bool:
     if call.func.id in PURE_BUILTINS:
         return False
     args = [*call.args, *(kw.value for kw in call.keywords)]
+    if not args:  # `loss = step()`: a notebook function that works on globals (imported ones: `random()`)
+        return not ctx.facts.is_module(call.func.id)
     names = [n.id for a in args for n in walk(a) if isinstance(n, ast.Name)]
     if any(name in local for name in names):
         return False
