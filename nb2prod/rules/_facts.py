@@ -39,7 +39,8 @@ class Facts:
         self.figures: Set[str] = set()
         self.frames: Set[str] = set()
         self.savefig = False
-        assigns = []
+        assigns, saved = [], []
+        self.figure_groups: Dict[str, FrozenSet[str]] = {}  # `fig, ax = plt.subplots()`: fig -> {fig, ax}
         self._writes: Set[int] = set()  # ids of statements that save a figure (`.savefig`, ...)
         self._ends: Set[int] = set()  # ... and of those that show or close one
         for _, st, node, _ in nodes:  # (cell, statement, node, in function) from the engine's one walk
@@ -47,15 +48,24 @@ class Facts:
             if kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)
             elif kind is ast.Assign:
-                assigns.append(node)
+                assigns.append((st, node))
             elif kind is ast.Attribute:
                 if node.attr in FIGURE_WRITES:
                     self.savefig = True
                     self._writes.add(id(st))
+                    saved.append((st, node.value))
                 elif node.attr in FIGURE_ENDS:
                     self._ends.add(id(st))
-        for node in assigns:
-            self._bind(node.targets, node.value)
+        self._figure_binds: Dict[str, List[Statement]] = {}
+        self._bound_figures: Dict[int, FrozenSet[str]] = {}  # statement id -> the pyplot figure names it binds
+        for st, node in assigns:
+            self._bind(node.targets, node.value, st)
+        # statements saving a named figure (`fig.savefig(...)`, `g.savefig(...)`; not `plt.savefig`)
+        self._figure_saves: Dict[str, List[Statement]] = {}
+        for st, value in saved:
+            name = root_name(value)
+            if name is not None and name not in self.modules:
+                self._figure_saves.setdefault(name, []).append(st)
         self.magic_names = self._magic_names()
         self._later: Optional[List[FrozenSet[str]]] = None
         self._positions: Optional[Dict[int, int]] = None
@@ -94,7 +104,33 @@ class Facts:
         return name is not None and name in self.modules
 
     # -- what names hold -------------------------------------------------------
-    def _bind(self, targets: List[ast.AST], value: ast.AST) -> None:
+    def saved_later(self, names: Set[str], st: Statement) -> bool:
+        """Whether a statement from `st` on saves the figure one of `names` holds (or one made with it:
+        `fig, ax = plt.subplots()`), with no new figure bound to that name in between."""
+        here = self.position(st)
+        for name in {member for given in names for member in self.figure_groups.get(given, (given,))}:
+            binds = [self.position(b) for b in self._figure_binds.get(name, ())]
+            for save in self._figure_saves.get(name, ()):
+                at = self.position(save)
+                if at >= here and not any(here < b < at for b in binds):
+                    return True
+        return False
+
+    def current_figure_saved(self, pc: ParsedCell, st: Statement) -> bool:
+        """For a pyplot call (`plt.plot(...)`) in `st`: whether the figure it draws on was bound to a name
+        earlier in the cell (`fig = plt.figure()`, no show/close between) and that figure is saved later."""
+        statements = pc.statements
+        at = self.position(st) - self.position(statements[0])
+        for other in reversed(statements[:at]):
+            key = id(other)
+            if key in self._ends:
+                return False
+            names = self._bound_figures.get(key)
+            if names:
+                return self.saved_later(set(names), other)
+        return False
+
+    def _bind(self, targets: List[ast.AST], value: ast.AST, st: Optional[Statement] = None) -> None:
         if len(targets) == 1 and targets[0].__class__ is ast.Name:  # `x = ...`: most assignments
             names = {targets[0].id}
         else:
@@ -104,6 +140,12 @@ class Facts:
             call = call.value
         if isinstance(call, ast.Call) and (self.is_plot_target(call.func) or is_plot_method(call.func)):
             self.figures |= names
+            group = frozenset(names)
+            for name in names:
+                self.figure_groups[name] = group
+                self._figure_binds.setdefault(name, []).append(st)
+            if (self.module_of(call.func) or "").startswith("matplotlib.pyplot."):
+                self._bound_figures[id(st)] = group  # `fig = plt.figure()`: pyplot draws on it next
         elif self._makes_frame(value):
             self.frames |= names
 

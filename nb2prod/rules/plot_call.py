@@ -24,7 +24,10 @@ losses = [0.9, 0.5, 0.3]
 ## Not flagged
 `savefig`, `write_image` and `write_html` calls (a saved figure is an artifact), and the plot calls
 that draw the figure they save: the statements before a `savefig` in its cell, up to a `show()` or
-`close()`, and those in a loop body that saves (`for col in cols: ...; fig.savefig(f"{col}.png")`).
+`close()`, those in a loop body that saves (`for col in cols: ...; fig.savefig(f"{col}.png")`), and
+those that draw on a named figure saved further down, in any cell (`fig, ax = plt.subplots()`,
+`ax.plot(x)`, `plt.close(fig)`, then `fig.savefig("x.png")` before `fig` is bound again), including
+pyplot calls after `fig = plt.figure()` in its cell (`plt.plot(x)` draws on `fig`).
 What plotting libraries return as data
 (`sns.load_dataset("iris")`, `sns.get_dataset_names()`, `plt.imread(path)`, `px.data.iris()`)
 and what is computed from it, calls on names that are not plotting modules or figures, and
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import ast
 
+from nb2prod.dataflow import root_name, walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import call_text, is_plot
 
@@ -55,7 +59,7 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
         call = next((c for c in _chain(value) if is_plot(c, ctx.facts)), None)
         if call is None:
             return
-    if ctx.facts.savefig and _draws_saved_figure(call, ctx):
+    if ctx.facts.savefig and (_draws_saved_figure(call, ctx) or _draws_named_saved_figure(node, call, ctx)):
         return
     name = call_text(call.func)
     yield ctx.finding(r, node, f"plot call `{name}(...)` only draws a figure", fixable=not ctx.facts.savefig)
@@ -68,6 +72,21 @@ def _draws_saved_figure(call: ast.Call, ctx: Context) -> bool:
     if isinstance(call.func, ast.Attribute) and call.func.attr == "show":
         return False
     return ctx.facts.saves_figure(ctx.cell, ctx.statement)
+
+
+def _draws_named_saved_figure(node: ast.AST, call: ast.Call, ctx: Context) -> bool:
+    """`fig, ax = plt.subplots()`, `ax.plot(x)` or `sns.histplot(x, ax=ax)` when some cell calls
+    `fig.savefig(...)`: the figure object outlives its cell, so the drawing is saved wherever that runs."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "show":
+        return False
+    names = {n.id for t in getattr(node, "targets", ()) for n in walk(t) if isinstance(n, ast.Name)}
+    names.add(root_name(call.func))
+    names.update(a.id for a in [*call.args, *(kw.value for kw in call.keywords)] if isinstance(a, ast.Name))
+    names.discard(None)
+    if ctx.facts.saved_later(names, ctx.statement):
+        return True
+    pyplot = (ctx.facts.module_of(call.func) or "").startswith("matplotlib.pyplot.")
+    return pyplot and ctx.facts.current_figure_saved(ctx.cell, ctx.statement)
 
 
 def _chain(node: ast.AST):
