@@ -17,11 +17,13 @@ from nb2prod.model import Magic
 STATEMENT_MAGICS = {"time", "timeit", "prun", "capture"}
 # Of those, the ones whose statement runs exactly once, so production code keeps it.
 KEEPING_MAGICS = {"time", "capture"}
+# Line magics that return the value of the expression they run: `x = %time f()` is `x = f()`.
+VALUE_MAGICS = {"time"}
 # Cell magics whose body is Python.
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
 _MAGIC = re.compile(r"^(\s*)(%{1,2})([A-Za-z_][\w.]*)\s*(.*)$", re.DOTALL)
-_ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w\s,.\[\]()*]*?)\s*=\s*([!%])\s*(.*)$")
+_ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w\s,.\[\]()*]*?)\s*=\s*([!%])\s*(.*)$", re.DOTALL)
 _OPTS = re.compile(r"^(?:-[A-Za-z]+(?:\s+[\w.]+)?\s+)*")
 _QUICK = re.compile(r"^\s*[%!?]|\?\s*$", re.MULTILINE)
 
@@ -103,9 +105,9 @@ def _line_magics(lines: List[str], start: int) -> Tuple[str, Tuple[Magic, ...]]:
 
 
 def _logical_end(lines: List[str], i: int) -> int:
-    """A `%magic` or `!cmd` line whose brackets stay open runs on to the lines that close them, as
-    IPython reads it (`%timeit f(x,` / `y)` is one magic); other lines are one line long."""
-    if not lines[i].lstrip().startswith(("%", "!")):
+    """A `%magic`, `!cmd` or `x = %magic` line whose brackets stay open runs on to the lines that close
+    them, as IPython reads it (`%timeit f(x,` / `y)` is one magic); other lines are one line long."""
+    if not lines[i].lstrip().startswith(("%", "!")) and not _ASSIGN.match(lines[i]):
         return i + 1
     state, end = _ScanState(), i
     while end < len(lines):
@@ -131,6 +133,9 @@ def _replace(line: str, number: int) -> Optional[Tuple[str, Magic]]:
         kind = "shell-assign" if assign.group(3) == "!" else "magic-assign"
         rest = assign.group(4).strip()
         word = (rest.split(" ")[0] if rest else "").lstrip("%")
+        value = _OPTS.sub("", rest[len(word):].strip(), count=1) if kind == "magic-assign" else ""
+        if word in VALUE_MAGICS and value and _parses(f"_ = {value}"):  # `model = %time fit(X, y)`
+            return f"{indent}{assign.group(2)} = {value}", Magic(kind, word, number, len(indent), line, True)
         return f"{indent}{assign.group(2)} = None", Magic(kind, word, number, len(indent), line)
     if stripped.startswith("?") or _is_help(stripped):
         target = stripped.strip("?").strip()

@@ -26,6 +26,10 @@ CASES = [
     ("res = %timeit -o sum(range(5))\nprint(res.best)", "res = None\nprint(res.best)",
      [("magic-assign", "timeit", 1, False)]),
     ("out=%sx ls", "out = None", [("magic-assign", "sx", 1, False)]),
+    # %time returns the value of what it runs
+    ("model = %time fit(X, y)", "model = fit(X, y)", [("magic-assign", "time", 1, True)]),
+    ("total = %time sum(\n    xs)\nprint(total)", "total = sum(\n    xs)\nprint(total)",
+     [("magic-assign", "time", 1, True)]),
     # IPython's leading_indent: pasted code indented as a whole runs
     ("    x = 1\n    if x:\n        y = 2", "x = 1\nif x:\n    y = 2", []),
     ("\n  %matplotlib inline\nimport math", "\npass\nimport math", [("line-magic", "matplotlib", 2, False)]),
