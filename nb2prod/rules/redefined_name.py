@@ -27,7 +27,8 @@ A name defined earlier in the same cell (re-running the cell starts it over), id
 rebinding (`df = df.dropna()`, `x = int(x)`, `path = Path(path)`, filters such as
 `df = df[df["age"] > 0]`, `df = df.query("age > 0")` or `df = df[["a", "b"]]`, and
 `model = model.fit(X, y)`, which returns the refitted estimator, and conversions to a target
-shape, device or dtype: `x = x.reshape(-1, 1)`, `t = t.to(device)`), a comprehension's own
+shape, device or dtype: `x = x.reshape(-1, 1)`, `t = t.to(device)`, and new columns computed from
+others: `df = df.assign(total=lambda d: d.a + d.b)`), a comprehension's own
 variable of the same name (`x = [x * 2 for x in range(3)]`), and loops and functions.
 """
 
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.dataflow import root_name
+from nb2prod.dataflow import root_name, walk
 from nb2prod.rules._base import Context, Found, Rule, names_in
 
 IDEMPOTENT = frozenset(
@@ -46,8 +47,10 @@ IDEMPOTENT = frozenset(
     "query filter head tail select_dtypes reindex asfreq interpolate ffill bfill rename replace round "
     "clip fit "
     # a target shape, device or dtype: `x = x.reshape(-1, 1)`, `t = t.to(device)`, `model = model.eval()`
-    "reshape ravel flatten view to cuda cpu eval detach contiguous".split()
+    "reshape ravel flatten view to cuda cpu eval detach contiguous "
+    "assign with_columns".split()  # when the columns they write are not among those they read
 )
+_ADDS_COLUMNS = frozenset({"assign", "with_columns"})
 # Masks of `df[df["x"] > 0]`, `df[~df.duplicated()]`, `df[df.y.isin(keep)]`: filtering twice filters once.
 _MASK_METHODS = frozenset("isin notna notnull isna isnull between duplicated contains startswith endswith".split())
 
@@ -77,7 +80,7 @@ def _idempotent(value: ast.AST, name: str) -> bool:
     while isinstance(value, ast.Call):
         func = value.func
         key = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if key not in IDEMPOTENT:
+        if key not in IDEMPOTENT or key in _ADDS_COLUMNS and not _new_columns_only(value):
             return False
         if isinstance(func, ast.Name) or (isinstance(func.value, ast.Name) and func.value.id != name):
             return len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.args[0].id == name
@@ -85,6 +88,29 @@ def _idempotent(value: ast.AST, name: str) -> bool:
             return not any(name in names_in(a) for a in value.args)
         value = func.value
     return False
+
+
+def _new_columns_only(call: ast.Call) -> bool:
+    """`df.assign(total=lambda d: d.a + d.b)`, `df.with_columns((pl.col("a") * 2).alias("b"))`: the columns
+    written are not read, so a second run writes the same values (`assign(a=lambda d: d.a * 2)` and
+    polars' `pl.col("a") * 2`, which replaces `a`, are not)."""
+    written = {kw.arg for kw in call.keywords}
+    if None in written:
+        return False
+    for arg in call.args:
+        named = arg.func.attr == "alias" if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) else False
+        if not (named and arg.args and isinstance(arg.args[0], ast.Constant)):
+            return False
+        written.add(arg.args[0].value)
+    read = set()
+    for part in [*call.args, *(kw.value for kw in call.keywords)]:
+        for n in walk(part):
+            if isinstance(n, ast.Attribute):
+                read.add(n.attr)
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                read.add(n.value)
+    aliases = {a.args[0].value for a in call.args}
+    return not (written & (read - aliases))
 
 
 def _filters(value: ast.Subscript, name: str) -> bool:
