@@ -166,6 +166,18 @@ def test_names_bound_by_match_patterns_are_defined(project):
     assert result.output == "All checks passed: 1 file linted.\n"
 
 
+def test_a_notebooks_own_display_function_is_not_ipython_display(project):
+    (project / "own.ipynb").write_text(notebook([
+        "import pandas as pd\ndf = pd.DataFrame({'a': [1]})",
+        "def display(frame):\n    frame.to_csv('report.csv')",
+        "display(df)",
+    ]))
+    (project / "ipython.ipynb").write_text(notebook(["from IPython.display import display\ndisplay(1)"]))
+    result = run("lint", "--select", "NB104", "own.ipynb", "ipython.ipynb")
+    assert result.output.splitlines()[0] == "ipython.ipynb:cell 1:2:1: NB104 `display(...)` only renders output in the notebook"
+    assert len(result.output.splitlines()) == 2
+
+
 def _r_notebook() -> str:
     raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
     raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},

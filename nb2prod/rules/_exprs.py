@@ -61,7 +61,7 @@ def is_display(node: ast.AST, facts: Facts) -> bool:
         return False
     func = node.func
     if isinstance(func, ast.Name) and func.id == "display":
-        return True
+        return not facts.own_display()
     return (facts.module_of(func) or "").endswith("display.display")
 
 

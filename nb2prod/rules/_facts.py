@@ -71,6 +71,7 @@ class Facts:
         self._positions: Optional[Dict[int, int]] = None
         self._undefined: Optional[List[Undefined]] = None
         self._saved: Dict[int, Dict[int, bool]] = {}
+        self._own_display: Optional[bool] = None
 
     # -- imports ---------------------------------------------------------------
     def _import(self, node: ast.AST) -> None:
@@ -99,6 +100,15 @@ class Facts:
         if name is not None:
             return name.startswith(PLOT_MODULES) and not is_plot_library_data(name)
         return root_name(func) in self.figures
+
+    def own_display(self) -> bool:
+        """Whether `display` is the notebook's own function (`def display(obj): ...`), not IPython's."""
+        if self._own_display is None:
+            imported = self.modules.get("display", "IPython.display.display")
+            self._own_display = not imported.startswith("IPython") or any(
+                isinstance(st.node, (ast.FunctionDef, ast.Assign)) and "display" in flow.defs
+                for (_, st), flow in zip(self.statements, self.flows))
+        return self._own_display
 
     def is_module(self, name: Optional[str]) -> bool:
         return name is not None and name in self.modules

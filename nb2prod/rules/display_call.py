@@ -20,7 +20,8 @@ df = pd.read_csv("data.csv")
 ```
 
 ## Not flagged
-A function or method that happens to be called `display` on an object (`widget.display()`).
+A function or method that happens to be called `display` on an object (`widget.display()`), and
+the notebook's own `display` (`def display(frame): ...`, or one imported from elsewhere).
 
 ## Fix
 Removes the statement when the call is a statement of its own.
