@@ -22,7 +22,7 @@ PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
 )
 # Pure in dataflow's sense, but often called for their effect or their IO.
 _NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".split())
-DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY
+DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY | {"size", "transpose"}  # `df.groupby("k").size()`
 # A figure's methods that write it out or turn it into data: an artifact, not a drawing.
 FIGURE_OUTPUTS = FIGURE_WRITES | frozenset({"save", "write_json", "to_html", "to_image", "to_json", "to_dict"})
 # `Image("logo.png")`, `HTML(table)`, `ipd.Audio(wave, rate=sr)`: objects made only to be shown.
