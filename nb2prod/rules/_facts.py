@@ -243,10 +243,12 @@ class Facts:
         for pc in self.cells:
             for m in pc.magics:
                 words = m.text.split()[1:]
-                if m.name == "capture" and m.kind == "cell-magic":
-                    names.update(w for w in words if not w.startswith("-"))
+                if m.name in ("capture", "bigquery") and m.kind == "cell-magic":  # `%%bigquery df`
+                    names.update(w for w in words[:1] if w.isidentifier())
+                    names.update(w for w in words if not w.startswith("-") and m.name == "capture")
                 elif m.name == "store" and "-r" in words:
                     names.update(w for w in words if not w.startswith("-"))
+                names.update(_magic_outputs(words))
         return frozenset(names)
 
     def position(self, st: Statement) -> int:
@@ -256,6 +258,20 @@ class Facts:
 
 
 _NAMESPACES = ("globals()", "vars()", "locals()", "exec(")
+
+
+_OUTPUT_OPTIONS = ("-o", "--output", "--out", "--err", "--proc")
+
+
+def _magic_outputs(words: List[str]) -> Set[str]:
+    """Names a magic's options assign: `%%R -o fit,coefs`, `%%script bash --out log`, `%%sql rows <<`."""
+    found: Set[str] = set()
+    for before, word in zip(words, words[1:]):
+        if before in _OUTPUT_OPTIONS:
+            found.update(w for w in word.split(",") if w.isidentifier())
+        elif word == "<<" and before.isidentifier():
+            found.add(before)
+    return found
 
 
 def namespace_writes(cells: Sequence[ParsedCell]) -> Tuple[FrozenSet[str], Optional[Tuple[str, ...]]]:

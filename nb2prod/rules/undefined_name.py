@@ -22,7 +22,8 @@ saved = [reg_model]
 
 ## Not flagged
 Builtins and the names IPython defines (`display`, `get_ipython`, `In`, `Out`, `_`, `_3`);
-names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`); names bound through
+names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`, `%%bigquery df`,
+`%%R -o fit`, `%%script bash --out log`, `%%sql rows <<`); names bound through
 the namespace (`globals()["x"] = ...`, `vars()[f"df_{k}"] = ...` defines every `df_...`,
 `globals().update(x=1)`, `exec("x = 1")`); a name read in the body of a `try` whose `except`
 catches `NameError` (`try: df` / `except NameError: df = load()`). Nothing is reported when the
