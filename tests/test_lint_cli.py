@@ -178,6 +178,15 @@ def test_a_notebooks_own_display_function_is_not_ipython_display(project):
     assert len(result.output.splitlines()) == 2
 
 
+def test_a_bare_shell_escape_is_a_finding_not_a_crash(project):
+    (project / "bang.ipynb").write_text(notebook(["!", "!   \nx = 1"]))
+    result = run("lint", "bang.ipynb")
+    assert result.output.splitlines()[:2] == [
+        "bang.ipynb:cell 1:1:1: NB203 shell escape `!` runs a shell command; not Python",
+        "bang.ipynb:cell 2:1:1: NB203 shell escape `!` runs a shell command; not Python",
+    ]
+
+
 def _r_notebook() -> str:
     raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
     raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},

@@ -208,7 +208,7 @@ class Facts:
         for pc in self.cells:
             for m in pc.magics:
                 found.update(_TEMPLATE_NAME.findall(m.text))
-                found.update(re.findall(r"[A-Za-z_]\w*", m.text.split(m.name, 1)[-1]))
+                found.update(re.findall(r"[A-Za-z_]\w*", m.text.split(m.name, 1)[-1] if m.name else m.text))
         return frozenset(found)
 
     def used_after(self, index: int) -> FrozenSet[str]:
