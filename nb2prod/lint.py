@@ -12,7 +12,7 @@ import ast
 import gc
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from nb2prod.model import Finding, Location, Notebook, ParsedCell
@@ -72,7 +72,7 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
                 findings.extend(r.check(r, node, ctx))
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
-    return sorted(_filter(nb, _nested(findings)), key=Finding.sort_key)
+    return sorted(_needed(_filter(nb, _nested(findings)), ctx), key=Finding.sort_key)
 
 
 def _plan(select, ignore) -> Tuple[Dict[type, Tuple[Rule, ...]], frozenset]:
@@ -146,6 +146,43 @@ def _nested(findings: List[Finding]) -> List[Finding]:
             c == loc.cell and a <= (loc.line or 0) <= b for c, a, b in spans)
 
     return [f for f in findings if not covered(f)]
+
+
+def _needed(findings: List[Finding], ctx) -> List[Finding]:
+    """Findings whose fix would delete a statement that binds a name a kept statement reads
+    (`fig, ax = plt.subplots()` then `for a in ax: draw(a)`) are not fixable: --fix must not leave a
+    NameError behind. Repeated until stable, since a kept statement keeps what it reads in turn."""
+    if not any(f.fixable for f in findings):
+        return findings
+    facts = ctx.facts
+    script = ctx.nb.is_script  # the (cell, line) a whole-statement finding starts at, as Context.location gives it
+    where = {(None, st.line + pc.cell.offset) if script else (pc.cell.index, st.line): i
+             for i, (pc, st) in enumerate(facts.statements)}
+    removed: Dict[int, int] = {}  # statement position -> the fixable finding that deletes it
+    for k, f in enumerate(findings):
+        i = where.get((f.location.cell, f.location.line)) if f.fixable else None
+        if i is not None:
+            removed[i] = k
+    if not removed:
+        return findings
+    flows = facts.flows
+    binders = [i for i in removed if flows[i].defs]
+    while binders:
+        # names read after each position by the statements the fix keeps (function bodies: anywhere)
+        read = set(facts.magic_names).union(*(f.deferred for j, f in enumerate(flows) if j not in removed))
+        later: List[frozenset] = [frozenset()] * (len(flows) + 1)
+        for j in range(len(flows) - 1, -1, -1):
+            if j not in removed:
+                read |= flows[j].uses
+            later[j] = frozenset(read)
+        kept = [i for i in binders if flows[i].defs & later[i + 1]]
+        if not kept:
+            break
+        for i in kept:
+            k = removed.pop(i)
+            findings[k] = replace(findings[k], fixable=False)
+        binders = [i for i in binders if i in removed]
+    return findings
 
 
 def _filter(nb: Notebook, findings: List[Finding]) -> List[Finding]:

@@ -270,6 +270,18 @@ def test_diff_changes_nothing_and_fix_removes_flagged_lines(project):
     assert result.output.startswith("Fixed 2 findings in 1 file.")
 
 
+def test_fix_keeps_a_flagged_statement_whose_names_kept_code_reads(project):
+    source = ("# %%\nimport matplotlib.pyplot as plt\n\n\ndef draw(axis):\n    axis.set_title('x')\n\n\n"
+              "# %%\nfig, axes = plt.subplots(1, 2)\nplt.show()\nfor axis in axes:\n    draw(axis)\n")
+    (project / "plots.py").write_text(source)
+    result = run("lint", "--fix", "plots.py")
+    assert (project / "plots.py").read_text() == source.replace("plt.show()\n", "")
+    assert result.output.splitlines() == [
+        "plots.py:10:1: NB105 plot call `plt.subplots(...)` only draws a figure",
+        "Fixed 1 finding in 1 file. Found 1 finding (0 errors, 1 warning) in 1 file of 1 linted.",
+    ]
+
+
 def test_fix_notebook_keeps_other_bytes(project):
     text = notebook(["import pandas as pd\ndf = pd.DataFrame()", "# look\ndf.describe()", "df.to_csv('x')"], [1, 2, 3])
     (project / "nb.ipynb").write_text(text)
