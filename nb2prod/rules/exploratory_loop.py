@@ -27,7 +27,8 @@ model.fit(X, y)
 
 ## Not flagged
 A `for` loop that only prints results computed before it (`for name, value in metrics.items():
-print(name, value)`), unless it walks a DataFrame or prints data. A loop that appends to or updates an outer list, dict or object, writes a file, calls a
+print(name, value)`), unless it walks a DataFrame or prints data. A loop that appends to or updates an outer list, dict or object, writes a file (also through a
+method of an object it made: `table.to_parquet(path)`, `fig.savefig(name)`), calls a
 function for its effect, or assigns a name that is used after the loop (including the loop
 variable), including through the loop variable when it stands for outer objects (`for frame in
 [train, test]: frame["age"] = ...`, `for name, model in models.items(): model.fit(X, y)`). A loop that rebinds a name from before it from its own value (`w = w - lr * grad`,
@@ -51,6 +52,11 @@ from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print
 
 _WRITES = frozenset("open exec eval setattr delattr print_to".split())
+# Methods that write what they are called on to a file or a store, whatever object that is.
+_SAVING = frozenset("save savefig write writelines dump write_text write_bytes write_html write_image to_csv "
+                    "to_parquet to_pickle to_excel to_feather to_hdf to_sql to_file to_netcdf mkdir touch unlink "
+                    "log_metric log_param log_artifact".split())
+_EXPORTS = frozenset("to_json to_html to_latex to_markdown to_xml".split())  # return text unless given a path
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
@@ -173,7 +179,7 @@ def _local_call(value: ast.AST, local: Set[str], ctx: Context, outputs: List[boo
         outputs.append(True)
         return True
     func = value.func
-    if isinstance(func, ast.Attribute) and _root(func.value) in local:
+    if isinstance(func, ast.Attribute) and _root(func.value) in local and not _saves(value):
         return _no_effects(value, local, ctx, skip=value)
     return False
 
@@ -193,7 +199,7 @@ def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool
         if not isinstance(sub, ast.Call) or sub is skip:
             continue
         func = sub.func
-        if isinstance(func, ast.Name) and (func.id in _WRITES or _steps(sub, local, ctx)):
+        if isinstance(func, ast.Name) and (func.id in _WRITES or _steps(sub, local, ctx)) or _saves(sub):
             return False
         if isinstance(func, ast.Attribute) and func.attr not in PURE_METHODS:
             root = _root(func.value)
@@ -215,6 +221,14 @@ def _steps(call: ast.Call, local: Set[str], ctx: Context) -> bool:
     if any(name in local for name in names):
         return False
     return any(name not in BUILTINS and not ctx.facts.is_module(name) for name in names)
+
+
+def _saves(call: ast.Call) -> bool:
+    """`frame.to_parquet(path)`, `fig.savefig(name)`, `frame.to_json("out.json")`: the call writes a file."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    return func.attr in _SAVING or func.attr in _EXPORTS and bool(call.args or call.keywords)
 
 
 def _root(node: ast.AST):
