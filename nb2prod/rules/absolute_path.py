@@ -23,7 +23,8 @@ or take the path from a command-line argument or a configuration file.
 ## Not flagged
 Relative paths, URLs, system paths such as `/dev/null`, `/tmp` or `/usr/share/...`, text
 that merely mentions a path inside a sentence or a docstring, and regular expressions that
-happen to start with a backslash pair (`r"\\begin\{(.*?)\}"`).
+happen to start with a backslash pair (`r"\\begin\{(.*?)\}"`) or a letter and a colon
+(`r"x:\d+"`: a Windows path cannot hold `?`, and `+` or `^` there are read as regex syntax).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from nb2prod.rules._base import Context, Found, Rule
 
 _ABSOLUTE = re.compile(
     r"^(?:/(?:home|Users|root|mnt|media|data|content|kaggle|dbfs|workspace|Volumes)/[^\s]*"
-    r"|(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\s<>\"|{}]*"  # Windows: not a regex
+    r"|(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\s<>\"|{}?+^]*"  # Windows: not a regex (`x:\d+`)
     r"|~[/\\][^\s]*)$"
 )
 
