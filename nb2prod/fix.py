@@ -161,9 +161,10 @@ def _elements(text: str, i: int) -> Iterator[Tuple[int, int]]:
             i = _skip(text, i + 1)
 
 
-def write_atomic(path: str, data: str) -> bool:
-    """Write `data` (UTF-8) via a temporary file and os.replace; False when the bytes are unchanged."""
-    new = data.encode("utf-8")
+def write_atomic(path: str, data: str, encoding: str = "utf-8") -> bool:
+    """Write `data` (UTF-8, or a script's declared encoding) via a temporary file and os.replace; False
+    when the bytes are unchanged. A byte-order mark the file had is kept."""
+    new = data.encode("utf-8" if encoding == "utf-8-sig" else encoding)
     with open(path, "rb") as f:
         old = f.read()
     if old.startswith(b"\xef\xbb\xbf"):

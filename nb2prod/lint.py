@@ -305,11 +305,13 @@ def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff:
 
 def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> FileResult:
     from nb2prod import fix
-    from nb2prod.load import load_notebook_text, load_script
+    from nb2prod.load import load_notebook_text, load_script, source_encoding
 
-    with open(nb.path, encoding="utf-8-sig", newline="") as f:
-        text = f.read()
+    with open(nb.path, "rb") as f:
+        raw = f.read()
+    encoding = source_encoding(raw) if nb.is_script else "utf-8-sig"  # written back the same way
     try:
+        text = raw.decode(encoding)
         new_text, count = fix.fix_text(nb, text, findings)
         new_nb = load_script(nb.path, new_text) if nb.is_script else load_notebook_text(nb.path, new_text)
     except Exception as exc:  # noqa: BLE001 - a fix that fails leaves the file alone
@@ -317,7 +319,7 @@ def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> 
     remaining = tuple(lint_notebook(new_nb, select, ignore))
     if not write:
         return FileResult(nb.path, tuple(findings), diff=tuple(fix.diff(nb, new_nb, text, new_text)))
-    fix.write_atomic(nb.path, new_text)
+    fix.write_atomic(nb.path, new_text, encoding)
     return FileResult(nb.path, remaining, fixed=count)
 
 

@@ -22,7 +22,7 @@ def load(path: str, *, validate: bool = False) -> Notebook:
     """Load `path`: `.ipynb` as a notebook, anything else as a (possibly percent-format) script."""
     data = _read_bytes(path)
     if not str(path).endswith(".ipynb"):
-        return load_script(path, _decode(path, data))
+        return load_script(path, _decode(path, data, source_encoding(data)))
     return load_notebook_text(path, _decode(path, data), validate=validate)
 
 
@@ -37,13 +37,28 @@ def _read_bytes(path: str) -> bytes:
         raise UnusableInput(f"cannot read: {exc.strerror}", Location(str(path))) from None
 
 
-def _decode(path: str, data: bytes) -> str:
+def _decode(path: str, data: bytes, encoding: str = "utf-8-sig") -> str:
     if b"\x00" in data[:8192]:
         raise UnusableInput("binary file, not a notebook", Location(str(path)))
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise UnusableInput(f"not UTF-8 text (byte {exc.start})", Location(str(path))) from None
+        name = "UTF-8" if encoding == "utf-8-sig" else encoding
+        raise UnusableInput(f"not {name} text (byte {exc.start})", Location(str(path))) from None
+
+
+def source_encoding(data: bytes) -> str:
+    """A script's encoding as Python reads it: a PEP 263 `# -*- coding: latin-1 -*-` line, else UTF-8."""
+    if b"coding" not in data[:400]:
+        return "utf-8-sig"
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown codec name: read as UTF-8, which says what is wrong
+        return "utf-8-sig"
+    return "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
 def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Notebook:
@@ -217,7 +232,7 @@ def _cell(index: int, c: dict, source, where: Location) -> Cell:
         kind=kind,
         source=_text(source, where, index),
         tags=tuple(str(t) for t in tags),
-        execution_count=count if isinstance(count, int) else None,
+        execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         outputs=_outputs(c.get("outputs")),
         printed=_stdout(c.get("outputs")),
     )

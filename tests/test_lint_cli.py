@@ -187,6 +187,28 @@ def test_a_bare_shell_escape_is_a_finding_not_a_crash(project):
     ]
 
 
+def test_script_in_a_declared_encoding_is_read_and_fixed_in_that_encoding(project):
+    source = '# -*- coding: latin-1 -*-\nimport pandas as pd\ndf = pd.DataFrame({"caf\u00e9": [1]})\ndf.head()\n'
+    (project / "old.py").write_bytes(source.encode("latin-1"))
+    assert run("lint", "old.py").exit_code == 1
+    assert run("lint", "--fix", "old.py").exit_code == 0
+    assert (project / "old.py").read_bytes() == source.replace("df.head()\n", "").encode("latin-1")
+
+
+def test_nothing_linted_is_not_all_checks_passed(project):
+    (project / "broken.ipynb").write_text("{")
+    result = CliRunner().invoke(main, ["lint", "broken.ipynb"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == "No files linted. 1 file could not be linted."
+
+
+def test_a_boolean_execution_count_is_no_count(project):
+    raw = json.loads(notebook(["x = 1", "y = x + 1"], counts=[3, 1]))
+    raw["cells"][1]["execution_count"] = True  # JSON true is an int to Python (1 < 3); not a count
+    (project / "b.ipynb").write_text(json.dumps(raw))
+    assert "NB303" not in run("lint", "b.ipynb").output
+
+
 def _r_notebook() -> str:
     raw = json.loads(notebook(["x <- c(1, 2)\nsummary(x)"]))
     raw["metadata"] = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"},

@@ -39,8 +39,10 @@ def summary(report) -> str:
         text = (f"Found {_plural(len(findings), 'finding')} ({_plural(errs, 'error')}, "
                 f"{_plural(len(findings) - errs, 'warning')}) in {_plural(files, 'file')} of {linted} linted")
         parts.append(text + (f"; {fixable} fixable with --fix." if fixable else "."))
-    elif not parts:
+    elif not parts and linted:
         parts.append(f"All checks passed: {_plural(linted, 'file')} linted.")
+    elif not parts:
+        parts.append("No files linted.")
     unusable = sum(1 for r in report.files if r.error)
     if unusable:
         parts.append(f"{_plural(unusable, 'file')} could not be linted.")
