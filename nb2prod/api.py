@@ -253,7 +253,7 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
             settings[given] = config.lint_settings(Path(given))
         found = settings[given]
         chosen = tuple(select) if select else found.select
-        jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ())))
+        jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ()), found.builtins))
     if progress is not None:
         progress.expect(len(jobs))
     results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache,

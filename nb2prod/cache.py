@@ -71,8 +71,9 @@ class Cache:
         return cls(os.path.join(folder(start), f"lint-{build_key()}.marshal"))
 
     @staticmethod
-    def key(path: str, select, ignore) -> str:
-        return f"{os.path.abspath(path)}\0{','.join(select or ('*',))}\0{','.join(ignore or ())}"
+    def key(path: str, select, ignore, builtins=()) -> str:
+        return (f"{os.path.abspath(path)}\0{','.join(select or ('*',))}\0{','.join(ignore or ())}"
+                f"\0{','.join(builtins)}")
 
     def get(self, key: str, hashed: bytes) -> Optional[Payload]:
         """The stored payload when the file still has the bytes it had then (`hashed` = digest(bytes))."""

@@ -229,7 +229,7 @@ def _lint(path: str) -> List[Finding]:
     except Nb2prodError:
         return []
     settings = lint_settings(Path(path))
-    return lint_notebook(nb, settings.select, settings.ignore)
+    return lint_notebook(nb, settings.select, settings.ignore, settings.builtins)
 
 
 def _shown(path: str) -> str:

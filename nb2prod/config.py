@@ -26,6 +26,7 @@ class LintSettings:
     select: Optional[Tuple[str, ...]] = None
     ignore: Tuple[str, ...] = ()
     source: Optional[str] = None  # the pyproject.toml they came from
+    builtins: Tuple[str, ...] = ()  # names the platform defines (Databricks' spark, dbutils)
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -51,7 +52,10 @@ def lint_settings(start: Path) -> LintSettings:
         raise UnusableInput("[tool.nb2prod.lint] must be a table", where)
     select = _codes(table, "select", where)
     ignore = _codes(table, "ignore", where) or ()
-    return LintSettings(select, ignore, str(pyproject))
+    names = table.get("builtins", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        raise UnusableInput("[tool.nb2prod.lint] builtins must be a list of names", where)
+    return LintSettings(select, ignore, str(pyproject), tuple(sorted(set(names))))
 
 
 def _load_toml(path: Path) -> dict:

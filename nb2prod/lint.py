@@ -47,7 +47,7 @@ def selected(code: str, select: Optional[Iterable[str]], ignore: Optional[Iterab
     return chosen > dropped
 
 
-def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None) -> List[Finding]:
+def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None, builtins=()) -> List[Finding]:
     """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors."""
     from nb2prod.rules._base import Context
     from nb2prod.rules._facts import Facts
@@ -56,7 +56,7 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
     parsed = {pc.cell.index for pc in cells}
     broken = [c for c in nb.code_cells if c.index not in parsed]
     nodes = _collect(cells, wanted)
-    ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes))
+    ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes, builtins))
     findings: List[Finding] = []
     for pc in cells:
         ctx.cell, ctx.statement = pc, None
@@ -249,9 +249,9 @@ def parse_all(nb: Notebook) -> Tuple[ParsedCell, ...]:
     return tuple(out)
 
 
-def lint_notebook(nb: Notebook, select=None, ignore=None) -> List[Finding]:
+def lint_notebook(nb: Notebook, select=None, ignore=None, builtins=()) -> List[Finding]:
     """Parse and lint a loaded notebook."""
-    return lint_parsed(nb, parse_all(nb), select, ignore)
+    return lint_parsed(nb, parse_all(nb), select, ignore, builtins)
 
 
 
@@ -286,7 +286,8 @@ class LintReport:
         return 1 if self.findings or any(r.diff for r in self.files) else 0
 
 
-def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False) -> FileResult:
+def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False,
+              builtins=()) -> FileResult:
     """Load and lint one file; with `fix`/`show_diff`, delete fixable findings and lint the result."""
     from nb2prod.errors import NotPython, UnusableInput
     from nb2prod.load import load
@@ -297,13 +298,13 @@ def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff:
         return FileResult(path, skipped=exc.message)
     except UnusableInput as exc:
         return FileResult(path, error=str(exc))
-    findings = lint_notebook(nb, select, ignore)
+    findings = lint_notebook(nb, select, ignore, builtins)
     if not (fix or show_diff) or not any(f.fixable for f in findings):
         return FileResult(path, tuple(findings))
-    return _fix(nb, findings, select, ignore, write=fix and not show_diff)
+    return _fix(nb, findings, select, ignore, builtins, write=fix and not show_diff)
 
 
-def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> FileResult:
+def _fix(nb: Notebook, findings: List[Finding], select, ignore, builtins, write: bool) -> FileResult:
     from nb2prod import fix
     from nb2prod.load import load_notebook_text, load_script, source_encoding
 
@@ -316,17 +317,17 @@ def _fix(nb: Notebook, findings: List[Finding], select, ignore, write: bool) -> 
         new_nb = load_script(nb.path, new_text) if nb.is_script else load_notebook_text(nb.path, new_text)
     except Exception as exc:  # noqa: BLE001 - a fix that fails leaves the file alone
         return FileResult(nb.path, tuple(findings), error=f"{nb.path}: could not apply fixes ({exc})")
-    remaining = tuple(lint_notebook(new_nb, select, ignore))
+    remaining = tuple(lint_notebook(new_nb, select, ignore, builtins))
     if not write:
         return FileResult(nb.path, tuple(findings), diff=tuple(fix.diff(nb, new_nb, text, new_text)))
     fix.write_atomic(nb.path, new_text, encoding)
     return FileResult(nb.path, remaining, fixed=count)
 
 
-def lint_files(jobs: Sequence[Tuple[str, object, object]], fix: bool = False, show_diff: bool = False,
+def lint_files(jobs: Sequence[Tuple[str, object, object, object]], fix: bool = False, show_diff: bool = False,
                workers: Optional[int] = None, cache: bool = False,
                progress: Optional[Callable[[], None]] = None) -> List[FileResult]:
-    """Lint (path, select, ignore) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again.
+    """Lint (path, select, ignore, builtins) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again.
 
     `progress` is called once per file, linted or found in the cache.
     """
@@ -347,16 +348,16 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
     store = Cache.open()
     done: Dict[str, FileResult] = {}
     misses, keys = [], {}
-    for path, select, ignore in jobs:
+    for path, select, ignore, builtins in jobs:
         data = _read(path)
-        key = Cache.key(path, select, ignore)
+        key = Cache.key(path, select, ignore, builtins)
         hit = None if data is None else _from_payload(path, store.get(key, digest(data)))
         if hit is not None:
             done[path] = hit
             if progress:
                 progress()
         else:
-            misses.append((path, select, ignore))
+            misses.append((path, select, ignore, builtins))
             keys[path] = (key, data)
     for result in _lint_jobs(misses, False, False, workers, progress):
         done[result.path] = result
@@ -364,7 +365,7 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
         if result.error is None and result.skipped is None and data is not None:
             store.put(key, digest(data), _to_payload(result))
     store.save()
-    return [done[path] for path, _, _ in jobs]
+    return [done[job[0]] for job in jobs]
 
 
 def _read(path: str) -> Optional[bytes]:
@@ -408,7 +409,7 @@ def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progres
     """Lint the jobs in this process or, when there are enough bytes to pay for it, on every core."""
     from nb2prod.progress import forked_map
 
-    sizes = [_size(path) for path, _, _ in jobs]
+    sizes = [_size(job[0]) for job in jobs]
     count = workers or _cores()
     if sum(sizes) < PARALLEL_BYTES and workers is None:
         count = 1
@@ -421,7 +422,7 @@ def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progres
             import nb2prod.fix  # noqa: F401
 
     def one(job) -> FileResult:
-        return lint_file(job[0], job[1], job[2], fix, show_diff)
+        return lint_file(job[0], job[1], job[2], fix, show_diff, job[3])
 
     return forked_map(one, jobs, workers=count, weights=sizes, advance=progress, encode=_encode, decode=_decode)
 

@@ -116,6 +116,19 @@ def test_pyproject_lint_table(project):
     assert run("lint", "sub").exit_code == 2
 
 
+def test_pyproject_builtins_are_names_the_platform_defines(project):
+    """Databricks, Synapse and Fabric notebooks read `spark`, `dbutils`, `display` they never define."""
+    (project / "job.ipynb").write_text(notebook(["df = spark.read.table('sales')\nprint(dbutils.widgets.get('day'))"]))
+    assert [line.split()[2] for line in run("lint", "job.ipynb").output.splitlines()[:-1]] == ["NB301", "NB301"]
+    (project / "pyproject.toml").write_text('[tool.nb2prod.lint]\nbuiltins = ["spark", "dbutils"]\n')
+    assert run("lint", "job.ipynb").output == "All checks passed: 1 file linted.\n"  # the cache key has them too
+    (project / "pyproject.toml").write_text('[tool.nb2prod.lint]\nbuiltins = ["spark"]\n')
+    assert "`dbutils`" in run("lint", "job.ipynb").output
+    (project / "pyproject.toml").write_text('[tool.nb2prod.lint]\nbuiltins = "spark"\n')
+    result = CliRunner().invoke(main, ["lint", "job.ipynb"])
+    assert result.exit_code == 2 and "builtins must be a list of names" in result.output
+
+
 def test_walk_skips_hidden_checkpoints_and_gitignored(project):
     for name in (".hidden/a.py", ".ipynb_checkpoints/b.py", "build/c.py", "keep/d.py"):
         (project / name).parent.mkdir(parents=True, exist_ok=True)

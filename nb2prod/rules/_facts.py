@@ -30,8 +30,10 @@ _DEFINES = r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+
 class Facts:
     """Facts about one notebook that several rules need."""
 
-    def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = (), nodes: Sequence[tuple] = ()):
+    def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = (), nodes: Sequence[tuple] = (),
+                 builtins: Sequence[str] = ()):
         self.cells = cells
+        self.builtins = frozenset(builtins)  # names the platform defines, from [tool.nb2prod.lint] builtins
         self.broken = broken  # code cells that do not parse
         self.modules: Dict[str, str] = {}  # alias -> full dotted name
         self.statements: List[Tuple[ParsedCell, Statement]] = [(pc, st) for pc in cells for st in pc.statements]
@@ -235,8 +237,9 @@ class Facts:
         return self._undefined
 
     def _extra_names(self) -> FrozenSet[str]:
-        """Names defined where dataflow cannot see: broken cells, `%%capture out`, `%store -r x`."""
-        names: Set[str] = set()
+        """Names defined where dataflow cannot see: broken cells, `%%capture out`, `%store -r x`, the
+        configured builtins."""
+        names: Set[str] = set(self.builtins)
         for cell in self.broken:
             for m in re.finditer(_DEFINES, cell.source, re.MULTILINE):
                 names.update(re.findall(r"[A-Za-z_]\w*", " ".join(g for g in m.groups() if g)))
