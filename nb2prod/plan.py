@@ -95,7 +95,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     if not statements or all(s.magic and not s.magic.keeps_statement for s in statements):
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
     flows = {s.index: flow(s.node) for s in statements}
-    _check_names(nb, statements, flows)
+    _check_names(nb, cells, statements, flows)
     imported = {n for s in statements if is_import_like(s.node) for n in flows[s.index].defs}
     for index, f in flows.items():  # `np.array(...)` does not change the module `np`
         if f.updates & imported:
@@ -128,10 +128,16 @@ def detect_kind(statements: Sequence[Statement], nb: Notebook) -> str:
     )
 
 
-def _check_names(nb: Notebook, statements: Sequence[Statement], flows: Dict[int, Flow]) -> None:
-    problems = undefined_names([flows[s.index] for s in statements])
+def _check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[Statement],
+                 flows: Dict[int, Flow]) -> None:
+    """Refuse names nothing defines. Names only a magic defines (`%%capture out`) pass: the plan drops
+    what reads them (NB905); names bound through globals()/exec are refused with what to do instead."""
+    from nb2prod.rules._facts import magic_definitions, namespace_writes
+
+    problems = undefined_names([flows[s.index] for s in statements], frozenset(magic_definitions(cells)))
     if not problems:
         return
+    dynamic, prefixes = namespace_writes(cells)
     errors = []
     for u in problems:
         stmt = statements[u.statement]
@@ -139,8 +145,12 @@ def _check_names(nb: Notebook, statements: Sequence[Statement], flows: Dict[int,
         col = u.col + 1 if u.line else stmt.col + 1
         what = "used before it is defined" if u.later else "undefined name"
         hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
+        message = f"{what} `{u.name}`{hint}"
+        if u.name in dynamic or prefixes is None or u.name.startswith(prefixes or ()):
+            message = (f"`{u.name}` is bound only through globals(), vars() or exec(), which the script's "
+                       "functions cannot follow; assign it by name")
         where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
-        errors.append(CodeProblem(f"{what} `{u.name}`{hint}", where))
+        errors.append(CodeProblem(message, where))
     raise CodeProblems(errors)
 
 
@@ -166,6 +176,9 @@ class _Builder:
         self.rewrites: Dict[int, str] = {}
         self.notices: List[str] = []
         self._origins: Dict[int, str] = {}  # statement dropped by _close_over_drops → what it drew on
+        from nb2prod.rules._facts import magic_definitions
+
+        self._magic_names = magic_definitions(cells)  # `%%capture out`: a script has no `out`
         self.notes = sec.markdown_notes(nb, cells)
         first = statements[0].index if statements else None
         self.intro = self.notes.pop(first, "") if first is not None and _is_import(statements[0]) else ""
@@ -239,6 +252,11 @@ class _Builder:
         needed += [(n, self._dropped_only(final.get(n, ()))) for n in sorted(f.deferred)]
         changed = False
         for name, definer in needed:
+            if definer is None and name in self._magic_names:
+                magic = self._magic_names[name]
+                self.drop(s, USES_DROPPED, f"uses `{name}`, which only the `{magic}` magic defines")
+                self._origins[s.index] = "notebook-only line"
+                return True
             if definer is None or definer.index not in self.decisions:
                 continue
             origin = self._shown_origin(definer)

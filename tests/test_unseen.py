@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from nb2prod import api
+from nb2prod.report import convert as convert_report
 from nb2prod.verify import saved_files
 from tests.build import write_notebook
 
@@ -534,3 +535,27 @@ def test_headings_in_german_spanish_and_french_name_their_steps():
              "Chargement des données": "load", "Entraînement du modèle": "train", "Évaluation": "evaluate",
              "Sauvegarde": "save", "Daten vorbereiten": "prepare"}
     assert {h: classify_heading(h, "training") for h in table} == table
+
+
+# -- names only the notebook's machinery defines ------------------------------------------------
+
+def test_a_read_of_what_capture_recorded_is_dropped_with_its_reason_and_the_rest_converts(tmp_path):
+    """`%%capture log` then `print(log.stdout)`: a script has no `log`; that line goes (NB905), not the notebook."""
+    cells = [IMPORTS, "# Data", DATA, "# Training", "%%capture fitlog\n" + FIT, "print(fitlog.stdout)", "# Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "fitlog" not in text and "model.fit(X, y)" in text
+    explained = "\n".join(convert_report.lines([result], explain=True))
+    assert "dropped NB905: uses `fitlog`, which only the `%%capture` magic defines" in explained
+    _pyflakes_clean(out)
+
+
+def test_a_name_bound_through_globals_is_refused_with_what_to_do(tmp_path):
+    cells = [IMPORTS, "# Data", DATA, "# Training",
+             "for c in [1, 10]:\n    globals()[f'model_{c}'] = LogisticRegression(C=c).fit(X, y)",
+             "model = model_10", "# Save", SAVE]
+    nb = write_notebook(tmp_path / "nb.ipynb", cells)
+    [result] = api.convert([str(nb)], str(tmp_path / "out"))
+    assert result.error is not None and result.error.exit_code == 1
+    assert "`model_10` is bound only through globals(), vars() or exec()" in str(result.error)
+    assert "did you mean" not in str(result.error)

@@ -243,21 +243,31 @@ class Facts:
         for cell in self.broken:
             for m in re.finditer(_DEFINES, cell.source, re.MULTILINE):
                 names.update(re.findall(r"[A-Za-z_]\w*", " ".join(g for g in m.groups() if g)))
-        for pc in self.cells:
-            for m in pc.magics:
-                words = m.text.split()[1:]
-                if m.name in ("capture", "bigquery") and m.kind == "cell-magic":  # `%%bigquery df`
-                    names.update(w for w in words[:1] if w.isidentifier())
-                    names.update(w for w in words if not w.startswith("-") and m.name == "capture")
-                elif m.name == "store" and "-r" in words:
-                    names.update(w for w in words if not w.startswith("-"))
-                names.update(_magic_outputs(words))
+        names.update(magic_definitions(self.cells))
         return frozenset(names)
 
     def position(self, st: Statement) -> int:
         if self._positions is None:
             self._positions = {id(other): i for i, (_, other) in enumerate(self.statements)}
         return self._positions.get(id(st), len(self.statements))
+
+
+def magic_definitions(cells: Sequence[ParsedCell]) -> Dict[str, str]:
+    """Names magics define, each with its magic: `%%capture out`, `%store -r x`, `%%bigquery df`,
+    `%%R -o fit` (name -> the magic as written: `%%capture`)."""
+    names: Dict[str, str] = {}
+    for pc in cells:
+        for m in pc.magics:
+            words = m.text.split()[1:]
+            found: Set[str] = set()
+            if m.name in ("capture", "bigquery") and m.kind == "cell-magic":  # `%%bigquery df`
+                found.update(w for w in words[:1] if w.isidentifier())
+                found.update(w for w in words if not w.startswith("-") and m.name == "capture")
+            elif m.name == "store" and "-r" in words:
+                found.update(w for w in words if not w.startswith("-"))
+            found.update(_magic_outputs(words))
+            names.update(dict.fromkeys(sorted(found), ("%%" if m.kind == "cell-magic" else "%") + m.name))
+    return names
 
 
 _NAMESPACES = ("globals()", "vars()", "locals()", "exec(")
