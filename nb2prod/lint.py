@@ -127,6 +127,7 @@ def _collect(cells: Tuple[ParsedCell, ...], wanted: frozenset) -> List[tuple]:
     for pc in cells:
         for st in pc.statements:
             descend(pc, st, st.node, False)
+    descend = None  # noqa: F841 - the closure refers to itself: break that cycle, gc is off while linting
     return out
 
 
