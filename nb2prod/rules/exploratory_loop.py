@@ -77,7 +77,7 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
 def _aliases(loop: ast.AST, local: Set[str], ctx: Context) -> Set[str]:
     """The names a `for` loop binds to objects that exist outside it (`for frame in [train, test]`,
     `for name, model in models.items()`): changing them changes those objects. Empty for `range()`,
-    constants and objects the iterable makes (`[Ridge(), Lasso()]`, `os.walk(path)`)."""
+    constants and objects the iterable makes (`[SVC(), KNN()]`, `os.walk(path)`)."""
     if not isinstance(loop, ast.For) or not _outer_items(loop.iter, local, ctx):
         return set()
     return {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
@@ -211,7 +211,7 @@ def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool
 def _steps(call: ast.Call, local: Set[str], ctx: Context) -> bool:
     """`loss = train_one_epoch(model, opt)`: a function given outer objects and nothing that changes from
     one iteration to the next would compute the same value every time, so it is called for what it
-    does to them. `score(k)`, `cross_val_score(KNN(k), X, y)` and `Ridge()` are not."""
+    does to them. `score(k)`, `cross_val_score(KNN(k), X, y)` and `SVC()` are not."""
     if call.func.id in PURE_BUILTINS:
         return False
     args = [*call.args, *(kw.value for kw in call.keywords)]
