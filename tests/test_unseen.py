@@ -101,6 +101,11 @@ def test_grid_search_saved_through_an_open_file_is_tested_and_verifiable(tmp_pat
 
 # -- scoring: what run() answers, and which training notebook verify pairs it with --------------
 
+def _scoring(model_path: Path, imports: str, predict: str) -> list:
+    """A scoring notebook: `imports`, the model loaded with joblib from `model_path`, the `predict` cell."""
+    return ["# S", imports, "## Load model", f"model = joblib.load({str(model_path)!r})", "## Predict", predict]
+
+
 def _scoring_cells(model_path: Path, shown: str):
     return ["# Score", "import json\nimport joblib\nimport numpy as np", "## Load model",
             f"model = joblib.load({str(model_path)!r})", "## Predict",
@@ -249,10 +254,9 @@ def test_a_model_pickled_to_an_inline_open_is_known_to_be_saved(tmp_path):
 
 def test_records_given_as_a_list_of_dicts_become_the_request_data(tmp_path):
     fitted = _stub_model(tmp_path / "m.joblib")
-    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
-             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
-             "records = [{'a': 0.5, 'b': 0.2}, {'a': -1.0, 'b': 0.3}]\nframe = pd.DataFrame.from_records(records)\n"
-             "proba = model.predict_proba(frame.values)[:, 1]\nproba"]
+    cells = _scoring(tmp_path / "m.joblib", "import joblib\nimport pandas as pd",
+                     "records = [{'a': 0.5, 'b': 0.2}, {'a': -1.0, 'b': 0.3}]\nframe = pd.DataFrame.from_records(records)\n"
+                     "proba = model.predict_proba(frame.values)[:, 1]\nproba")
     _, out = _convert(tmp_path, cells)
     text = (out / "score.py").read_text()
     assert 'records = json.loads(raw_data)["data"]' in text
@@ -267,9 +271,8 @@ def test_records_given_as_a_list_of_dicts_become_the_request_data(tmp_path):
 def test_a_scoring_notebook_without_a_literal_sample_still_gets_clean_init_tests(tmp_path):
     _stub_model(tmp_path / "m.joblib")
     (tmp_path / "new.csv").write_text("a,b\n0.5,0.2\n")
-    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
-             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
-             f"frame = pd.read_csv({str(tmp_path / 'new.csv')!r})\nprint(model.predict(frame.values))"]
+    cells = _scoring(tmp_path / "m.joblib", "import joblib\nimport pandas as pd",
+                     f"frame = pd.read_csv({str(tmp_path / 'new.csv')!r})\nprint(model.predict(frame.values))")
     _, out = _convert(tmp_path, cells)
     _pyflakes_clean(out)
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
@@ -408,10 +411,9 @@ def test_cross_validation_before_the_final_fit_runs_before_the_mock_is_in_place(
 
 def test_a_json_sample_with_its_own_key_is_documented_and_tested_under_that_key(tmp_path):
     fitted = _stub_model(tmp_path / "m.joblib")
-    cells = ["# S", "import json\nimport joblib\nimport numpy as np", "## Load model",
-             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
-             "request = '{\"rows\": [[0.5, 0.2], [1.0, 0.0], [0.0, 1.0]]}'\n"
-             "x = np.array(json.loads(request)['rows'])\nprint(model.predict(x))"]
+    cells = _scoring(tmp_path / "m.joblib", "import json\nimport joblib\nimport numpy as np",
+                     "request = '{\"rows\": [[0.5, 0.2], [1.0, 0.0], [0.0, 1.0]]}'\n"
+                     "x = np.array(json.loads(request)['rows'])\nprint(model.predict(x))")
     _, out = _convert(tmp_path, cells)
     assert 'Score a JSON request `{"rows": [[...], ...]}`' in (out / "score.py").read_text()
     assert "SAMPLE_REQUEST)[\"rows\"]" in (out / "test_score.py").read_text()
@@ -423,9 +425,8 @@ def test_a_json_sample_with_its_own_key_is_documented_and_tested_under_that_key(
 
 def test_run_docstring_shows_a_sample_of_columns_as_columns(tmp_path):
     _stub_model(tmp_path / "m.joblib")
-    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
-             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
-             "sample = {'a': [0.5, 1.0], 'b': [0.2, 0.0]}\nprint(model.predict(pd.DataFrame(sample).values))"]
+    cells = _scoring(tmp_path / "m.joblib", "import joblib\nimport pandas as pd",
+                     "sample = {'a': [0.5, 1.0], 'b': [0.2, 0.0]}\nprint(model.predict(pd.DataFrame(sample).values))")
     _, out = _convert(tmp_path, cells)
     assert 'Score a JSON request `{"data": {"a": [...], ...}}`' in (out / "score.py").read_text()
 
@@ -516,10 +517,9 @@ def test_a_sub_heading_that_names_no_step_belongs_to_the_step_above_it(tmp_path)
 
 def test_a_dataframe_of_predictions_is_answered_one_record_per_row(tmp_path):
     fitted = _stub_model(tmp_path / "m.joblib")
-    cells = ["# S", "import joblib\nimport pandas as pd", "## Load model",
-             f"model = joblib.load({str(tmp_path / 'm.joblib')!r})", "## Predict",
-             "batch = pd.DataFrame([{'a': 0.5, 'b': 0.2}, {'a': 1.0, 'b': 0.0}])\n"
-             "out = pd.DataFrame({'prediction': model.predict(batch.values)})\ndisplay(out)"]
+    cells = _scoring(tmp_path / "m.joblib", "import joblib\nimport pandas as pd",
+                     "batch = pd.DataFrame([{'a': 0.5, 'b': 0.2}, {'a': 1.0, 'b': 0.0}])\n"
+                     "out = pd.DataFrame({'prediction': model.predict(batch.values)})\ndisplay(out)")
     _, out = _convert(tmp_path, cells)
     scored = _run(out, "score.py")
     expected = fitted.predict([[0.5, 0.2], [1.0, 0.0]]).tolist()
