@@ -619,12 +619,17 @@ class _Builder:
         values: Dict[str, object] = {assigned_name(s): literal_value(s) for s in module if is_constant(s)}
         values.update({h.name: h.default for h in hypers if not h.key})
         values.update({f"{h.source_name}[{h.key!r}]": h.default for h in hypers if h.key})
+        for s in module:  # `DATA_DIR = Path("data")`: a folder constant later paths are built from
+            if isinstance(s.node, ast.Assign) and len(s.node.targets) == 1 and isinstance(s.node.targets[0], ast.Name):
+                folder = _path_value(s.node.value, values)
+                if folder is not None:
+                    values.setdefault(s.node.targets[0].id, folder)
         saved = {literal_value_of(target, values) for _, target in self._saved()}
         found: List[str] = []
         for s in self.kept():
             for sub in walk(s.node):
                 node = _read_argument(sub) if isinstance(sub, ast.Call) else None
-                path = literal_value_of(ast.unparse(node), values) if node is not None else None
+                path = _path_value(node, values) if node is not None else None
                 if isinstance(path, str) and _relative_file(path) and path not in saved and path not in found:
                     found.append(path)
         return tuple(found)
@@ -812,6 +817,25 @@ def literal_value_of(expr: str, values: Dict[str, object]) -> object:
         return ast.literal_eval(expr)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
+
+
+def _path_value(node: ast.AST, values: Dict[str, object]) -> Optional[str]:
+    """The path an expression spells with literals and known constants: `"data/x.csv"`, `DATA_DIR /
+    "x.csv"`, `Path("data", "x.csv")`, `os.path.join(DATA_DIR, "x.csv")`; None when it needs more."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        parts = [_path_value(node.left, values), _path_value(node.right, values)]
+    elif isinstance(node, ast.Call) and sec.call_name(node.func) in ("Path", "PurePath", "join", "joinpath") \
+            and not node.keywords:
+        head = [node.func.value] if sec.call_name(node.func) == "joinpath" and isinstance(node.func, ast.Attribute) else []
+        parts = [_path_value(arg, values) for arg in head + list(node.args)]
+        if not parts or (sec.call_name(node.func) == "join" and ast.unparse(node.func) != "os.path.join"):
+            return None
+    else:
+        value = literal_value_of(ast.unparse(node), values)
+        return value if isinstance(value, str) else None
+    if any(p is None for p in parts):
+        return None
+    return "/".join(p.rstrip("/") for p in parts if p not in ("", "."))  # type: ignore[union-attr]
 
 
 def _relative_file(path: str) -> bool:

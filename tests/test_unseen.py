@@ -361,6 +361,22 @@ def test_main_writes_test_links_in_the_relative_files_the_notebook_reads(tmp_pat
     _pyflakes_clean(out)
 
 
+def test_paths_built_from_a_folder_constant_are_linked_in_too(tmp_path):
+    """`DATA_DIR = Path("data")` then `pd.read_csv(DATA_DIR / "points.csv")` (or os.path.join, or
+    Path(a, b)): the file is still known, so main()'s test does not fail with FileNotFoundError."""
+    reads = ("DATA_DIR / 'points.csv'", "os.path.join(DATA_DIR, 'points.csv')", "Path(DATA_DIR, 'points.csv')")
+    for i, expr in enumerate(reads):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        cells = ["# T", IMPORTS + "\nimport os\nimport pandas as pd\nfrom pathlib import Path\nDATA_DIR = Path('data')",
+                 "## Data", READ.replace("'data/points.csv'", expr), "## Train", FIT, "## Save", SAVE]
+        _, out = _convert(folder, cells)
+        assert 'DATA_FILES = ["data/points.csv"]' in (out / "test_train.py").read_text(), expr
+    _points_csv(out / "data")
+    ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert ran.returncode == 0, ran.stdout[-2000:]
+
+
 def test_a_notebook_variable_named_train_does_not_rebind_the_script_in_its_tests(tmp_path):
     cells = ["# T", IMPORTS + "\nimport pandas as pd", "## Data", "df = pd.read_csv('points.csv')",
              "## Split", "train, test = train_test_split(df, random_state=0)",
