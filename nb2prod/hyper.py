@@ -45,9 +45,17 @@ def literal_value(stmt: Statement):
     else:
         value_node = node.value
     try:
+        if _is_dict_call(value_node):  # `params = dict(n_estimators=300, max_depth=4)`
+            return {kw.arg: ast.literal_eval(kw.value) for kw in value_node.keywords}
         return ast.literal_eval(value_node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return _NOT
+
+
+def _is_dict_call(node: ast.AST) -> bool:
+    """`dict(a=1, b="x")`: keyword arguments only, the builtin `dict` by name."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args and all(kw.arg is not None for kw in node.keywords))
 
 
 _NOT = object()

@@ -276,7 +276,13 @@ def _with_leading(new: cst.SimpleStatementLine, old: cst.BaseStatement) -> cst.S
 
 
 class _DictToNames(cst.CSTTransformer):
-    """`{"C": 0.8}` → `{"C": C}`: the values now come from the function's parameters."""
+    """`{"C": 0.8}` → `{"C": C}`, `dict(C=0.8)` → `dict(C=C)`: the values now come from the function's
+    parameters (the statement holds only literals, so its only keyword arguments are the dict's)."""
+
+    def leave_Arg(self, original, updated):
+        if updated.keyword is not None:
+            return updated.with_changes(value=cst.Name(updated.keyword.value))
+        return updated
 
     def leave_DictElement(self, original, updated):
         key = updated.key

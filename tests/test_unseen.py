@@ -377,6 +377,21 @@ def test_paths_built_from_a_folder_constant_are_linked_in_too(tmp_path):
     assert ran.returncode == 0, ran.stdout[-2000:]
 
 
+def test_a_dict_call_of_literals_becomes_options_like_a_dict_literal(tmp_path):
+    """`params = dict(C=0.5, max_iter=200)` is as tunable as `params = {"C": 0.5, "max_iter": 200}`."""
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train",
+             "params = dict(C=0.5, max_iter=200)\nmodel = LogisticRegression(**params)\nmodel.fit(X, y)",
+             "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "def train_model(X, y, C=0.5, max_iter=200):" in text
+    assert "params = dict(C=C, max_iter=max_iter)" in text
+    _pyflakes_clean(out)
+    ran = _run(out, "train.py", "--c", "2.0", "--max-iter", "50")
+    assert ran.returncode == 0, ran.stderr
+    assert __import__("joblib").load(out / "model.joblib").get_params()["max_iter"] == 50
+
+
 def test_a_notebook_variable_named_train_does_not_rebind_the_script_in_its_tests(tmp_path):
     cells = ["# T", IMPORTS + "\nimport pandas as pd", "## Data", "df = pd.read_csv('points.csv')",
              "## Split", "train, test = train_test_split(df, random_state=0)",
