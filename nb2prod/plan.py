@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from nb2prod import sections as sec
 from nb2prod.dataflow import BUILTINS, Flow, flow, undefined_names, walk
 from nb2prod.errors import CodeProblem, UnusableInput
+from nb2prod.hidden_names import magic_definitions, namespace_writes
 from nb2prod.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
 
@@ -132,8 +133,6 @@ def _check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence
                  flows: Dict[int, Flow]) -> None:
     """Refuse names nothing defines. Names only a magic defines (`%%capture out`) pass: the plan drops
     what reads them (NB905); names bound through globals()/exec are refused with what to do instead."""
-    from nb2prod.rules._facts import magic_definitions, namespace_writes
-
     problems = undefined_names([flows[s.index] for s in statements], frozenset(magic_definitions(cells)))
     if not problems:
         return
@@ -176,8 +175,6 @@ class _Builder:
         self.rewrites: Dict[int, str] = {}
         self.notices: List[str] = []
         self._origins: Dict[int, str] = {}  # statement dropped by _close_over_drops → what it drew on
-        from nb2prod.rules._facts import magic_definitions
-
         self._magic_names = magic_definitions(cells)  # `%%capture out`: a script has no `out`
         self.notes = sec.markdown_notes(nb, cells)
         first = statements[0].index if statements else None
