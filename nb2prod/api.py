@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -78,7 +78,6 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
-    from dataclasses import replace
 
     from nb2prod import evaluate
     from nb2prod.write import with_header
@@ -175,7 +174,6 @@ def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: boo
 
 
 def _replace(result: ConvertResult, **changes) -> ConvertResult:
-    from dataclasses import replace
 
     return replace(result, **changes)
 
@@ -253,7 +251,7 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
             settings[given] = config.lint_settings(Path(given))
         found = settings[given]
         chosen = tuple(select) if select else found.select
-        jobs.append((file, chosen, tuple(found.ignore) + tuple(ignore or ()), found.builtins))
+        jobs.append((file, replace(found, select=chosen, ignore=tuple(found.ignore) + tuple(ignore or ()))))
     if progress is not None:
         progress.expect(len(jobs))
     results = lint_files(jobs, fix=fix, show_diff=diff, workers=workers, cache=cache,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequ
 from nb2prod.model import Finding, Location, Notebook, ParsedCell
 
 if TYPE_CHECKING:
+    from nb2prod.config import LintSettings
     from nb2prod.rules._base import Rule
 
 KEEP_TAG = "nb2prod:keep"
@@ -325,10 +326,10 @@ def _fix(nb: Notebook, findings: List[Finding], select, ignore, builtins, write:
     return FileResult(nb.path, remaining, fixed=count)
 
 
-def lint_files(jobs: Sequence[Tuple[str, object, object, object]], fix: bool = False, show_diff: bool = False,
+def lint_files(jobs: Sequence[Tuple[str, "LintSettings"]], fix: bool = False, show_diff: bool = False,
                workers: Optional[int] = None, cache: bool = False,
                progress: Optional[Callable[[], None]] = None) -> List[FileResult]:
-    """Lint (path, select, ignore, builtins) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again.
+    """Lint (path, its LintSettings) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again.
 
     `progress` is called once per file, linted or found in the cache.
     """
@@ -349,16 +350,16 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
     store = Cache.open()
     done: Dict[str, FileResult] = {}
     misses, keys = [], {}
-    for path, select, ignore, builtins in jobs:
+    for path, settings in jobs:
         data = _read(path)
-        key = Cache.key(path, select, ignore, builtins)
+        key = Cache.key(path, settings.select, settings.ignore, settings.builtins)
         hit = None if data is None else _from_payload(path, store.get(key, digest(data)))
         if hit is not None:
             done[path] = hit
             if progress:
                 progress()
         else:
-            misses.append((path, select, ignore, builtins))
+            misses.append((path, settings))
             keys[path] = (key, data)
     for result in _lint_jobs(misses, False, False, workers, progress):
         done[result.path] = result
@@ -366,7 +367,7 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
         if result.error is None and result.skipped is None and data is not None:
             store.put(key, digest(data), _to_payload(result))
     store.save()
-    return [done[job[0]] for job in jobs]
+    return [done[path] for path, _ in jobs]
 
 
 def _read(path: str) -> Optional[bytes]:
@@ -410,7 +411,7 @@ def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progres
     """Lint the jobs in this process or, when there are enough bytes to pay for it, on every core."""
     from nb2prod.progress import forked_map
 
-    sizes = [_size(job[0]) for job in jobs]
+    sizes = [_size(path) for path, _ in jobs]
     count = workers or _cores()
     if sum(sizes) < PARALLEL_BYTES and workers is None:
         count = 1
@@ -423,7 +424,8 @@ def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progres
             import nb2prod.fix  # noqa: F401
 
     def one(job) -> FileResult:
-        return lint_file(job[0], job[1], job[2], fix, show_diff, job[3])
+        path, settings = job
+        return lint_file(path, settings.select, settings.ignore, fix, show_diff, settings.builtins)
 
     return forked_map(one, jobs, workers=count, weights=sizes, advance=progress, encode=_encode, decode=_decode)
 
