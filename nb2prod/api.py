@@ -78,7 +78,6 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
-
     from nb2prod import evaluate
     from nb2prod.write import with_header
 
@@ -156,12 +155,12 @@ def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: boo
         if str(p) in claimed:
             err = OutputConflict(f"{p.name} is also generated from {claimed[str(p)]} in this run; "
                                  "convert them into different folders with -o", Location(gen.notebook))
-            return _replace(base, error=err)
+            return replace(base, error=err)
     refused = [p for p, s in statuses.items() if s in (write.EDITED, write.FOREIGN)]
     if refused and not force:
         why = "was edited since nb2prod wrote it" if statuses[refused[0]] == write.EDITED else "was not written by nb2prod"
         err = OutputConflict(f"{refused[0]} {why}; nothing written (use --force to overwrite)", Location(gen.notebook))
-        return _replace(base, error=err)
+        return replace(base, error=err)
     for p in targets:
         claimed[str(p)] = gen.notebook
     files = []
@@ -170,12 +169,7 @@ def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: boo
         if state != write.SAME and not dry_run:
             write.write_atomic(p, text)
         files.append(FileResult(str(p), write.UPDATE if state in (write.EDITED, write.FOREIGN) else state))
-    return _replace(base, files=tuple(files))
-
-
-def _replace(result: ConvertResult, **changes) -> ConvertResult:
-
-    return replace(result, **changes)
+    return replace(base, files=tuple(files))
 
 
 _environments: Dict[Optional[str], object] = {}
