@@ -48,7 +48,6 @@ class Flow:
     guarded: FrozenSet[str] = frozenset()  # uses first read in a `try` body that catches NameError
     deletes: FrozenSet[str] = frozenset()  # names a top-level `del x` unbinds
 
-
     @property
     def writes(self) -> FrozenSet[str]:
         return self.defs | self.updates
@@ -151,11 +150,13 @@ class _Visitor(ast.NodeVisitor):
         self.guarded: Set[str] = set()
 
     # -- binding and reading ------------------------------------------------
-    def _use(self, name: str, node: ast.AST) -> None:
+    def _use(self, name: str, node: Optional[ast.AST]) -> None:
+        """A read of `name` from before the statement; `node` None for a read with no site to report."""
         if name in self.defs or name in self.uses or self.scopes and any(name in s for s in self.scopes):
             return
         self.uses.add(name)
-        self.sites.append((name, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)))
+        if node is not None:
+            self.sites.append((name, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)))
         if self.guard:
             self.guarded.add(name)
 
@@ -208,8 +209,8 @@ class _Visitor(ast.NodeVisitor):
         except (SyntaxError, ValueError):
             return  # not an expression: a comment-like annotation
         for sub in walk(parsed):
-            if sub.__class__ is ast.Name and not any(sub.id in s for s in self.scopes) and sub.id not in self.defs:
-                self.uses.add(sub.id)
+            if sub.__class__ is ast.Name:
+                self._use(sub.id, None)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
