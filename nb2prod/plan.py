@@ -103,7 +103,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
             flows[index] = replace(f, updates=f.updates - imported)
     if kind == "auto":
         kind = detect_kind(statements, nb)
-    builder = _Builder(nb, tuple(cells), statements, flows, kind, settings)
+    builder = _Builder(nb, tuple(cells), statements, flows, kind, settings, frozenset(imported))
     return builder.build()
 
 
@@ -167,8 +167,9 @@ class CodeProblems(CodeProblem):
 # -- the builder ----------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, nb, cells, statements, flows, kind, settings=None):
+    def __init__(self, nb, cells, statements, flows, kind, settings=None, imported=frozenset()):
         self.nb, self.cells, self.statements, self.flows, self.kind = nb, cells, statements, flows, kind
+        self.imported = imported  # names the notebook's imports bind
         self.sections = sec.split_sections(nb, cells, kind, settings)
         self.role_of: Dict[int, str] = {s.index: x.role for x in self.sections for s in x.statements}
         self.decisions: Dict[int, Decision] = {}
@@ -390,7 +391,7 @@ class _Builder:
             return False
         if self._def_count(name) != 1:
             return False
-        return not (self.flows[s.index].uses - BUILTINS - self._imported())
+        return not (self.flows[s.index].uses - BUILTINS - self.imported)
 
     def _settings_stay_put(self, settings: Set[str]) -> None:
         """`MODEL_DIR.mkdir()` uses a module setting; it does not make a new one for later steps."""
@@ -404,13 +405,6 @@ class _Builder:
         return self._defs[name]
 
     _defs: Optional[Counter] = None
-
-    def _imported(self) -> Set[str]:
-        if self._imports is None:
-            self._imports = {n for t in self.statements if is_import_like(t.node) for n in self.flows[t.index].defs}
-        return self._imports
-
-    _imports: Optional[Set[str]] = None
 
     def _write_count(self, name: Optional[str]) -> int:
         if self._writes is None:  # counted once: flows' writes do not change while the builder runs
@@ -536,10 +530,9 @@ class _Builder:
 
     def _free_names(self, defs: List[Statement]) -> Dict[str, Tuple[str, ...]]:
         """What each function's body reads from outside it (imports and builtins aside)."""
-        imported = {n for s in self.statements if is_import_like(s.node) for n in self.flows[s.index].defs}
         out = {}
         for s in defs:
-            free = self.flows[s.index].deferred - imported - BUILTINS
+            free = self.flows[s.index].deferred - self.imported - BUILTINS
             if free and not isinstance(s.node, ast.ClassDef):
                 out[s.node.name] = tuple(sorted(free))
         return out
