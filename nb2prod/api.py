@@ -45,10 +45,10 @@ class Generated:
 
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
-    from nb2prod.config import convert_settings
-    from nb2prod.load import load
-    from nb2prod.parse import parse_notebook
-    from nb2prod.plan import make_plan
+    from nb2prod.notebook.config import convert_settings
+    from nb2prod.notebook.load import load
+    from nb2prod.notebook.parse import parse_notebook
+    from nb2prod.convert.plan import make_plan
 
     nb = load(path, validate=True)
     if nb.is_script:
@@ -66,7 +66,7 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
     """
-    from nb2prod import render  # noqa: F401 - libcst imported once, before worker processes fork
+    from nb2prod.convert import render  # noqa: F401 - libcst imported once, before worker processes fork
     from nb2prod.progress import parallel_map
 
     training = [p for _, p in plans if p.kind == "training"]
@@ -78,7 +78,7 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
-    from nb2prod import evaluate
+    from nb2prod.convert import evaluate
     from nb2prod.write import with_header
 
     if gen.plan.kind != "training":
@@ -92,8 +92,8 @@ def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Gene
 
 
 def _generate_one(job) -> Generated:
-    from nb2prod import render
-    from nb2prod.explain import account
+    from nb2prod.convert import render
+    from nb2prod.convert.explain import account
     from nb2prod.write import with_header
 
     path, plan, outdir, templates, companion = job
@@ -177,7 +177,7 @@ _environments: Dict[Optional[str], object] = {}
 
 def _environment(templates: Optional[str]):
     """One Jinja environment per templates folder and process, shared by the notebooks it renders."""
-    from nb2prod import render
+    from nb2prod.convert import render
 
     if templates not in _environments:
         _environments[templates] = render.environment(templates)
@@ -209,7 +209,7 @@ def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None
 
 
 def _check_generated(name: str, text: str) -> None:
-    from nb2prod.dataflow import module_globals
+    from nb2prod.analysis.dataflow import module_globals
 
     defined, read = module_globals(text, name)
     if re.search(r"^from \S+ import \*", text, re.MULTILINE):
@@ -233,9 +233,9 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
     `progress` (a progress.Progress) learns the number of files, then advances once per file.
     """
-    from nb2prod import config
-    from nb2prod.lint import FileResult as LintedFile
-    from nb2prod.lint import LintReport, lint_files
+    from nb2prod.notebook import config
+    from nb2prod.lint.engine import FileResult as LintedFile
+    from nb2prod.lint.engine import LintReport, lint_files
 
     files, missing = config.find_files(list(paths))
     settings: Dict[str, object] = {}

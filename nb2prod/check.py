@@ -77,7 +77,7 @@ class CheckReport:
 
 def declared_projects(start: Path) -> List[Project]:
     """`[tool.nb2prod] projects` of the nearest pyproject.toml, paths resolved against its folder."""
-    from nb2prod.config import find_pyproject
+    from nb2prod.notebook.config import find_pyproject
 
     pyproject = find_pyproject(start)
     if pyproject is None:
@@ -220,9 +220,9 @@ def _diff(current: str, expected: str, shown: str) -> Tuple[str, ...]:
 
 def _lint(path: str) -> List[Finding]:
     """Lint findings of one notebook; an unreadable notebook is reported by planning instead."""
-    from nb2prod.config import lint_settings
-    from nb2prod.lint import lint_notebook
-    from nb2prod.load import load
+    from nb2prod.notebook.config import lint_settings
+    from nb2prod.lint.engine import lint_notebook
+    from nb2prod.notebook.load import load
 
     try:
         nb = load(path)

@@ -247,7 +247,7 @@ def test_user_template_giving_broken_code_is_a_one_line_error(tmp_path, body, me
 
 
 def test_generated_code_reading_an_undefined_name_is_an_internal_error_not_a_script(tmp_path, monkeypatch):
-    from nb2prod import render
+    from nb2prod.convert import render
 
     real = render.render
 
@@ -334,7 +334,7 @@ def test_imports_repeated_across_cells_are_bound_once(tmp_path):
 
 
 def test_one_binding_each_keeps_different_things_apart():
-    from nb2prod.lift import _one_binding_each
+    from nb2prod.convert.lift import _one_binding_each
 
     assert _one_binding_each(["import matplotlib.pyplot as plt", "from matplotlib import pyplot as plt",
                               "from skimage import data, color", "from skimage import data, transform",

@@ -99,20 +99,20 @@ def test_old_nbformat_3_notebook_converts(tmp_path):
 
 
 def test_internal_error_is_one_line_and_exit_3(monkeypatch, in_invalid, tmp_path):
-    import nb2prod.plan
+    import nb2prod.convert.plan
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(nb2prod.plan, "make_plan", boom)
+    monkeypatch.setattr(nb2prod.convert.plan, "make_plan", boom)
     result = convert("undefined_name.ipynb", "-o", str(tmp_path))
     assert (result.exit_code, result.stderr.splitlines()) == (3, [INTERNAL])
     assert "Traceback" not in result.output
 
 
-BOOM = ("import sys, nb2prod.plan\n"
+BOOM = ("import sys, nb2prod.convert.plan\n"
         "def boom(*a, **k):\n    raise RuntimeError('boom')\n"
-        "nb2prod.plan.make_plan = boom\n"
+        "nb2prod.convert.plan.make_plan = boom\n"
         "from nb2prod.cli import main\nsys.argv[0] = 'nb2prod'\nmain()\n")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nb2prod import api
-from nb2prod.evaluate import direction, find_metric
+from nb2prod.convert.evaluate import direction, find_metric
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

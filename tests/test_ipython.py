@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from nb2prod.ipython import mask
+from nb2prod.notebook.ipython import mask
 
 CASES = [
     # (cell, masked, [(kind, name, line, keeps_statement)])

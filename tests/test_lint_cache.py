@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from click.testing import CliRunner
 
-from nb2prod import lint
-from nb2prod.cache import FOLDER
+from nb2prod.lint import engine as lint
+from nb2prod.lint.cache import FOLDER
 from nb2prod.cli import main
 from nb2prod.model import Finding, Location
 

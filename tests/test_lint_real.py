@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from nb2prod.fix import removals
-from nb2prod.lint import lint_file, lint_notebook
-from nb2prod.load import load
+from nb2prod.lint.fix import removals
+from nb2prod.lint.engine import lint_file, lint_notebook
+from nb2prod.notebook.load import load
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCE = SHARED / "reference" / "mlopspython"

@@ -121,7 +121,7 @@ def test_result_of_a_shell_escape_is_not_read_by_kept_code(tmp_path):
 
 
 def test_dropped_data_definition_read_by_kept_code_comes_back(tmp_path, monkeypatch):
-    import nb2prod.explore as explore
+    import nb2prod.convert.explore as explore
 
     real = explore.exploration_drops
 

@@ -16,7 +16,7 @@ from nb2prod import api
 from nb2prod.cli import main
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location
-from nb2prod.plan import CodeProblems
+from nb2prod.convert.plan import CodeProblems
 from nb2prod.progress import Progress, forked_map, parallel_map, wanted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -147,7 +147,7 @@ def test_lint_draws_the_bar_on_a_terminal(monkeypatch):
 
 
 def test_parallel_lint_is_identical_to_sequential(monkeypatch):
-    monkeypatch.setattr("nb2prod.lint.PARALLEL_BYTES", 0)
+    monkeypatch.setattr("nb2prod.lint.engine.PARALLEL_BYTES", 0)
     paths = lint_inputs() + sorted(str(p) for p in EXAMPLES.glob("*/*.ipynb"))
     serial = api.lint(paths, workers=1)
     assert serial.findings and any(r.error for r in serial.files)

@@ -72,8 +72,8 @@ def test_corrupted_reference_notebook_never_crashes(tmp_path, data):
 @given(cell_list=cells(), seed=st.integers(0, 2**16))
 def test_lint_findings_stable_when_unrelated_cells_move(tmp_path, cell_list, seed):
     """Cells that only print literals share no names with the rest; moving them changes no other finding."""
-    from nb2prod.lint import lint_notebook
-    from nb2prod.load import load_notebook_text
+    from nb2prod.lint.engine import lint_notebook
+    from nb2prod.notebook.load import load_notebook_text
 
     unrelated = [("code", "print('hello')"), ("code", "print('✓ done')")]
     rng = random.Random(seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nb2prod.sections import classify_heading
+from nb2prod.convert.sections import classify_heading
 
 TRAINING = [
     ("Load Data", "load"), ("Read dataset", "load"), ("Data", "load"), ("Ingest", "load"),

@@ -223,7 +223,7 @@ def test_score_py_imports_os_only_when_something_uses_it(tmp_path):
 
 
 def test_a_setup_heading_is_setup_not_a_prepare_step(tmp_path):
-    from nb2prod.sections import classify_heading
+    from nb2prod.convert.sections import classify_heading
     assert [classify_heading(t, "training") for t in ("Setup", "Imports", "Libraries", "Import the data")] == \
         ["setup", "setup", "setup", "load"]
     cells = ["# T", "## Setup", IMPORTS + "\nnp.random.seed(0)", "## Data", DATA, "## Train", FIT, "## Save", SAVE]
@@ -560,7 +560,7 @@ def test_a_dataframe_of_predictions_is_answered_one_record_per_row(tmp_path):
 
 
 def test_headings_in_german_spanish_and_french_name_their_steps():
-    from nb2prod.sections import classify_heading
+    from nb2prod.convert.sections import classify_heading
     table = {"Aufteilen in Trainings- und Testdaten": "split", "Daten einlesen": "load", "Bewertung": "evaluate",
              "División en entrenamiento y prueba": "split", "Cargar datos": "load", "Guardar modelo": "save",
              "Chargement des données": "load", "Entraînement du modèle": "train", "Évaluation": "evaluate",

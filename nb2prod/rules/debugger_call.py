@@ -33,7 +33,7 @@ import ast
 
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import call_text
-from nb2prod.rules._facts import DEBUG_MODULES
+from nb2prod.analysis.facts import DEBUG_MODULES
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:

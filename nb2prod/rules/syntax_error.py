@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Finding, Location, Notebook
-from nb2prod.parse import parse_cell
+from nb2prod.notebook.parse import parse_cell
 from nb2prod.rules._base import Context, Found, Rule
 
 

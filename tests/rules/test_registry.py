@@ -9,8 +9,8 @@ import re
 import pytest
 
 import nb2prod.rules as rules_pkg
-from nb2prod.lint import lint_notebook
-from nb2prod.load import load_notebook_text, load_script
+from nb2prod.lint.engine import lint_notebook
+from nb2prod.notebook.load import load_notebook_text, load_script
 from nb2prod.rules import RULES
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## Not flagged")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nb2prod.lint import lint_notebook
-from nb2prod.load import load
+from nb2prod.lint.engine import lint_notebook
+from nb2prod.notebook.load import load
 from nb2prod.report import text
 from nb2prod.rules import RULES
 
@@ -66,7 +66,7 @@ def test_fixture_snapshot(code):
 
 @pytest.mark.parametrize("code", [r.code for r in RULES if r.fixable])
 def test_fixable_findings_cover_whole_statements(code):
-    from nb2prod.lint import parse_all
+    from nb2prod.lint.engine import parse_all
 
     nb = load(str(fixture_for(code)))
     cells = {pc.cell.index: pc for pc in parse_all(nb)}

@@ -7,7 +7,7 @@ import warnings
 from typing import Dict, List, Tuple
 
 from nb2prod.errors import CodeProblem
-from nb2prod.ipython import mask
+from nb2prod.notebook.ipython import mask
 from nb2prod.model import Cell, Location, Magic, Notebook, ParsedCell, Statement
 
 

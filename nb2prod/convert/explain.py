@@ -7,8 +7,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from nb2prod.lift import Lifted
-from nb2prod.plan import Plan
+from nb2prod.convert.lift import Lifted
+from nb2prod.convert.plan import Plan
 
 
 @dataclass(frozen=True)

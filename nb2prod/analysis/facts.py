@@ -6,8 +6,8 @@ import ast
 import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
-from nb2prod.hidden_names import magic_definitions, namespace_writes
+from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
+from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
 from nb2prod.model import Cell, ParsedCell, Statement
 
 # Methods that write a figure to a file: matplotlib and seaborn grids, plotly figures.

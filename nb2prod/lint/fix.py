@@ -67,7 +67,7 @@ def replace_sources(text: str, sources: Dict[int, str]) -> str:
 
 def _check(new: str, sources: Dict[int, str]) -> None:
     """The edited text must still be JSON whose cells hold exactly the new sources."""
-    from nb2prod.load import load_notebook_text
+    from nb2prod.notebook.load import load_notebook_text
 
     nb = load_notebook_text("<fixed>", new)
     for cell in nb.cells:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from nb2prod.hyper import Hyper
-from nb2prod.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
-from nb2prod.plan import Plan, Step
-from nb2prod.sections import SAVE_CALLS, call_names
+from nb2prod.convert.hyper import Hyper
+from nb2prod.convert.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
+from nb2prod.convert.plan import Plan, Step
+from nb2prod.convert.sections import SAVE_CALLS, call_names
 
 TRAIN_IMPORTS = ("import argparse",)
 SCORE_IMPORTS = ("import argparse", "import json", "import os")
@@ -28,7 +28,7 @@ class Rendered:
 
 
 def default_templates() -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the nb2prod package
     packaged = here / "templates"
     return packaged if packaged.is_dir() else here.parent / "templates"
 

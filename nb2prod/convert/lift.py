@@ -19,7 +19,7 @@ from libcst._nodes.internal import CodegenState  # the code generator's state, t
 
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location, ParsedCell, Statement
-from nb2prod.plan import Plan, Step
+from nb2prod.convert.plan import Plan, Step
 
 MODEL_FILE_HELPER = "_model_file"
 JSONABLE_HELPER = "_jsonable"
@@ -626,7 +626,7 @@ def _spelled_out(lines: List[str], body_code: str) -> List[str]:
     stars = [line for line in lines if line.startswith("from ") and line.endswith(" import *")]
     if len(stars) != 1:
         return lines
-    from nb2prod.dataflow import module_globals
+    from nb2prod.analysis.dataflow import module_globals
 
     defined, reads = module_globals(body_code)
     read = {name for name, _ in reads}

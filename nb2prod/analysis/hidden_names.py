@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.dataflow import flow, walk
+from nb2prod.analysis.dataflow import flow, walk
 from nb2prod.model import ParsedCell
 
 

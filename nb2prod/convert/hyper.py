@@ -7,7 +7,7 @@ import keyword
 from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Tuple
 
-from nb2prod.dataflow import Flow
+from nb2prod.analysis.dataflow import Flow
 from nb2prod.model import Statement
 
 SCALARS = (bool, int, float, str)

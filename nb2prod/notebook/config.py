@@ -184,7 +184,7 @@ class ConvertSettings:
 
 def convert_settings(start: Path) -> ConvertSettings:
     """Settings for a notebook under `start`; a malformed table is an UnusableInput naming the file."""
-    from nb2prod.sections import ROLES
+    from nb2prod.convert.sections import ROLES
 
     pyproject = find_pyproject(start)
     if pyproject is None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequ
 from nb2prod.model import Finding, Location, Notebook, ParsedCell
 
 if TYPE_CHECKING:
-    from nb2prod.config import LintSettings
+    from nb2prod.notebook.config import LintSettings
     from nb2prod.rules._base import Rule
 
 KEEP_TAG = "nb2prod:keep"
@@ -51,7 +51,7 @@ def selected(code: str, select: Optional[Iterable[str]], ignore: Optional[Iterab
 def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None, builtins=()) -> List[Finding]:
     """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors."""
     from nb2prod.rules._base import Context
-    from nb2prod.rules._facts import Facts
+    from nb2prod.analysis.facts import Facts
 
     table, wanted = _plan(select, ignore)
     parsed = {pc.cell.index for pc in cells}
@@ -79,7 +79,7 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
 def _plan(select, ignore) -> Tuple[Dict[type, Tuple[Rule, ...]], frozenset]:
     """The dispatch table for a selection and the node types the walk collects; worked out once per selection."""
     from nb2prod.rules import RULES
-    from nb2prod.rules._facts import FACT_NODES
+    from nb2prod.analysis.facts import FACT_NODES
 
     key = (id(RULES), tuple(select or ()), tuple(ignore or ()))
     plan = _PLANS.get(key)
@@ -110,7 +110,7 @@ def _collect(cells: Tuple[ParsedCell, ...], wanted: frozenset) -> List[tuple]:
             out.append((pc, st, node, in_function))
         fields = fields_of.get(kind)
         if fields is None:
-            from nb2prod.dataflow import child_fields
+            from nb2prod.analysis.dataflow import child_fields
 
             fields = fields_of[kind] = child_fields(kind)
         if not fields:
@@ -238,7 +238,7 @@ def _noqa(lines: List[str], first: int, last: int, code: str) -> bool:
 def parse_all(nb: Notebook) -> Tuple[ParsedCell, ...]:
     """Parse every code cell, leaving out the ones with a syntax error (lint_parsed reports those)."""
     from nb2prod.errors import CodeProblem
-    from nb2prod.parse import parse_cell
+    from nb2prod.notebook.parse import parse_cell
 
     out, counter = [], 0
     for cell in nb.code_cells:
@@ -292,7 +292,7 @@ def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff:
               builtins=()) -> FileResult:
     """Load and lint one file; with `fix`/`show_diff`, delete fixable findings and lint the result."""
     from nb2prod.errors import NotPython, UnusableInput
-    from nb2prod.load import load
+    from nb2prod.notebook.load import load
 
     try:
         nb = load(path)
@@ -307,8 +307,8 @@ def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff:
 
 
 def _fix(nb: Notebook, findings: List[Finding], select, ignore, builtins, write: bool) -> FileResult:
-    from nb2prod import fix
-    from nb2prod.load import load_notebook_text, load_script, source_encoding
+    from nb2prod.lint import fix
+    from nb2prod.notebook.load import load_notebook_text, load_script, source_encoding
 
     with open(nb.path, "rb") as f:
         raw = f.read()
@@ -345,7 +345,7 @@ def lint_files(jobs: Sequence[Tuple[str, "LintSettings"]], fix: bool = False, sh
 
 
 def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
-    from nb2prod.cache import Cache, digest
+    from nb2prod.lint.cache import Cache, digest
 
     store = Cache.open()
     done: Dict[str, FileResult] = {}
@@ -416,12 +416,12 @@ def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progres
     if sum(sizes) < PARALLEL_BYTES and workers is None:
         count = 1
     if count > 1 and len(jobs) > 1:  # what every worker needs, imported once before they fork
-        import nb2prod.load  # noqa: F401
-        import nb2prod.parse  # noqa: F401
+        import nb2prod.notebook.load  # noqa: F401
+        import nb2prod.notebook.parse  # noqa: F401
         import nb2prod.rules  # noqa: F401
-        import nb2prod.rules._facts  # noqa: F401
+        import nb2prod.analysis.facts  # noqa: F401
         if fix or show_diff:
-            import nb2prod.fix  # noqa: F401
+            import nb2prod.lint.fix  # noqa: F401
 
     def one(job) -> FileResult:
         path, settings = job

@@ -17,11 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from nb2prod import sections as sec
-from nb2prod.dataflow import BUILTINS, Flow, flow, undefined_names, walk
+from nb2prod.convert import sections as sec
+from nb2prod.analysis.dataflow import BUILTINS, Flow, flow, undefined_names, walk
 from nb2prod.errors import CodeProblem, UnusableInput
-from nb2prod.hidden_names import magic_definitions, namespace_writes
-from nb2prod.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
+from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
+from nb2prod.convert.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
 
 NO_EFFECT = ("NB901", "no effect on outputs")
@@ -222,7 +222,7 @@ class _Builder:
 
     # -- exploration ---------------------------------------------------------------------------
     def _drop_exploration(self) -> None:
-        from nb2prod.explore import exploration_drops
+        from nb2prod.convert.explore import exploration_drops
 
         for index, (code, reason) in exploration_drops(self.nb, self.cells).items():
             stmt = self.statements[index]

@@ -69,6 +69,6 @@ def _calls_any(stmt: Statement, names: Sequence[str]) -> bool:
 
 
 def _findings(nb: Notebook, cells: Sequence[ParsedCell]):
-    from nb2prod.lint import lint_parsed
+    from nb2prod.lint.engine import lint_parsed
 
     return lint_parsed(nb, tuple(cells))

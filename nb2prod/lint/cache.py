@@ -18,8 +18,8 @@ from nb2prod import __version__
 
 FOLDER = ".nb2prod_cache"
 ENV = "NB2PROD_CACHE_DIR"
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-_CODE_DIRS = (_PACKAGE, os.path.join(_PACKAGE, "rules"))  # the modules findings depend on
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CODE_DIRS = tuple(os.path.join(_PACKAGE, d) for d in ("", "notebook", "analysis", "lint", "rules"))  # what findings depend on
 
 Payload = tuple  # findings as plain tuples (see lint._to_payload): marshal stores them as they are
 
