@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import enum
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
@@ -106,3 +107,14 @@ class Finding:
     def sort_key(self):
         loc = self.location
         return (loc.path, loc.cell or 0, loc.line or 0, loc.col or 0, self.code)
+
+
+class Rewrite(enum.Enum):
+    """How lift must edit one kept statement, as the plan decided (Plan.rewrites)."""
+
+    HYPER_DICT = "hyper-dict"  # `params = {"C": 1.0}`: the literal values become the step's keyword parameters
+    RAW_DATA = "raw-data"  # the scoring sample's value becomes run()'s `raw_data` argument
+    DATA_LITERAL = "data-literal"  # a literal sample row in run() becomes the request's rows
+    VALUE_ONLY = "value-only"  # `history = model.fit(...)` with the result never read: keep the call only
+    RETURN = "return"  # run()'s shown answer becomes its return value
+    RETURN_AFTER = "return-after"  # run() returns the name this statement assigns, after it

@@ -18,7 +18,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState  # the code generator's state, to mark nodes in one pass
 
 from nb2prod.errors import CodeProblem
-from nb2prod.model import Location, ParsedCell, Statement
+from nb2prod.model import Location, ParsedCell, Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 
 MODEL_FILE_HELPER = "_model_file"
@@ -210,13 +210,13 @@ class _Rewriter:
 
     def rewrite(self, stmt: Statement, node: cst.BaseStatement, in_step: Optional[Step]) -> cst.BaseStatement:
         kind = self.plan.rewrites.get(stmt.index)
-        if kind == "hyper-dict":
+        if kind is Rewrite.HYPER_DICT:
             node = node.visit(_DictToNames())
-        elif kind == "raw-data":
+        elif kind is Rewrite.RAW_DATA:
             node = node.visit(_ValueToName("raw_data"))
-        elif kind == "data-literal":
+        elif kind is Rewrite.DATA_LITERAL:
             node = node.visit(_LiteralToRequest())
-        elif kind == "value-only":
+        elif kind is Rewrite.VALUE_ONLY:
             node = _value_only(node)
         if self.plan.helper_globals:
             node = node.visit(_PassGlobals(self.plan.helper_globals))
@@ -240,10 +240,10 @@ class _Rewriter:
 
     def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
         kind = self.plan.rewrites.get(stmt.index)
-        if kind == "return":
+        if kind is Rewrite.RETURN:
             expr = _shown_expression(node)
             return [_with_leading(cst.SimpleStatementLine([cst.Return(self._result(expr))]), node)]
-        if kind == "return-after":
+        if kind is Rewrite.RETURN_AFTER:
             target = ast.unparse(stmt.node.targets[0]) if isinstance(stmt.node, ast.Assign) else "result"
             value = self._result(cst.parse_expression(target))
             return [node, cst.SimpleStatementLine([cst.Return(value)])]

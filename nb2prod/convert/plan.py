@@ -22,7 +22,7 @@ from nb2prod.analysis.dataflow import BUILTINS, Flow, flow, undefined_names, wal
 from nb2prod.errors import CodeProblem, UnusableInput
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
 from nb2prod.convert.hyper import Hyper, assigned_name, find_hypers, is_constant, literal_value
-from nb2prod.model import Location, Notebook, ParsedCell, Statement
+from nb2prod.model import Location, Notebook, ParsedCell, Rewrite, Statement
 
 NO_EFFECT = ("NB901", "no effect on outputs")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -73,7 +73,7 @@ class Plan:
     steps: Tuple[Step, ...]
     decisions: Dict[int, Decision]
     hypers: Tuple[Hyper, ...] = ()
-    rewrites: Dict[int, str] = field(default_factory=dict)
+    rewrites: Dict[int, Rewrite] = field(default_factory=dict)
     helper_globals: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     sample_input: Optional[str] = None
     sample_name: Optional[str] = None
@@ -173,7 +173,7 @@ class _Builder:
         self.sections = sec.split_sections(nb, cells, kind, settings)
         self.role_of: Dict[int, str] = {s.index: x.role for x in self.sections for s in x.statements}
         self.decisions: Dict[int, Decision] = {}
-        self.rewrites: Dict[int, str] = {}
+        self.rewrites: Dict[int, Rewrite] = {}
         self.notices: List[str] = []
         self._origins: Dict[int, str] = {}  # statement dropped by _close_over_drops → what it drew on
         self._magic_names = magic_definitions(cells)  # `%%capture out`: a script has no `out`
@@ -307,16 +307,16 @@ class _Builder:
                 if name == "raw_data":
                     self.drop(s, BECOMES_PARAMETER, "sample input: becomes run()'s raw_data parameter and the __main__ example")
                 else:
-                    self.rewrites[s.index] = "raw-data"
+                    self.rewrites[s.index] = Rewrite.RAW_DATA
         if self.sample is None:
             self._literal_input(run_roles)
         shown = [s for s in self.alive() if self.role_of.get(s.index) == "score" and _shows(s.node)]
         if shown:
-            self.rewrites[shown[-1].index] = "return"
+            self.rewrites[shown[-1].index] = Rewrite.RETURN
             return shown[-1]
         scored = [s for s in self.alive() if self.role_of.get(s.index) == "score" and assigned_name(s)]
         if scored:
-            self.rewrites[scored[-1].index] = "return-after"
+            self.rewrites[scored[-1].index] = Rewrite.RETURN_AFTER
             return scored[-1]
         return None
 
@@ -331,7 +331,7 @@ class _Builder:
             if value is not None:
                 self.sample = json.dumps({"data": value})
                 self.sample_name = assigned_name(s)
-                self.rewrites[s.index] = "data-literal"
+                self.rewrites[s.index] = Rewrite.DATA_LITERAL
                 return
 
     # -- slicing -----------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class _Builder:
                 continue
             if s is returned or _is_sink(s.node) or (f.writes & live):
                 if s is not returned and s.index not in self.rewrites and _names_unread(s.node, live):
-                    self.rewrites[s.index] = "value-only"  # `history = model.fit(...)`: keep the call only
+                    self.rewrites[s.index] = Rewrite.VALUE_ONLY  # `history = model.fit(...)`: keep the call only
                     self.notices.append(f"cell {s.cell}:{s.line}: kept `{ast.unparse(s.node.value)}` for its effect; "
                                         f"nothing reads `{ast.unparse(s.node.targets[0])}`")
                 live = (live - f.defs) | f.uses | f.deferred
@@ -447,7 +447,7 @@ class _Builder:
         for idx, hs in hypers.items():
             stmt = self.statements[idx]
             if hs[0].key:
-                self.rewrites[idx] = "hyper-dict"
+                self.rewrites[idx] = Rewrite.HYPER_DICT
             else:
                 self.drop(stmt, BECOMES_PARAMETER, f"`{hs[0].name}` becomes a parameter and the option {hs[0].option}")
         groups = _move_to_first_use(self._groups(placed), [self.statements[i] for i in hypers], self.flows)
