@@ -323,3 +323,9 @@ def test_fix_notebook_keeps_other_bytes(project):
     assert run("lint", "--fix", "nb.ipynb").exit_code == 0
     new = (project / "nb.ipynb").read_text()
     assert new == text.replace('"# look\\n",\n    "df.describe()"', '"# look"')
+
+
+def test_a_statement_sharing_its_line_is_judged_by_its_own_bindings(project):
+    """`df.head(); x = 1`: the finding is on `df.head()`, which binds nothing; `x = 1` is not what it removes."""
+    (project / "nb.py").write_text("import pandas as pd\ndf = pd.DataFrame()\ndf.head(); x = 1\nprint(x)\n")
+    assert run("lint", "nb.py").output.splitlines()[-1].endswith("; 1 fixable with --fix.")

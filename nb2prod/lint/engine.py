@@ -157,12 +157,12 @@ def _needed(findings: List[Finding], ctx) -> List[Finding]:
     if not any(f.fixable for f in findings):
         return findings
     facts = ctx.facts
-    script = ctx.nb.is_script  # the (cell, line) a whole-statement finding starts at, as Context.location gives it
-    where = {(None, st.line + pc.cell.offset) if script else (pc.cell.index, st.line): i
-             for i, (pc, st) in enumerate(facts.statements)}
+    script = ctx.nb.is_script  # the (cell, line, col) a whole-statement finding starts at, as Context.location gives it
+    where = {(None, st.line + pc.cell.offset, st.col + 1) if script else (pc.cell.index, st.line, st.col + 1): i
+             for i, (pc, st) in enumerate(facts.statements)}  # the column too: `df.head(); x = 1` is two statements
     removed: Dict[int, int] = {}  # statement position -> the fixable finding that deletes it
     for k, f in enumerate(findings):
-        i = where.get((f.location.cell, f.location.line)) if f.fixable else None
+        i = where.get((f.location.cell, f.location.line, f.location.col)) if f.fixable else None
         if i is not None:
             removed[i] = k
     if not removed:
