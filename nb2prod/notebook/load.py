@@ -20,13 +20,18 @@ _PERCENT = re.compile(r"^# %%(.*)$")
 
 def load(path: str, *, validate: bool = False) -> Notebook:
     """Load `path`: `.ipynb` as a notebook, anything else as a (possibly percent-format) script."""
-    data = _read_bytes(path)
+    return load_bytes(path, read_bytes(path), validate=validate)
+
+
+def load_bytes(path: str, data: bytes, *, validate: bool = False) -> Notebook:
+    """A notebook or script from the bytes read from `path` (lint --fix reads a file once and keeps them)."""
     if not str(path).endswith(".ipynb"):
         return load_script(path, _decode(path, data, source_encoding(data)))
     return load_notebook_text(path, _decode(path, data), validate=validate)
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
+    """The file's bytes; UnusableInput with a one-line reason when it cannot be read."""
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
