@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from nb2prod.lint.fix import removals
 from nb2prod.lint.engine import lint_file, lint_notebook
 from nb2prod.notebook.load import load
 
@@ -47,13 +46,16 @@ def test_real_notebook_lints_or_is_reported(path):
 
 @needs_corpus
 @pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
-def test_fix_on_a_copy_keeps_a_valid_notebook_and_only_removes_flagged_lines(path, tmp_path):
+def test_fix_on_a_copy_keeps_a_valid_notebook_and_only_changes_flagged_lines(path, tmp_path):
     import nbformat
 
     copy = tmp_path / path.name
     shutil.copyfile(path, copy)
     before = load(str(copy))
-    drop = removals(lint_notebook(before))
+    flagged: dict = {}
+    for f in lint_notebook(before):
+        if f.fixable:
+            flagged.setdefault(f.location.cell, set()).update(range(f.location.line, f.end_line + 1))
     result = lint_file(str(copy), fix=True)
     assert result.error is None
     raw = json.loads(copy.read_text(encoding="utf-8"))
@@ -61,14 +63,12 @@ def test_fix_on_a_copy_keeps_a_valid_notebook_and_only_removes_flagged_lines(pat
     assert _invalid(nbformat, raw) == _invalid(nbformat, original)  # as valid as before the fix
     after = load(str(copy))
     assert len(after.cells) == len(before.cells)
-    for old, new in zip(before.cells, after.cells):
-        if old.source == new.source:
-            continue
-        lines = old.source.split("\n")
-        kept = [line for i, line in enumerate(lines, 1) if i not in drop.get(old.index, ())]
-        assert new.source.split("\n") == kept or new.source.split("\n") == kept[:-1] + [""] or \
-            "\n".join(kept).rstrip("\n") == new.source.rstrip("\n")
-    untouched = [c for c in before.cells if c.index not in drop]
+    for old, new in zip(before.cells, after.cells):  # every line no fixable finding covers is still there, in order
+        lines = old.source.rstrip("\n").split("\n")
+        remaining = iter(new.source.split("\n"))
+        kept = [line for i, line in enumerate(lines, 1) if i not in flagged.get(old.index, ())]
+        assert all(line in remaining for line in kept), old.index
+    untouched = [c for c in before.cells if c.index not in flagged]
     cells = original.get("cells") or [c for ws in original.get("worksheets", []) for c in ws["cells"]]
     new_cells = raw.get("cells") or [c for ws in raw.get("worksheets", []) for c in ws["cells"]]
     for c in untouched:

@@ -48,8 +48,12 @@ def selected(code: str, select: Optional[Iterable[str]], ignore: Optional[Iterab
     return chosen > dropped
 
 
-def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None, builtins=()) -> List[Finding]:
-    """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors."""
+def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None, builtins=(),
+                unfixable: frozenset = frozenset()) -> List[Finding]:
+    """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors.
+
+    Findings whose `fix_key` is in `unfixable` (the fix cannot remove them cleanly) are not fixable.
+    """
     from nb2prod.rules._base import Context
     from nb2prod.analysis.facts import Facts
 
@@ -73,7 +77,15 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
                 findings.extend(r.check(r, node, ctx))
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
-    return sorted(_needed(_filter(nb, _nested(findings)), ctx), key=Finding.sort_key)
+    findings = _filter(nb, _nested(findings))
+    if unfixable:
+        findings = [replace(f, fixable=False) if f.fixable and fix_key(f) in unfixable else f for f in findings]
+    return sorted(_needed(findings, ctx), key=Finding.sort_key)
+
+
+def fix_key(f: Finding) -> tuple:
+    """What names a finding across lint runs of one notebook."""
+    return f.code, f.location.cell, f.location.line, f.location.col
 
 
 def _plan(select, ignore) -> Tuple[Dict[type, Tuple[Rule, ...]], frozenset]:
@@ -269,6 +281,7 @@ class FileResult:
     fixed: int = 0
     diff: Tuple[str, ...] = ()
     skipped: Optional[str] = None  # why a notebook was not linted: its language is not Python
+    notes: Tuple[str, ...] = ()  # one line each: what --fix did not do, and why
 
 
 @dataclass(frozen=True)
@@ -285,45 +298,80 @@ class LintReport:
     def exit_code(self) -> int:
         if any(r.error for r in self.files):
             return 2
-        return 1 if self.findings or any(r.diff for r in self.files) else 0
+        return 1 if self.findings or any(r.diff or r.notes for r in self.files) else 0
 
 
 def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False,
               builtins=()) -> FileResult:
-    """Load and lint one file; with `fix`/`show_diff`, delete fixable findings and lint the result."""
+    """Load and lint one file; with `fix`/`show_diff`, remove fixable findings and lint the result.
+
+    The file is read once: the fix is computed from, and written back only over, those bytes.
+    """
     from nb2prod.errors import NotPython, UnusableInput
-    from nb2prod.notebook.load import load
+    from nb2prod.notebook.load import load_bytes, read_bytes
 
     try:
-        nb = load(path)
+        data = read_bytes(path)
+        nb = load_bytes(path, data)
     except NotPython as exc:  # api.lint decides: an error when named, skipped when found in a folder
         return FileResult(path, skipped=exc.message)
     except UnusableInput as exc:
         return FileResult(path, error=str(exc))
-    findings = lint_notebook(nb, select, ignore, builtins)
+    cells = parse_all(nb)
+    findings = lint_parsed(nb, cells, select, ignore, builtins)
     if not (fix or show_diff) or not any(f.fixable for f in findings):
         return FileResult(path, tuple(findings))
-    return _fix(nb, findings, select, ignore, builtins, write=fix and not show_diff)
+    return _fix(nb, data, cells, findings, (select, ignore, builtins), write=fix and not show_diff)
 
 
-def _fix(nb: Notebook, findings: List[Finding], select, ignore, builtins, write: bool) -> FileResult:
+def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tuple, write: bool) -> FileResult:
     from nb2prod.lint import fix
     from nb2prod.notebook.load import load_notebook_text, load_script, source_encoding
 
-    with open(nb.path, "rb") as f:
-        raw = f.read()
-    encoding = source_encoding(raw) if nb.is_script else "utf-8-sig"  # written back the same way
+    findings, plan, notes = _fix_plan(nb, cells, findings, settings)
+    if not plan.sources:
+        return FileResult(nb.path, tuple(findings), notes=notes)
+    encoding = source_encoding(data) if nb.is_script else "utf-8-sig"  # written back the same way
     try:
-        text = raw.decode(encoding)
-        new_text, count = fix.fix_text(nb, text, findings)
+        text = data.decode(encoding)
+        new_text = fix.apply(nb, text, plan.sources)
         new_nb = load_script(nb.path, new_text) if nb.is_script else load_notebook_text(nb.path, new_text)
     except Exception as exc:  # noqa: BLE001 - a fix that fails leaves the file alone
         return FileResult(nb.path, tuple(findings), error=f"{nb.path}: could not apply fixes ({exc})")
-    remaining = tuple(lint_notebook(new_nb, select, ignore, builtins))
     if not write:
-        return FileResult(nb.path, tuple(findings), diff=tuple(fix.diff(nb, new_nb, text, new_text)))
-    fix.write_atomic(nb.path, new_text, encoding)
-    return FileResult(nb.path, remaining, fixed=count)
+        return FileResult(nb.path, tuple(findings), diff=tuple(fix.diff(nb, new_nb, text, new_text)), notes=notes)
+    new_cells = parse_all(new_nb)
+    remaining, _, new_notes = _fix_plan(new_nb, new_cells, lint_parsed(new_nb, new_cells, *settings), settings)
+    try:
+        written = fix.write_back(nb.path, data, fix.encode(new_text, encoding, data))
+    except OSError as exc:
+        return _unwritten(nb.path, findings, f"cannot write ({exc.strerror}), nothing written", notes)
+    if written in (fix.Written.CHANGED, fix.Written.READ_ONLY):
+        return _unwritten(nb.path, findings, written.value, notes)
+    return FileResult(nb.path, tuple(remaining), fixed=len(plan.fixed), notes=new_notes)
+
+
+def _unwritten(path: str, findings: List[Finding], why: str, notes: Tuple[str, ...]) -> FileResult:
+    """The file is as it was, so are its findings; the first note says why nothing was written."""
+    return FileResult(path, tuple(findings), notes=(f"{path}: {why}",) + notes)
+
+
+def _fix_plan(nb: Notebook, cells, findings: List[Finding], settings: tuple):
+    """(findings, fix plan, notes): a finding the fix cannot remove cleanly is made unfixable and the
+    notebook linted again, so what it reads stays defined (`_needed` keeps those binders), until every
+    fixable finding can be removed. Each note says why one finding was not fixed."""
+    from nb2prod.lint import fix
+
+    reasons: Dict[tuple, str] = {}
+    while True:
+        plan = fix.plan(nb, cells, findings)
+        if not plan.refused:
+            break
+        reasons.update((fix_key(f), why) for f, why in plan.refused)
+        findings = lint_parsed(nb, cells, *settings, unfixable=frozenset(reasons))
+    notes = tuple(f"{f.location}: {f.code} not fixed: {reasons[fix_key(f)]}" for f in findings
+                  if fix_key(f) in reasons)
+    return findings, plan, notes
 
 
 def lint_files(jobs: Sequence[Tuple[str, "LintSettings"]], fix: bool = False, show_diff: bool = False,
@@ -399,12 +447,12 @@ def _from_payload(path: str, payload: Optional[tuple]) -> Optional[FileResult]:
 
 def _encode(result: FileResult) -> tuple:
     """A FileResult as plain values, for the pipe from a worker process."""
-    return (result.path, _to_payload(result), result.error, result.fixed, result.diff, result.skipped)
+    return (result.path, _to_payload(result), result.error, result.fixed, result.diff, result.skipped, result.notes)
 
 
 def _decode(values: tuple) -> FileResult:
-    path, payload, error, fixed, diff, skipped = values
-    return FileResult(path, _from_payload(path, payload).findings, error, fixed, diff, skipped)
+    path, payload, error, fixed, diff, skipped, notes = values
+    return FileResult(path, _from_payload(path, payload).findings, error, fixed, diff, skipped, notes)
 
 
 def _lint_jobs(jobs, fix: bool, show_diff: bool, workers: Optional[int], progress=None) -> List[FileResult]:

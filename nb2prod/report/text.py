@@ -18,8 +18,9 @@ def lines(report) -> List[str]:
 
 
 def errors(report) -> List[str]:
-    """One line per file that could not be linted."""
-    return [f"nb2prod: {r.error}" for r in report.files if r.error]
+    """One line per file that could not be linted, then what --fix did not do and why."""
+    return [f"nb2prod: {r.error}" for r in report.files if r.error] + [
+        f"nb2prod: {note}" for r in report.files for note in r.notes]
 
 
 def summary(report) -> str:
