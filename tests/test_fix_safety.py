@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nb2prod import fix
+from nb2prod.lint import fix
 from nb2prod.cli import main
-from nb2prod.lint import lint_file, lint_notebook, parse_all
-from nb2prod.load import load, load_notebook_text
+from nb2prod.lint.engine import lint_file, lint_notebook, parse_all
+from nb2prod.notebook.load import load, load_notebook_text
 from nb2prod.model import Finding, Location
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pdsh"
