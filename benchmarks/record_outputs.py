@@ -68,7 +68,8 @@ def record(out: Path) -> int:
                 (target / "result.json").write_text(text)
         for folder in sorted(p.name for p in work.iterdir()):
             result = _run(["lint", folder, "--format", "json", "--no-cache"], work)
-            (out / f"lint_{folder}.json").write_text(json.dumps(result, indent=1))
+            report = result.pop("stdout")  # one finding per line block, so a diff shows which ones changed
+            (out / f"lint_{folder}.json").write_text(json.dumps(result, indent=1) + "\n" + report)
     print(f"recorded {len(notebooks)} notebooks into {out}")
     return 0
 
