@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -206,16 +207,22 @@ def compare(path: Path, expected: str) -> FileCheck:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         current = ""
-    old, new = current.splitlines(keepends=True), expected.splitlines(keepends=True)
+    old, new = _lines(current), _lines(expected)
     first = next((i for i, (a, b) in enumerate(zip(old, new), 1) if a != b), min(len(old), len(new)) + 1)
     status = STALE if state == write.UPDATE else EDITED
     return FileCheck(shown, status, _diff(current, expected, shown), first)
 
 
 def _diff(current: str, expected: str, shown: str) -> Tuple[str, ...]:
-    lines = difflib.unified_diff(current.splitlines(), expected.splitlines(),
+    lines = difflib.unified_diff([line.rstrip("\n") for line in _lines(current)],
+                                 [line.rstrip("\n") for line in _lines(expected)],
                                  f"{shown} (on disk)", f"{shown} (from the notebook)", lineterm="")
     return tuple(lines)
+
+
+def _lines(text: str) -> List[str]:
+    """Lines with their ends, cut at \\n only: str.splitlines would also cut inside a string (U+2028)."""
+    return re.findall(r"[^\n]*\n|[^\n]+", text)
 
 
 def _lint(path: str) -> List[Finding]:

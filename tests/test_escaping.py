@@ -6,10 +6,15 @@ Each measured case (issue 11, section 1) has a test with the smallest notebook.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
+from pathlib import Path
 
 import pytest
 
+from nb2prod import api
 from nb2prod.escape import comment_text, docstring_text, string_literal
+from tests.build import write_notebook
 
 # -- the three escaping functions: what must change, what must not ---------------------------------------
 
@@ -44,3 +49,106 @@ def test_docstring_text_round_trips_through_one_docstring(text):
 @pytest.mark.parametrize("text", ["", "plain", "it's", 'say "hi"', "both ' and \"", "\\", "\x00\ud800\u2028\n"])
 def test_string_literal_round_trips(text):
     assert ast.literal_eval(string_literal(text)) == text
+
+
+# what str.splitlines breaks a line at and Python's tokenizer does not (inside a comment or a string)
+SPLITLINES_ONLY = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+PAYLOAD = "exec(\"open('pwned', 'w').close()\")"
+
+IMPORTS = "import joblib\nimport numpy as np\nfrom sklearn.linear_model import LinearRegression"
+DATA = "X = np.arange(20.0).reshape(10, 2)\ny = X.sum(axis=1)"
+
+
+def training(title="Plain title", section="plain", prose="Plain prose.", comment="plain", value='"plain"'):
+    return [f"# {title}", f"md:{prose}", IMPORTS, "## Load data", f"LABEL = {value}\n{DATA}", f"md:{prose}",
+            f"## Train: {section}", f"model = LinearRegression().fit(X, y)  # {comment}\nmodel.label_ = LABEL",
+            "## Save", "joblib.dump(model, 'model.pkl')"]
+
+
+def scoring(title="Plain title", section="plain", prose="Plain prose.", comment="plain", value='"plain"'):
+    return [f"# {title}", f"md:{prose}", "import json\nimport joblib\nimport numpy as np",
+            "## Load model", f"model = joblib.load('model.pkl')  # {comment}",
+            f"## Score: {section}", f"LABEL = {value}\nraw_data = '{{\"data\": [[1, 2], [3, 4]]}}'\n"
+            "data = np.array(json.loads(raw_data)['data'])", f"md:{prose}",
+            "result = model.predict(data)  # " + comment + "\nprint({'result': result.tolist(), 'label': LABEL})"]
+
+
+def convert(folder: Path, cells, name="nb.ipynb", kind="training", **options):
+    nb = write_notebook(folder / name, cells)
+    [result] = api.convert([str(nb)], str(folder / "out"), kind=kind, **options)
+    assert result.error is None, str(result.error)
+    return result
+
+
+def calls(text: str, name: str) -> list:
+    return [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == name]
+
+
+def comments(text: str) -> list:
+    return [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT]
+
+
+def assert_no_exec(result) -> None:
+    """No generated file calls exec, and every comment is one line even to str.splitlines (and editors)."""
+    for name, text in result.texts.items():
+        assert not calls(text, "exec"), f"{name} runs notebook text:\n{text}"
+        assert all(len(c.splitlines()) == 1 for c in comments(text)), f"{name} has a comment str.splitlines cuts"
+
+
+# -- comments -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("char", SPLITLINES_ONLY, ids=lambda c: f"U+{ord(c):04X}")
+def test_comment_with_a_line_break_character_stays_a_comment_in_train_py(tmp_path, char):
+    cells = training(comment=f"tuned{char}    {PAYLOAD}")
+    result = convert(tmp_path, cells)
+    assert_no_exec(result)
+    assert f"# tuned{comment_text(char)}    {PAYLOAD}\n" in result.texts["train.py"]
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\x0c", "\x85"], ids=lambda c: f"U+{ord(c):04X}")
+def test_comment_with_a_line_break_character_stays_a_comment_in_init_and_run(tmp_path, char):
+    result = convert(tmp_path, scoring(comment=f"tuned{char}    {PAYLOAD}"), kind="scoring")
+    assert_no_exec(result)
+    assert result.texts["score.py"].count(f"# tuned{comment_text(char)}    exec") == 2  # init() and run()
+
+
+def test_markdown_prose_with_a_line_separator_stays_a_comment(tmp_path):
+    result = convert(tmp_path, training(prose=f"Some prose\u2028{PAYLOAD}"))
+    assert_no_exec(result)
+    assert f"    # Some prose\\u2028{PAYLOAD}\n" in result.texts["train.py"]
+
+
+@pytest.mark.parametrize("value", ['"a\u2028b\x85c"', '"x" + "a\u2028b\x85c"'], ids=["hyperparameter", "in-code"])
+def test_string_with_a_line_separator_keeps_its_value(tmp_path, value):
+    result = convert(tmp_path, training(value=value))
+    assert_no_exec(result)
+    constants = [n.value for n in ast.walk(ast.parse(result.texts["train.py"])) if isinstance(n, ast.Constant)]
+    assert "a\u2028b\x85c" in constants
+
+
+def test_explain_counts_lines_as_python_does_after_a_string_with_a_line_separator(tmp_path):
+    result = convert(tmp_path, training(value='"x" + "a\u2028b"'))
+    lines = result.texts["train.py"].split("\n")
+    [fate] = [f for f in result.fates if f.text == "y = X.sum(axis=1)"]
+    number = int(fate.where.split(":")[1].split()[0])
+    assert lines[number - 1].strip() == "y = X.sum(axis=1)", fate.where
+
+
+def test_check_reports_the_first_differing_line_as_python_counts_it(tmp_path):
+    from nb2prod.check import compare
+
+    path = tmp_path / "train.py"
+    path.write_text('s = "a\u2028b"\nx = 1\n', encoding="utf-8")
+    found = compare(path, 's = "a\u2028b"\nx = 2\n')
+    assert found.first_line == 2
+    assert "-x = 1" in found.diff and '-s = "a\u2028b"' not in found.diff
+
+
+def test_evaluate_py_keeps_a_comment_inside_the_metric_statement(tmp_path):
+    metric = ("from sklearn.metrics import mean_squared_error\n"
+              f"mse = mean_squared_error(y,  # truth\u2028, {PAYLOAD}\n    model.predict(X))\nprint(mse)")
+    cells = [IMPORTS, "## Load data", DATA, "## Train", "model = LinearRegression()\nmodel.fit(X, y)",
+             "## Evaluate", metric, "## Save", "joblib.dump(model, 'model.pkl')"]
+    result = convert(tmp_path, cells, with_evaluate=True)
+    assert "evaluate.py" in result.texts
+    assert_no_exec(result)

@@ -15,6 +15,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from nb2prod.escape import code_comments, split_lines
+
 LOWER = ("error", "loss", "mse", "rmse", "mae", "mape", "msle", "deviance")
 HIGHER = ("accuracy", "acc", "f1", "r2", "auc", "precision", "recall", "score", "ap")
 _METRIC_CALL = re.compile(r"(_score|_error|_loss)$|^(r2|auc|f1)")
@@ -196,7 +198,8 @@ def _writes(node: ast.AST) -> set:
 
 
 def _finish(text: str) -> str:
-    lines = [line.rstrip() for line in textwrap.dedent(text).splitlines()]
+    code = code_comments(textwrap.dedent("\n".join(split_lines(text))))
+    lines = [line.rstrip() for line in code.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from nb2prod.escape import split_lines
 from nb2prod.convert.lift import Lifted
 from nb2prod.convert.plan import Plan
 
@@ -23,7 +24,7 @@ class LineFate:
 
 def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFate, ...]:
     """One LineFate per non-blank line of every code cell."""
-    out_lines = text.splitlines()
+    out_lines = split_lines(text)
     defs = _def_lines(out_lines)
     positions = _positions(out_lines)
     imported = _imported_names(lifted.imports)

@@ -18,6 +18,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState  # the code generator's state, to mark nodes in one pass
 
 from nb2prod.errors import CodeProblem
+from nb2prod.escape import comment_text, split_lines
 from nb2prod.model import Location, ParsedCell, Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 
@@ -572,7 +573,7 @@ def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine
     lines = []
     for paragraph in text.split("\n"):
         wrapped = textwrap.wrap(paragraph, 84, break_long_words=False, break_on_hyphens=False) or [""]
-        lines.extend(cst.EmptyLine(comment=cst.Comment(f"# {w}".rstrip())) for w in wrapped)
+        lines.extend(cst.EmptyLine(comment=cst.Comment(f"# {comment_text(w)}".rstrip())) for w in wrapped)
     return list(carry) + lines
 
 
@@ -604,7 +605,7 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _first_code_line(code: str) -> str:
-    for line in code.splitlines():
+    for line in split_lines(code):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             return stripped

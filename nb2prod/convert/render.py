@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from nb2prod.escape import code_comments, split_lines
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
 from nb2prod.convert.plan import Plan, Step
@@ -44,6 +45,7 @@ def environment(user_dir: Optional[str] = None):
         autoescape=False,
     )
     env.filters["pyrepr"] = py_literal
+    env.filters["indent_code"] = indent_code
     return env
 
 
@@ -53,6 +55,12 @@ def py_literal(value) -> str:
     if isinstance(value, str) and text.startswith("'") and '"' not in value:
         text = '"' + text[1:-1].replace("\\'", "'") + '"'
     return text
+
+
+def indent_code(text: str, width: int = 4) -> str:
+    """Jinja's `indent` for code: it cuts lines with str.splitlines, which also breaks inside a string or comment."""
+    lines = split_lines(text)
+    return "\n".join([lines[0]] + [" " * width + line if line else line for line in lines[1:]])
 
 
 def render(plan: Plan, notebook_ref: str, env, companion: Optional[Plan] = None) -> Rendered:
@@ -391,8 +399,10 @@ def _snake(name: str) -> str:
 
 
 def _finish(text: str) -> str:
-    """Exactly one trailing newline, no trailing spaces: generated files read like hand-written ones."""
-    lines = [line.rstrip() for line in text.splitlines()]
+    """Exactly one trailing newline, no trailing spaces, each comment on its line: generated files read like
+    hand-written ones."""
+    code = code_comments("\n".join(split_lines(text)))  # Python's line ends, all written as \n
+    lines = [line.rstrip() for line in code.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n"
