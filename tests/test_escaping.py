@@ -152,3 +152,47 @@ def test_evaluate_py_keeps_a_comment_inside_the_metric_statement(tmp_path):
     result = convert(tmp_path, cells, with_evaluate=True)
     assert "evaluate.py" in result.texts
     assert_no_exec(result)
+
+
+# -- docstrings -----------------------------------------------------------------------------------------
+
+INJECTED_TITLE = f'Churn x"""; {PAYLOAD}; """y'
+
+
+@pytest.mark.parametrize("make, kind, script", [(training, "training", "train.py"), (scoring, "scoring", "score.py")])
+def test_title_cannot_end_the_module_docstring(tmp_path, make, kind, script):
+    result = convert(tmp_path, make(title=INJECTED_TITLE), kind=kind)
+    assert_no_exec(result)
+    assert ast.get_docstring(ast.parse(result.texts[script])).startswith(INJECTED_TITLE + "\n")
+
+
+@pytest.mark.parametrize("title", ['a """ b', "Data from C:\\Users\\alice", "bytes \\x", "nul\x00here", "lone \ud800",
+                                   "ends with a quote\"", "bidi \u202e reversed"])
+def test_title_with_quotes_backslashes_nul_or_surrogates_converts(tmp_path, title):
+    result = convert(tmp_path, training(title=title))  # written to disk: a surrogate must not break UTF-8
+    assert ast.get_docstring(ast.parse(result.texts["train.py"])).startswith(title + "\n")
+    (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
+
+
+def test_section_heading_cannot_end_the_function_docstring(tmp_path):
+    result = convert(tmp_path, training(section=f'x"""; {PAYLOAD}; """'))
+    assert_no_exec(result)
+    functions = {f.name: f for f in ast.walk(ast.parse(result.texts["train.py"])) if isinstance(f, ast.FunctionDef)}
+    assert ast.get_docstring(functions["train_model"]) == f'Train: x"""; {PAYLOAD}; """.'
+
+
+def test_intro_prose_cannot_end_the_module_docstring(tmp_path):
+    result = convert(tmp_path, training(prose=f'Intro """ {PAYLOAD} """ \\x \x00'))
+    assert_no_exec(result)
+    assert f'Intro """ {PAYLOAD} """ \\x \x00' in ast.get_docstring(ast.parse(result.texts["train.py"]))
+
+
+def test_metric_name_cannot_end_evaluate_py_docstrings(tmp_path):
+    key = repr(f'mse"""; {PAYLOAD}; """')
+    metric = ("from sklearn.metrics import mean_squared_error\n"
+              f"metrics = {{{key}: mean_squared_error(y, model.predict(X))}}\nprint(metrics)")
+    cells = [IMPORTS, "## Load data", DATA, "## Train", "model = LinearRegression()\nmodel.fit(X, y)",
+             "## Evaluate", metric, "## Save", "joblib.dump(model, 'model.pkl')"]
+    result = convert(tmp_path, cells, with_evaluate=True)
+    assert "evaluate.py" in result.texts
+    assert_no_exec(result)

@@ -18,7 +18,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState  # the code generator's state, to mark nodes in one pass
 
 from nb2prod.errors import CodeProblem
-from nb2prod.escape import comment_text, split_lines
+from nb2prod.escape import comment_text, docstring_text, split_lines
 from nb2prod.model import Location, ParsedCell, Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 
@@ -521,13 +521,13 @@ def _docstring(step: Step, sample: Optional[str] = None) -> str:
     if step.role == "load_model":
         return '"""Load the model once, when the service starts."""'
     if step.role == "score" and step.name == "run":
-        shape = request_shape(sample).replace("\\", "\\\\").replace('"' * 3, "'" * 3)
+        shape = docstring_text(request_shape(sample))
         return f'"""Score a JSON request `{shape}`; the answer is JSON-serialisable."""'
-    title = step.title.strip().rstrip(".:;,").replace('"""', "'''").replace("\\", "\\\\")
+    title = step.title.strip().rstrip(".:;,")
     if not title:
         return ""
-    title = title[0].upper() + title[1:]  # a sentence, whatever case the heading used
-    return f'"""{title}"""' if title.endswith(("?", "!")) else f'"""{title}."""'
+    sentence = title[0].upper() + title[1:]  # whatever case the heading used
+    return f'"""{docstring_text(sentence if sentence.endswith(("?", "!")) else sentence + ".")}"""'
 
 
 def request_rows(sample: Optional[str]) -> Tuple[Optional[str], object]:

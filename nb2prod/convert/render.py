@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from nb2prod.escape import code_comments, split_lines
+from nb2prod.escape import code_comments, docstring_text, split_lines
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
 from nb2prod.convert.plan import Plan, Step
@@ -45,6 +45,7 @@ def environment(user_dir: Optional[str] = None):
         autoescape=False,
     )
     env.filters["pyrepr"] = py_literal
+    env.filters["docstring"] = docstring_text
     env.filters["indent_code"] = indent_code
     return env
 
@@ -90,9 +91,8 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
 
 
 def _docstring_text(text: str) -> str:
-    """Prose for a docstring: wrapped, with nothing that could end the docstring early."""
-    text = text.replace("\\", "\\\\").replace('"' * 3, "'" * 3)
-    paragraphs = text.split("\n")
+    """Prose for a docstring: escaped (nothing can end the docstring early), then wrapped."""
+    paragraphs = docstring_text(text.replace("\r\n", "\n").replace("\r", "\n"), multiline=True).split("\n")
     return "\n".join(w for p in paragraphs for w in (textwrap.wrap(p, 88, break_long_words=False) or [""]))
 
 
