@@ -55,6 +55,11 @@ def string_literal(text: str) -> str:
     return literal
 
 
+def help_text(text: str) -> str:
+    """The value of an argparse `help=`: argparse %-formats it, so a `%` from the notebook is doubled."""
+    return text.replace("%", "%%")
+
+
 def code_comments(code: str) -> str:
     """Generated code with every comment's text through `comment_text` (a comment a cell carried in may
     hold U+2028 and the like, which Python ignores but str.splitlines and editors break at)."""

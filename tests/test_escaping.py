@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import ast
 import io
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
 import pytest
 
 from nb2prod import api
+from nb2prod.errors import CodeProblem
 from nb2prod.escape import comment_text, docstring_text, string_literal
 from tests.build import write_notebook
 
@@ -213,3 +216,19 @@ def test_file_name_stays_in_the_header_comment_and_docstrings(tmp_path, name):
                               f" sha256:{header[-16:]}")
             assert f"../{name}" in ast.get_docstring(ast.parse(text)), file
             (tmp_path / "out" / file).read_text(encoding="utf-8")
+
+
+# -- string values ---------------------------------------------------------------------------------------
+
+def test_hyperparameter_with_percent_keeps_train_py_help_working(tmp_path):
+    convert(tmp_path, training(value='"%Y-%m-%d"'))
+    done = subprocess.run([sys.executable, "train.py", "--help"], cwd=tmp_path / "out", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "'%Y-%m-%d'" in done.stdout
+
+
+def test_code_cell_with_nul_or_a_lone_surrogate_is_refused_as_a_code_problem(tmp_path):
+    for bad in ("\x00", "\ud800"):
+        nb = write_notebook(tmp_path / "nb.ipynb", training(comment=f"c{bad}"))
+        [result] = api.convert([str(nb)], str(tmp_path / "out"), kind="training")
+        assert isinstance(result.error, CodeProblem), result.error

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
+from nb2prod.escape import string_literal
 from nb2prod.model import Statement
 
 SCALARS = (bool, int, float, str)
@@ -28,10 +29,7 @@ class Hyper:
 
     @property
     def literal(self) -> str:
-        text = repr(self.default)
-        if isinstance(self.default, str) and text.startswith("'") and '"' not in self.default:
-            text = '"' + text[1:-1].replace("\\'", "'") + '"'
-        return text
+        return string_literal(self.default) if isinstance(self.default, str) else repr(self.default)
 
 
 def literal_value(stmt: Statement):

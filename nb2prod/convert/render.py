@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from nb2prod.escape import code_comments, docstring_text, split_lines
+from nb2prod.escape import code_comments, docstring_text, help_text, split_lines, string_literal
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, Lifted, lift, model_file_constants, request_rows, sort_imports
 from nb2prod.convert.plan import Plan, Step
@@ -52,10 +52,7 @@ def environment(user_dir: Optional[str] = None):
 
 def py_literal(value) -> str:
     """A Python literal for `value`, strings in double quotes where that needs no escaping."""
-    text = repr(value)
-    if isinstance(value, str) and text.startswith("'") and '"' not in value:
-        text = '"' + text[1:-1].replace("\\'", "'") + '"'
-    return text
+    return string_literal(value) if isinstance(value, str) else repr(value)
 
 
 def indent_code(text: str, width: int = 4) -> str:
@@ -108,7 +105,7 @@ def _option(h: Hyper) -> dict:
     derived = h.option[2:].replace("-", "_")
     return {"flag": h.option, "dest": h.name if derived != h.name else "", "type": kind,
             "default": py_literal(h.default),
-            "help": f"notebook value of {where}: {h.default!r}"}
+            "help": help_text(f"notebook value of {where}: {h.default!r}")}
 
 
 def _unique(hypers: Sequence[Hyper]) -> List[Hyper]:
