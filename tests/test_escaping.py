@@ -1,21 +1,26 @@
 """Notebook text never becomes live code: headings, prose, comments, file names and string values.
 
-Each measured case (issue 11, section 1) has a test with the smallest notebook.
+Each measured case (issue 11, section 1) has a test with the smallest notebook, then one property test
+feeds arbitrary text through every place such text reaches generated code.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import os
 import subprocess
 import sys
+import tempfile
 import tokenize
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nb2prod import api
-from nb2prod.errors import CodeProblem
+from nb2prod.errors import CodeProblem, Nb2prodError
 from nb2prod.escape import comment_text, docstring_text, string_literal
 from tests.build import write_notebook
 
@@ -232,3 +237,104 @@ def test_code_cell_with_nul_or_a_lone_surrogate_is_refused_as_a_code_problem(tmp
         nb = write_notebook(tmp_path / "nb.ipynb", training(comment=f"c{bad}"))
         [result] = api.convert([str(nb)], str(tmp_path / "out"), kind="training")
         assert isinstance(result.error, CodeProblem), result.error
+
+
+# -- running what was generated executes nothing injected ------------------------------------------------
+
+def test_importing_and_collecting_the_generated_files_runs_no_notebook_text(tmp_path):
+    """Every measured payload at once, written to disk: `import train`, `import score` and collecting
+    their tests create no `pwned` file."""
+    evil = dict(title=INJECTED_TITLE, section=f'x"""; {PAYLOAD}; """', prose=f"p\u2028{PAYLOAD}",
+                comment=f"tuned\u2028    {PAYLOAD}", value=_raw_string(f"v\u2028{PAYLOAD}"))
+    name = f'nb"""; {PAYLOAD}; """\n{PAYLOAD}\n.ipynb'
+    convert(tmp_path, training(**evil), name="training-" + name)
+    convert(tmp_path, scoring(**evil), name="scoring-" + name, kind="scoring")
+    out = tmp_path / "out"
+    for command in (["-c", "import train, score"], ["-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider"]):
+        done = subprocess.run([sys.executable, *command], cwd=out, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not (out / "pwned").exists(), f"{command} ran notebook text"
+
+
+# -- property: arbitrary text anywhere adds no statement --------------------------------------------------
+
+ODD = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "'", '"', '"""',
+       "'''", "\\", "\\x", "\\U", "\\N{", "\x00", "\ud800", "\udcff", "\u202e", "%", "{{", "#", PAYLOAD]
+texts = st.lists(st.one_of(st.sampled_from(ODD), st.text(max_size=4), st.characters()), max_size=8).map("".join)
+
+
+def _one_line(text: str) -> str:
+    """A heading's text: a newline would end the heading and a `#` start another (markdown, not escaping)."""
+    return text.replace("\r\n", " ").replace("\n", " ").replace("#", "")
+
+
+def _code_comment(text: str) -> str:
+    """A comment's text: \\n and \\r end a comment for Python too (the rest would be the cell's own code);
+    NUL and surrogates make the cell unparseable (refused, tested above)."""
+    return "".join("\u2028" if c in "\r\n" else c for c in text if c != "\x00" and not "\ud800" <= c <= "\udfff")
+
+
+def _raw_string(text: str) -> str:
+    """A double-quoted literal with the odd characters Python allows inside one left raw (U+2028, \\x0b...)."""
+    escaped = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\x00": "\\x00"}
+    return '"' + "".join(escaped.get(c, repr(c)[1:-1] if "\ud800" <= c <= "\udfff" else c) for c in text) + '"'
+
+
+def _file_name(text: str) -> str:
+    """What a Linux file name can hold: no `/` or NUL; surrogates only as undecodable bytes (U+DC80-U+DCFF)."""
+    kept = "".join(c for c in text if c not in "/\x00" and (not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff"))
+    return kept.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "surrogateescape").rstrip() or "x"
+
+
+class _Normalised(ast.NodeTransformer):
+    """A module's shape: docstrings gone, every string constant emptied (they hold the notebook's text)."""
+
+    def visit_Constant(self, node):
+        return ast.Constant("") if isinstance(node.value, str) else node
+
+    def generic_visit(self, node):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+        return super().generic_visit(node)
+
+
+def _shapes(result) -> dict:
+    return {name: ast.dump(_Normalised().visit(ast.parse(text))) for name, text in result.texts.items()}
+
+
+def _convert_in_memory(make, kind, name, **texts):
+    with tempfile.TemporaryDirectory() as folder:
+        nb = write_notebook(Path(folder) / name, make(**texts))
+        [result] = api.convert([str(nb)], os.path.join(folder, "out"), kind=kind, dry_run=True)
+    return result
+
+
+_HARMLESS = {}
+
+
+def _harmless_shapes(make, kind) -> dict:
+    if kind not in _HARMLESS:
+        result = _convert_in_memory(make, kind, "nb.ipynb")
+        assert result.error is None, result.error
+        _HARMLESS[kind] = _shapes(result)
+    return _HARMLESS[kind]
+
+
+@settings(max_examples=int(os.environ.get("NB2PROD_PROPERTY_EXAMPLES", "50")), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(title=texts, section=texts, prose=texts, comment=texts, value=texts, name=texts)
+def test_no_text_anywhere_adds_a_statement(title, section, prose, comment, value, name):
+    for make, kind in ((training, "training"), (scoring, "scoring")):
+        result = _convert_in_memory(make, kind, _file_name(name) + ".ipynb", title=_one_line(title),
+                                    section=_one_line(section), prose=prose.replace("#", ""),
+                                    comment=_code_comment(comment), value=_raw_string(value))
+        if result.error is not None:
+            assert isinstance(result.error, Nb2prodError)
+            continue
+        for file, text in result.texts.items():
+            compile(text, file, "exec")
+            text.encode("utf-8")  # what writing the file does
+            assert all(len(c.splitlines()) == 1 for c in comments(text)), file
+        assert _shapes(result) == _harmless_shapes(make, kind)
