@@ -48,15 +48,11 @@ import ast
 from typing import List, Set
 
 from nb2prod.analysis.dataflow import BUILTINS, PURE_METHODS, walk
+from nb2prod.analysis.vocab import EXPORT_METHODS, WRITE_METHODS
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print
 
 _WRITES = frozenset("open exec eval setattr delattr print_to".split())
-# Methods that write what they are called on to a file or a store, whatever object that is.
-_SAVING = frozenset("save savefig write writelines dump write_text write_bytes write_html write_image to_csv "
-                    "to_parquet to_pickle to_excel to_feather to_hdf to_sql to_file to_netcdf mkdir touch unlink "
-                    "log_metric log_param log_artifact".split())
-_EXPORTS = frozenset("to_json to_html to_latex to_markdown to_xml".split())  # return text unless given a path
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
@@ -228,7 +224,7 @@ def _saves(call: ast.Call) -> bool:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return False
-    return func.attr in _SAVING or func.attr in _EXPORTS and bool(call.args or call.keywords)
+    return func.attr in WRITE_METHODS or func.attr in EXPORT_METHODS and bool(call.args or call.keywords)
 
 
 def _root(node: ast.AST):
