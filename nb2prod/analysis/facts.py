@@ -8,6 +8,9 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
+from nb2prod.analysis.vocab import (EFFECT_MODULES, EXPORT_METHODS, EXPORT_PATH_KEYWORDS, LOG_METHODS, LOG_MODULES,
+                                    LOGGER_NAMES, TRACKER_FACTORIES, TRACKER_NAMES, TRACKING_METHODS, WRITE_METHODS,
+                                    in_modules)
 from nb2prod.model import Cell, ParsedCell, Statement
 
 # Methods that write a figure to a file: matplotlib and seaborn grids, plotly figures.
@@ -24,7 +27,7 @@ _TEMPLATE_NAME = re.compile(r"[{$](\w+)")
 DYNAMIC_MAGICS = {"run", "pylab", "load", "recall", "macro", "rerun"}
 _HISTORY = r"^_(i{0,3}|\d+|i\d+|oh|ih|dh)$"  # patterns only some notebooks need: compiled on first use
 # The node types Facts reads from the engine's walk (the engine collects these and the rules' types only).
-FACT_NODES = frozenset({ast.Import, ast.ImportFrom, ast.Assign, ast.Attribute})
+FACT_NODES = frozenset({ast.Import, ast.ImportFrom, ast.Assign, ast.Attribute, ast.withitem})
 _DEFINES = r"^\s*(?:def|class)\s+(\w+)|^\s*([A-Za-z_][\w, ]*?)\s*=[^=]|import\s+(.+)$"
 
 
@@ -41,6 +44,7 @@ class Facts:
         self._flows: Optional[List[Flow]] = None
         self.figures: Set[str] = set()
         self.frames: Set[str] = set()
+        self.effect_objects: Set[str] = set()  # names bound to a logger, a run or a summary writer
         self.savefig = False
         assigns, saved = [], []
         self.figure_groups: Dict[str, FrozenSet[str]] = {}  # `fig, ax = plt.subplots()`: fig -> {fig, ax}
@@ -59,10 +63,15 @@ class Facts:
                     saved.append((st, node.value))
                 elif node.attr in FIGURE_ENDS:
                     self._ends.add(id(st))
+            elif kind is ast.withitem and node.optional_vars is not None:
+                assigns.append((st, node))  # `with mlflow.start_run() as run:`
         self._figure_binds: Dict[str, List[Statement]] = {}
         self._bound_figures: Dict[int, FrozenSet[str]] = {}  # statement id -> the pyplot figure names it binds
         for st, node in assigns:
-            self._bind(node.targets, node.value, st)
+            if node.__class__ is ast.withitem:
+                self._bind([node.optional_vars], node.context_expr, st)
+            else:
+                self._bind(node.targets, node.value, st)
         # statements saving a named figure (`fig.savefig(...)`, `g.savefig(...)`; not `plt.savefig`)
         self._figure_saves: Dict[str, List[Statement]] = {}
         for st, value in saved:
@@ -151,7 +160,9 @@ class Facts:
         call = value
         while isinstance(call, (ast.Subscript, ast.Attribute)):
             call = call.value
-        if isinstance(call, ast.Call) and (self.is_plot_target(call.func) or is_plot_method(call.func)):
+        if isinstance(call, ast.Call) and self._makes_tracker(call):
+            self.effect_objects |= names
+        elif isinstance(call, ast.Call) and (self.is_plot_target(call.func) or is_plot_method(call.func)):
             self.figures |= names
             group = frozenset(names)
             for name in names:
@@ -161,6 +172,39 @@ class Facts:
                 self._bound_figures[id(st)] = group  # `fig = plt.figure()`: pyplot draws on it next
         elif self._makes_frame(value):
             self.frames |= names
+
+    def _makes_tracker(self, call: ast.Call) -> bool:
+        """`logging.getLogger(__name__)`, `structlog.get_logger()`, `wandb.init()`, `SummaryWriter(logdir)`."""
+        name = self.module_of(call.func)
+        return name is not None and (in_modules(name, LOG_MODULES) or name in TRACKER_FACTORIES)
+
+    def is_effect_call(self, call: ast.Call) -> bool:
+        """Whether a call is made for its effect, known from what it calls: logging (`logger.info("rows %d", n)`),
+        experiment tracking (`mlflow.log_metric("mse", mse)`, `run.log({...})`), `warnings.warn`, a write
+        (`df.to_json("out.json")`). Decided from what the receiver is bound to, else from its conventional name."""
+        func = call.func
+        name = self.module_of(func)
+        if name is not None:
+            return in_modules(name, EFFECT_MODULES)
+        if not isinstance(func, ast.Attribute):
+            return False
+        method, receiver = func.attr, func.value
+        if method in WRITE_METHODS or method in EXPORT_METHODS and (
+                call.args or any(kw.arg in EXPORT_PATH_KEYWORDS for kw in call.keywords)):
+            return True
+        if isinstance(receiver, ast.Call):  # `logging.getLogger(__name__).info(...)`
+            return self._makes_tracker(receiver)
+        if isinstance(receiver, ast.Name):
+            if receiver.id in self.effect_objects:
+                return True
+            if receiver.id in self.frames or receiver.id in self.figures:
+                return False
+            held = receiver.id
+        elif isinstance(receiver, ast.Attribute):  # `self.logger.info(...)`, `app.log.warning(...)`
+            held = receiver.attr
+        else:
+            return False
+        return held in LOGGER_NAMES and method in LOG_METHODS or held in TRACKER_NAMES and method in TRACKING_METHODS
 
     def _makes_frame(self, value: ast.AST) -> bool:
         if isinstance(value, ast.Call):

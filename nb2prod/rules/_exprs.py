@@ -23,6 +23,8 @@ PURE_BUILTINS = INSPECT_BUILTINS | frozenset(
 # Pure in dataflow's sense, but often called for their effect or their IO.
 _NOT_DISPLAY = frozenset("get read apply map filter loads dumps encode decode".split())
 DISPLAY_METHODS = PURE_METHODS - _NOT_DISPLAY | {"size", "transpose"}  # `df.groupby("k").size()`
+# Pure on a DataFrame (`df.add(other)`), a mutation on anything else (`seen.add(item)`).
+_FRAME_ONLY = frozenset({"add"})
 # A figure's methods that write it out or turn it into data: an artifact, not a drawing.
 FIGURE_OUTPUTS = FIGURE_WRITES | frozenset({"save", "write_json", "to_html", "to_image", "to_json", "to_dict"})
 # `Image("logo.png")`, `HTML(table)`, `ipd.Audio(wave, rate=sr)`: objects made only to be shown.
@@ -41,7 +43,7 @@ def is_inspection(node: ast.AST, facts: Facts) -> bool:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return False
     method, receiver = node.func.attr, node.func.value
-    if _on_module(receiver, facts):
+    if _on_module(receiver, facts) or facts.is_effect_call(node):  # `logger.info()` logs; `df.info()` inspects
         return False
     if method in INSPECT_METHODS:
         return not (method == "info" and node.args)  # `logger.info("loaded %d rows", n)` logs; df.info() takes none
@@ -101,8 +103,11 @@ def is_output(node: ast.AST, facts: Facts) -> bool:
 
 
 def is_pure_call(node: ast.Call, facts: Facts) -> bool:
-    """A call that only computes a value to look at: `len(x)`, `df.mean()`, `np.mean(x)`, `model.score(X, y)`."""
+    """A call that only computes a value to look at: `len(x)`, `df.mean()`, `np.mean(x)`, `model.score(X, y)`;
+    never one made for its effect (`logger.info(...)`, `mlflow.log_metric(...)`, `df.to_json(path)`)."""
     func = node.func
+    if facts.is_effect_call(node):
+        return False
     if isinstance(func, ast.Name):
         return func.id in PURE_BUILTINS or _display_object(facts.module_of(func))
     if isinstance(func, ast.Attribute):
@@ -112,6 +117,8 @@ def is_pure_call(node: ast.Call, facts: Facts) -> bool:
         if module is not None and not module.startswith(COMPUTING_MODULES):
             return False  # shutil.copy, os.remove: module functions are called for their effect
         inplace = any(kw.arg == "inplace" for kw in node.keywords)
+        if module is None and func.attr in _FRAME_ONLY and not facts.is_frame(func.value):
+            return False
         return func.attr in DISPLAY_METHODS and not inplace
     return False
 

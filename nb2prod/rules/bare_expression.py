@@ -20,7 +20,12 @@ total = 3 * 4
 ```
 
 ## Not flagged
-Calls that do something (`model.fit(X, y)`, `df.dropna(inplace=True)`, `save(model)`),
+Calls that do something (`model.fit(X, y)`, `df.dropna(inplace=True)`, `save(model)`,
+`seen.add(item)`, `df.to_json("out.json")`); logging and tracking calls, whose value is `None`
+and which Jupyter never displays (`logger.info("rows %d", n)` on a logger from
+`logging.getLogger`, `structlog.get_logger()` or loguru, or one conventionally named `logger` /
+`log`; `logging.info(...)`, `warnings.warn(...)`, `mlflow.log_metric(...)`, `wandb.log(...)`,
+`run.log(...)`, `writer.add_scalar(...)`); calls of the notebook's own functions;
 docstrings and other string literals, `...`, walrus assignments, DataFrame inspections
 (`NB101`), plots (`NB105`), expressions inside functions, and expressions in the body of a
 `try` (evaluated to see whether they raise: `int(text)`, `config["key"]`).

@@ -23,8 +23,10 @@ df = pd.read_csv("data.csv")
 
 ## Not flagged
 An inspection whose value is kept (`summary = df.describe()`), calls on a module
-(`random.sample(items, 3)`), a logger's `info` with a message (`log.info("rows: %d", n)`;
-`df.info()` takes none), inspections inside functions, and printed inspections (those are
+(`random.sample(items, 3)`), logging and tracking calls: a logger's `info` (`log.info("rows: %d", n)`,
+also with no message, on a name bound to `logging.getLogger(...)`, `structlog.get_logger()` or
+loguru's `logger`, or conventionally named `logger` / `log`; `df.info()` stays an inspection),
+inspections inside functions, and printed inspections (those are
 `NB102 inspection-print`).
 
 ## Fix

@@ -36,6 +36,8 @@ variable), including through the loop variable when it stands for outer objects 
 A loop that calls a function with outer objects and nothing that changes between iterations
 (`loss = train_one_epoch(model, opt)`), or a notebook function with no arguments (`loss = step()`):
 the call can only be there for what it does to them.
+Loops that log or track what they compute (`logger.info("k=%d score=%.3f", k, score)`,
+`mlflow.log_metric("score", score, step=k)`, `run.log({...})`, `writer.add_scalar(...)`).
 Loops inside functions.
 
 ## Fix
@@ -196,6 +198,8 @@ def _no_effects(node: ast.AST, local: Set[str], ctx: Context, skip=None) -> bool
             continue
         func = sub.func
         if isinstance(func, ast.Name) and (func.id in _WRITES or _steps(sub, local, ctx)) or _saves(sub):
+            return False
+        if ctx.facts.is_effect_call(sub):  # `logger.info(...)`, `run.log({...})`: logged or tracked
             return False
         if isinstance(func, ast.Attribute) and func.attr not in PURE_METHODS:
             root = _root(func.value)
