@@ -1,0 +1,136 @@
+"""Decide, for every statement, where it goes in the generated code or why it is dropped.
+
+The plan is the source of truth for `--explain`: each statement gets exactly one Decision. The
+passes, in order, each reading plain data and returning plain data:
+
+- names.check_names: notebook bugs (undefined names) stop the conversion;
+- drops: exploration and notebook-only syntax go with their lint rule codes, closed over data
+  flow (kept code never reads a dropped definition; NB905);
+- scoring: a scoring notebook's request contract (run()'s parameters and result);
+- slicing: what no output needs goes (NB901);
+- placement: imports, module-level helpers and constants, options (NB902), helper globals;
+- steps: one function per section role, parameters and return values from data flow;
+- testfacts: what the generated tests need to know.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+from typing import Dict, List, Sequence, Tuple
+
+from nb2prod.analysis.dataflow import flow
+from nb2prod.analysis.hidden_names import magic_definitions
+from nb2prod.convert import sections as sec
+from nb2prod.convert.hyper import assigned_name
+from nb2prod.convert.plan import drops, placement, scoring, slicing
+from nb2prod.convert.plan.kind import detect_kind
+from nb2prod.convert.plan.names import CodeProblems, check_names
+from nb2prod.convert.plan.steps import make_steps
+from nb2prod.convert.plan.testfacts import script_facts
+from nb2prod.convert.plan.types import Decision, Drops, Plan, Source, Step
+from nb2prod.errors import UnusableInput
+from nb2prod.model import Location, Notebook, ParsedCell, Rewrite, Statement
+
+__all__ = ["CodeProblems", "Decision", "Plan", "Step", "detect_kind", "make_plan"]
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", settings=None) -> Plan:
+    cells = tuple(cells)
+    statements = tuple(s for pc in cells for s in pc.statements)
+    if not statements or all(s.magic and not s.magic.keeps_statement for s in statements):
+        raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
+    flows = {s.index: flow(s.node) for s in statements}
+    check_names(nb, cells, statements, flows)
+    imported = frozenset(n for s in statements if placement.is_import_like(s.node) for n in flows[s.index].defs)
+    flows = {i: replace(f, updates=f.updates - imported) if f.updates & imported else f  # `np.array(...)`
+             for i, f in flows.items()}                                               # does not change `np`
+    if kind == "auto":
+        kind = detect_kind(statements, nb)
+    sections = sec.split_sections(nb, cells, kind, settings)
+    role_of = {s.index: x.role for x in sections for s in x.statements}
+    src = Source(statements, flows, role_of, kind, imported)
+    dropped = drops.close_over(src, drops.exploration(nb, cells, src), magic_definitions(cells))
+    contract = scoring.contract(_alive(src, dropped), role_of) if kind == "scoring" else scoring.Contract()
+    return _assemble(nb, cells, sections, src, {**dropped, **contract.drops}, contract)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the kept statements go besides the steps, and what that changed in the data flow."""
+
+    src: Source  # flows: settings stay put, helper calls read their globals
+    dropped: Drops
+    rewrites: Dict[int, Rewrite]
+    notices: Tuple[str, ...]
+    imports: List[Statement]
+    module: List[Statement]
+    hypers: placement.Hypers
+    helper_globals: Dict[str, Tuple[str, ...]]
+
+
+def _layout(src: Source, dropped: Drops, contract: scoring.Contract) -> _Layout:
+    """Slice from the outputs, then place imports, module level, options and helper globals."""
+    alive = _alive(src, dropped)
+    defs = [s for s in alive if isinstance(s.node, _DEFS)]  # a call reads what the body reads, when it runs
+    src = replace(src, flows=placement.with_callee_reads(src.flows, placement.free_names(src, defs),
+                                                         [s for s in alive if s not in defs]))
+    sliced = slicing.slice_outputs(alive, src.flows, contract.returned, contract.rewrites)
+    dropped = {**dropped, **sliced.drops}
+    alive = _alive(src, dropped)
+    counts = placement.Counts.of(src.flows)
+    fixed = placement.fixed_module(alive, src, counts)
+    hypers = placement.hypers(alive, fixed, src, counts) if src.kind == "training" else {}
+    module = placement.module_statements(alive, fixed, hypers, src, counts)
+    settings = {assigned_name(s) for s in module if placement.is_setting(s, src, counts)}
+    helpers = placement.helper_globals(module, src)
+    flows = placement.with_callee_reads(placement.settings_stay_put(src.flows, settings), helpers,
+                                        [s for s in alive if s not in module])
+    hyper_drops, hyper_rewrites = placement.hyper_decisions(hypers, src.statements)
+    imports = [s for s in alive if isinstance(s.node, (ast.Import, ast.ImportFrom))]
+    return _Layout(replace(src, flows=flows), {**dropped, **hyper_drops},
+                   {**contract.rewrites, **sliced.rewrites, **hyper_rewrites}, sliced.notices,
+                   imports, module, hypers, helpers)
+
+
+def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source, dropped: Drops,
+              contract: scoring.Contract) -> Plan:
+    lay = _layout(src, dropped, contract)
+    steps = make_steps(lay.src, sections, {s.index for s in lay.imports + lay.module}, lay.hypers, lay.dropped)
+    decisions = _decisions(src.statements, lay, steps)
+    kept = [s for s in src.statements if s.index in decisions and decisions[s.index].kept]
+    all_hypers = tuple(h for idx in sorted(lay.hypers) for h in lay.hypers[idx])
+    facts = script_facts(src.statements, kept, lay.module, all_hypers)
+    notes = sec.markdown_notes(nb, cells)
+    first = src.statements[0]
+    intro = notes.pop(first.index, "") if placement.is_import_like(first.node) else ""
+    return Plan(
+        kind=src.kind, notebook=nb, cells=cells, imports=tuple(lay.imports), module=tuple(lay.module),
+        steps=steps, decisions=decisions, hypers=all_hypers, rewrites=lay.rewrites,
+        helper_globals=lay.helper_globals, sample_input=contract.sample, sample_name=contract.sample_name,
+        returned=contract.returned, title=_title(nb), notices=lay.notices,
+        estimator=facts.estimator, predict_input=facts.predict_input, saved=facts.saved,
+        plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
+    )
+
+
+def _decisions(statements: Sequence[Statement], lay: _Layout, steps: Sequence[Step]) -> Dict[int, Decision]:
+    """Each statement's one Decision: dropped with its code, or kept where it went."""
+    decisions = {i: Decision(statements[i], False, code=code, reason=reason)
+                 for i, (code, reason) in lay.dropped.items()}
+    for st in steps:
+        decisions.update((s.index, Decision(s, True, where=st.name)) for s in st.statements)
+    decisions.update((s.index, Decision(s, True, where="<imports>")) for s in lay.imports)
+    decisions.update((s.index, Decision(s, True, where="<module>")) for s in lay.module)
+    return decisions
+
+
+def _alive(src: Source, dropped: Drops) -> List[Statement]:
+    return [s for s in src.statements if s.index not in dropped]
+
+
+def _title(nb: Notebook) -> str:
+    """The notebook's title: the heading that names it rather than opening a section."""
+    found = sec.title_heading(nb)
+    return found[2] if found else ""

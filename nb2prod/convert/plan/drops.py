@@ -1,0 +1,96 @@
+"""Exploration drops, closed over data flow: kept code never reads a dropped definition.
+
+Reads the lint findings, the statements' flows and the names magics define; returns the final
+drops (statement index → (code, reason)). A dropped data definition that kept code reads comes
+back; code drawing on a dropped figure or axes (or on a magic's result) is dropped with it (NB905).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.convert.explore import exploration_drops
+from nb2prod.convert.plan.codes import USES_DROPPED
+from nb2prod.convert.plan.types import Drops, Source
+from nb2prod.model import Notebook, ParsedCell, Statement
+
+SHOWN_RESULT = ("NB103", "NB104")  # in a scoring notebook's score section: run()'s result, not exploration
+_FOR_SHOW = {"NB105": "plot"}  # dropped definitions that cannot come back: what they bind is a figure
+
+
+def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source) -> Drops:
+    """What lint flags as exploration or notebook-only syntax (reads src.kind, src.role_of)."""
+    return {index: found for index, found in exploration_drops(nb, cells).items()
+            if not (src.kind == "scoring" and src.role_of.get(index) == "score" and found[0] in SHOWN_RESULT)}
+
+
+def close_over(src: Source, drops: Drops, magic_names: Mapping[str, str]) -> Drops:
+    """`drops` closed over data flow (reads src.statements, src.flows), until nothing changes."""
+    closure = _Closure(dict(drops), magic_names, _final_definers(src.statements, src.flows))
+    changed = True
+    while changed:  # a restored definition may read another dropped one: again until stable
+        changed = False
+        reaching: Dict[str, Statement] = {}
+        for s in src.statements:
+            if s.index not in closure.dropped:
+                changed |= closure.settle(s, src.flows[s.index], reaching)
+            reaching.update(dict.fromkeys(src.flows[s.index].defs, s))
+    return closure.dropped
+
+
+def _final_definers(statements: Sequence[Statement], flows: Mapping[int, Flow]) -> Dict[str, List[Statement]]:
+    """Every top-level definer of each name, for reads inside function bodies (they run later)."""
+    out: Dict[str, List[Statement]] = {}
+    for s in statements:
+        for name in flows[s.index].defs:
+            out.setdefault(name, []).append(s)
+    return out
+
+
+class _Closure:
+    """The drops being closed: candidates leave `dropped` when kept code needs them."""
+
+    def __init__(self, dropped: Drops, magic_names: Mapping[str, str], final: Dict[str, List[Statement]]):
+        self.dropped = dropped
+        self.magic_names = magic_names
+        self.final = final
+        self.origins: Dict[int, str] = {}  # statement dropped here → what it drew on
+
+    def settle(self, s: Statement, f: Flow, reaching: Dict[str, Statement]) -> bool:
+        """Restore the dropped definitions `s` reads, or drop `s`; whether a decision changed."""
+        needed = [(n, reaching.get(n)) for n in sorted(f.uses)]
+        needed += [(n, self._dropped_only(self.final.get(n, ()))) for n in sorted(f.deferred)]
+        changed = False
+        for name, definer in needed:
+            if definer is None and name in self.magic_names:
+                magic = self.magic_names[name]
+                return self._drop(s, f"uses `{name}`, which only the `{magic}` magic defines", "notebook-only line")
+            if definer is None or definer.index not in self.dropped:
+                continue
+            origin = self._shown_origin(definer)
+            if origin is None:
+                del self.dropped[definer.index]  # data the kept code needs: not a drop after all
+                changed = True
+                continue
+            return self._drop(s, f"uses `{name}` from a dropped {origin} (cell {definer.cell}:{definer.line})", origin)
+        return changed
+
+    def _drop(self, s: Statement, reason: str, origin: str) -> bool:
+        self.dropped[s.index] = (USES_DROPPED.code, reason)
+        self.origins[s.index] = origin
+        return True
+
+    def _shown_origin(self, definer: Statement) -> Optional[str]:
+        """What a dropped definition was, when it must stay dropped ("plot"); None when it can come back."""
+        if definer.index in self.origins:
+            return self.origins[definer.index]
+        if definer.magic is not None:
+            return "notebook-only line"
+        return _FOR_SHOW.get(self.dropped[definer.index][0])
+
+    def _dropped_only(self, definers: Sequence[Statement]) -> Optional[Statement]:
+        """For a read inside a function body: the last definer when every definer was dropped."""
+        if not definers or any(d.index not in self.dropped for d in definers):
+            return None
+        return definers[-1]

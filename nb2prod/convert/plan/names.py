@@ -1,0 +1,45 @@
+"""Refuse notebooks that read names nothing defines: the script would fail with a NameError."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Sequence
+
+from nb2prod.analysis.dataflow import Flow, undefined_names
+from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
+from nb2prod.errors import CodeProblem
+from nb2prod.model import Location, Notebook, ParsedCell, Statement
+
+
+class CodeProblems(CodeProblem):
+    """Several code problems found at once; each prints on its own line."""
+
+    def __init__(self, problems: List[CodeProblem]):
+        super().__init__(problems[0].message, problems[0].location)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+def check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[Statement],
+                flows: Dict[int, Flow]) -> None:
+    """Refuse names nothing defines. Names only a magic defines (`%%capture out`) pass: the plan drops
+    what reads them (NB905); names bound through globals()/exec are refused with what to do instead."""
+    problems = undefined_names([flows[s.index] for s in statements], frozenset(magic_definitions(cells)))
+    if not problems:
+        return
+    dynamic, prefixes = namespace_writes(cells)
+    errors = []
+    for u in problems:
+        stmt = statements[u.statement]
+        line = u.line if u.line else stmt.line
+        col = u.col + 1 if u.line else stmt.col + 1
+        what = "used before it is defined" if u.later else "undefined name"
+        hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
+        message = f"{what} `{u.name}`{hint}"
+        if u.name in dynamic or prefixes is None or u.name.startswith(prefixes or ()):
+            message = (f"`{u.name}` is bound only through globals(), vars() or exec(), which the script's "
+                       "functions cannot follow; assign it by name")
+        where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
+        errors.append(CodeProblem(message, where))
+    raise CodeProblems(errors)

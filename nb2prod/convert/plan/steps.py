@@ -1,0 +1,188 @@
+"""Group what is left into one function per section role, name the functions, wire their data.
+
+Reads the sections, the flows, the statements placed elsewhere, the options and the drops;
+returns the Steps, each with its parameters, options and return values from data flow.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set, Tuple
+
+from nb2prod.analysis.dataflow import Flow, walk
+from nb2prod.convert.hyper import Hyper
+from nb2prod.convert.plan.types import Source, Step
+from nb2prod.convert.sections import Section
+from nb2prod.model import Statement
+
+STEP_NAMES = {
+    "load": "load_data", "prepare": "prepare_data", "split": "split_data", "train": "train_model",
+    "evaluate": "evaluate_model", "save": "save_model", "load_model": "init", "score": "run",
+}
+Group = Tuple[str, str, List[Statement]]  # (role, title, statements)
+
+
+def make_steps(src: Source, sections: Sequence[Section], placed: Collection[int],
+               hypers: Mapping[int, Tuple[Hyper, ...]], dropped: Collection[int]) -> Tuple[Step, ...]:
+    """The generated functions, in notebook order (`placed`, `dropped`: statement indexes)."""
+    groups = move_to_first_use(group(sections, src.kind, placed, dropped), [src.statements[i] for i in hypers],
+                               src.flows)
+    steps = wire_returns(_steps(groups, src.flows, hypers, dropped), src.flows)
+    if src.kind == "scoring":
+        steps = scoring_steps(steps, src.flows)
+    return tuple(steps)
+
+
+def group(sections: Sequence[Section], kind: str, placed: Collection[int],
+          dropped: Collection[int]) -> List[Group]:
+    """Sections by role: setup joins the next section, a section joins one of its role before it,
+    evaluation joins training; a scoring notebook has two roles, load_model and score."""
+    groups: List[Group] = []
+    pending: List[Statement] = []
+    for section in sections:
+        stmts = [s for s in section.statements if s.index not in placed]
+        role = section.role
+        if kind == "scoring":
+            role = "load_model" if role in ("load_model", "setup") else "score"
+        elif role == "setup":
+            pending.extend(stmts)
+            continue
+        stmts = pending + stmts
+        pending = []
+        title = section.title if any(s.index not in dropped for s in stmts) else ""
+        last = groups[-1] if groups else None
+        if last and (last[0] == role or (last[0] == "train" and role == "evaluate")):
+            last[2].extend(stmts)
+            if title:
+                groups[-1] = (last[0], "; ".join(t for t in (last[1], title) if t), last[2])
+        else:
+            groups.append((role, title, stmts))
+    if pending:
+        groups.append(("other" if kind == "training" else "score", "", pending))
+    return groups
+
+
+def move_to_first_use(groups: List[Group], movable: List[Statement], flows: Mapping[int, Flow]) -> List[Group]:
+    """A literal dict of hyperparameters set up early goes to the first step that reads it."""
+    for stmt in movable:
+        names = flows[stmt.index].defs
+        home = next((g for g in groups if stmt in g[2]), None)
+        user = next((g for g in groups if any(names & flows[s.index].uses for s in g[2] if s is not stmt)), None)
+        if home is None or user is None or home is user or groups.index(user) < groups.index(home):
+            continue
+        home[2].remove(stmt)
+        user[2].insert(0, stmt)
+    return groups
+
+
+def _steps(groups: Sequence[Group], flows: Mapping[int, Flow], hypers: Mapping[int, Tuple[Hyper, ...]],
+           dropped: Collection[int]) -> List[Step]:
+    scalar_hypers = {h.name: h for hs in hypers.values() for h in hs if not h.key}
+    steps: List[Step] = []
+    producers: Dict[str, int] = {}  # name → the latest step writing it
+    names = StepNames()
+    for role, title, stmts in groups:
+        stmts = [s for s in stmts if s.index not in dropped]
+        if not stmts:
+            continue
+        params, step_hypers, local = _inputs(stmts, flows, hypers, scalar_hypers, producers)
+        steps.append(Step(names.take(role, title), role, title, tuple(stmts), tuple(params), tuple(step_hypers)))
+        for name in local:
+            producers[name] = len(steps) - 1
+    return steps
+
+
+def _inputs(stmts: Sequence[Statement], flows: Mapping[int, Flow], hypers: Mapping[int, Tuple[Hyper, ...]],
+            scalar_hypers: Mapping[str, Hyper], producers: Mapping[str, int]):
+    """(parameters from earlier steps, options, names the step writes) of one step's statements."""
+    params: List[str] = []
+    local: Set[str] = set()
+    step_hypers: List[Hyper] = []
+    for s in stmts:
+        f = flows[s.index]
+        for name in sorted(f.uses, key=lambda n: (_site(f, n), n)):  # name breaks ties: set order varies per process
+            if name in local or name in params:
+                continue
+            if name in scalar_hypers:
+                if scalar_hypers[name] not in step_hypers:
+                    step_hypers.append(scalar_hypers[name])
+            elif name in producers:
+                params.append(name)
+        local |= f.writes
+        if s.index in hypers and hypers[s.index][0].key:
+            step_hypers.extend(h for h in hypers[s.index] if h not in step_hypers)
+    return params, step_hypers, local
+
+
+class StepNames:
+    """Function names handed out so far: a role's name, else a slug of the title, numbered when taken."""
+
+    def __init__(self) -> None:
+        self.taken: Set[str] = {"main"}
+
+    def take(self, role: str, title: str) -> str:
+        base = STEP_NAMES.get(role) or slug(title) or "step"
+        name, n = base, 2
+        while name in self.taken:
+            name, n = f"{base}_{n}", n + 1
+        self.taken.add(name)
+        return name
+
+
+def slug(title: str) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower())[:4]
+    out = "_".join(words)
+    if out and out[0].isdigit():
+        out = "step_" + out
+    return out
+
+
+def wire_returns(steps: List[Step], flows: Mapping[int, Flow]) -> List[Step]:
+    """A step returns the names it last wrote that a later step takes as parameters."""
+    returns: List[List[str]] = [[] for _ in steps]
+    last_writer: Dict[str, int] = {}  # name -> latest earlier step writing it (one pass, not a rescan per param)
+    for j, step in enumerate(steps):
+        for p in step.params:
+            producer = last_writer[p]
+            if p not in returns[producer]:
+                returns[producer].append(p)
+        for s in step.statements:
+            last_writer.update(dict.fromkeys(flows[s.index].writes, j))
+    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(sorted(r, key=_written_at(s, flows))),
+                 s.globals_)
+            for s, r in zip(steps, returns)]
+
+
+def _written_at(step: Step, flows: Mapping[int, Flow]) -> Callable[[str], Tuple[int, int, int]]:
+    """Sort key: where the step last writes a name, so returns read in the notebook's order
+    (`X_train, X_test, y_train, y_test = train_test_split(...)` comes back in that order)."""
+    at: Dict[str, Tuple[int, int, int]] = {}
+    for i, s in enumerate(step.statements):
+        stores = {}
+        for node in walk(s.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores.setdefault(node.id, (node.lineno, node.col_offset))
+        for name in flows[s.index].writes:
+            at[name] = (i, *stores.get(name, (0, 0)))
+    return lambda name: at.get(name, (len(step.statements), 0, 0))
+
+
+def _site(f: Flow, name: str) -> Tuple[int, int]:
+    for n, line, col in f.use_sites:
+        if n == name:
+            return line, col
+    return 0, 0
+
+
+def scoring_steps(steps: List[Step], flows: Mapping[int, Flow]) -> List[Step]:
+    """A scoring script has two functions: init() loads the model into globals, run() scores a request."""
+    init = [s for st in steps if st.role == "load_model" for s in st.statements]
+    run = [s for st in steps if st.role != "load_model" for s in st.statements]
+    init_writes = {n for s in init for n in flows[s.index].writes}
+    run_uses = {n for s in run for n in flows[s.index].uses}
+    globals_ = tuple(sorted(init_writes & run_uses))
+    return [
+        Step("init", "load_model", "", tuple(init), globals_=globals_),
+        Step("run", "score", "", tuple(run), params=("raw_data", "request_headers")),
+    ]

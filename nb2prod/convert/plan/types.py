@@ -1,0 +1,74 @@
+"""What the planner hands on: one Decision per statement, the Steps, and the Plan that holds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Optional, Tuple
+
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.convert.hyper import Hyper
+from nb2prod.model import Notebook, ParsedCell, Rewrite, Statement
+
+Drops = Dict[int, Tuple[str, str]]  # statement index → (code, reason): what a pass leaves out
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the passes read: the statements, their data flow, their section roles, the notebook kind."""
+
+    statements: Tuple[Statement, ...]
+    flows: Dict[int, Flow]
+    role_of: Dict[int, str]
+    kind: str
+    imported: FrozenSet[str]  # names the notebook's imports bind
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one statement went (`where`: a function, "<module>", "<imports>") or why it was dropped."""
+
+    statement: Statement
+    kept: bool
+    where: str = ""
+    code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated function: a section (or merged sections) of the notebook."""
+
+    name: str
+    role: str
+    title: str
+    statements: Tuple[Statement, ...]
+    params: Tuple[str, ...] = ()
+    hypers: Tuple[Hyper, ...] = ()
+    returns: Tuple[str, ...] = ()
+    globals_: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    notebook: Notebook
+    cells: Tuple[ParsedCell, ...]
+    imports: Tuple[Statement, ...]
+    module: Tuple[Statement, ...]
+    steps: Tuple[Step, ...]
+    decisions: Dict[int, Decision]
+    hypers: Tuple[Hyper, ...] = ()
+    rewrites: Dict[int, Rewrite] = field(default_factory=dict)
+    helper_globals: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    sample_input: Optional[str] = None
+    sample_name: Optional[str] = None
+    returned: Optional[Statement] = None
+    title: str = ""
+    notices: Tuple[str, ...] = ()
+    estimator: Optional[Tuple[str, str]] = None  # (model variable, constructor expression) for tests
+    predict_input: Optional[str] = None  # the expression the notebook predicts on
+    saved: Tuple[Tuple[str, str], ...] = ()  # (saving call, file expression)
+    plain_saves: Tuple[str, ...] = ()  # file expressions the notebook saves plain data to (`dump(cols, f)`)
+    read_files: Tuple[str, ...] = ()  # relative paths the kept code reads (`pd.read_csv("data.csv")`)
+    notes: Dict[int, str] = field(default_factory=dict)  # statement index → markdown prose before it
+    intro: str = ""  # prose that came before any code: the module docstring
