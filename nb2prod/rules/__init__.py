@@ -53,9 +53,12 @@ BY_CODE: Dict[str, Rule] = {r.code: r for r in RULES}
 
 
 def find(code_or_name: str) -> Rule:
-    """The rule with this code (`NB101`) or name (`dataframe-inspection`); KeyError if none."""
+    """The rule with this code (`NB101`) or name (`dataframe-inspection`), or convert's code for a
+    dropped line (`NB901`); KeyError if none."""
     key = code_or_name.strip()
     for r in RULES:
         if r.code == key.upper() or r.name == key.lower():
             return r
-    raise KeyError(code_or_name)
+    from nb2prod.convert.plan import codes  # lazy: linting never loads the planner
+
+    return codes.find(code_or_name)

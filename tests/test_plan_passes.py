@@ -1,0 +1,276 @@
+"""One table per planner pass, in the pyupgrade style: inputs that must change, inputs that must not."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from nb2prod.analysis.dataflow import flow
+from nb2prod.cli import main
+from nb2prod.convert.plan import drops, placement, scoring, slicing, steps, testfacts
+from nb2prod.convert.plan.codes import CODES
+from nb2prod.convert.plan.types import Source
+from nb2prod.convert.sections import split_sections
+from nb2prod.model import Rewrite
+from nb2prod.notebook.load import load_notebook_text
+from nb2prod.notebook.parse import parse_notebook
+from tests.build import notebook_json
+
+
+def _cells(text: str) -> list:
+    """`# %%` chunks of a script as notebook cells; `# %% [markdown]` ones as markdown headings."""
+    out = []
+    for chunk in re.split(r"^# %%", text, flags=re.MULTILINE):
+        if chunk.startswith(" [markdown]"):
+            out.append("\n".join(line[2:] for line in chunk.splitlines()[1:]))
+        elif chunk.strip():
+            out.append(chunk.strip("\n"))
+    return out
+
+
+def _text(s) -> str:
+    return ast.unparse(s.node).splitlines()[0]
+
+
+def _source(text: str, kind: str = "training"):
+    """(notebook, cells, Source) of a `# %%` script; statements are numbered from 0."""
+    nb = load_notebook_text("t.ipynb", notebook_json(_cells(text)))
+    cells = parse_notebook(nb)
+    statements = tuple(s for pc in cells for s in pc.statements)
+    role_of = {s.index: x.role for x in split_sections(nb, cells, kind) for s in x.statements}
+    return nb, cells, Source(statements, {s.index: flow(s.node) for s in statements}, role_of, kind, frozenset())
+
+
+# -- drops: closing exploration drops over data flow ------------------------------------------------
+PLOT = ("NB105", "plot")
+SHOWN = ("NB101", "inspection")
+
+@pytest.mark.parametrize("text, given, expected", [
+    # a dropped data definition kept code reads comes back
+    ("x = df_describe()\nprint(x)\n", {0: SHOWN}, {}),
+    # code drawing on a dropped plot goes too, and what reads it in turn
+    ("ax = plot()\nt = ax.title\nprint(t)\n", {0: PLOT}, {0: PLOT, 1: "NB905", 2: "NB905"}),
+    # a function body reading a dropped plot's name
+    ("ax = plot()\ndef f():\n    return ax\n", {0: PLOT}, {0: PLOT, 1: "NB905"}),
+])
+def test_close_over_changes(text, given, expected):
+    _, _, src = _source(text)
+    closed = drops.close_over(src, given, {})
+    assert {i: d if d[0] != "NB905" else "NB905" for i, d in closed.items()} == expected
+
+
+@pytest.mark.parametrize("text, given", [
+    ("x = 1\ny = 2\n", {0: SHOWN}),  # nothing reads the dropped line
+    ("ax = plot()\nprint(1)\n", {0: PLOT}),
+    ("x = 1\nprint(x)\n", {}),
+])
+def test_close_over_keeps(text, given):
+    _, _, src = _source(text)
+    assert drops.close_over(src, given, {}) == given
+
+
+def test_close_over_magic_result():
+    _, _, src = _source("print(out.stdout)\n")
+    assert drops.close_over(src, {}, {"out": "%%capture"})[0][0] == "NB905"
+
+
+# -- scoring: the request contract ---------------------------------------------------------------
+SCORE = "# %%\nimport joblib\nmodel = joblib.load('m.pkl')\n# %% [markdown]\n# # Score\n# %%\n"
+
+@pytest.mark.parametrize("body, drops_, rewrites, sample", [
+    ("raw_data = '{\"data\": [[1, 2]]}'\nprint(model.predict(raw_data))\n",
+     {"raw_data = '{\"data\": [[1, 2]]}'": "NB902"}, {"print(model.predict(raw_data))": Rewrite.RETURN},
+     '{"data": [[1, 2]]}'),
+    ("payload = '[1]'\nresult = model.predict(payload)\n",
+     {}, {"payload = '[1]'": Rewrite.RAW_DATA, "result = model.predict(payload)": Rewrite.RETURN_AFTER}, "[1]"),
+    ("rows = [[1, 2]]\nresult = model.predict(rows)\n",
+     {}, {"rows = [[1, 2]]": Rewrite.DATA_LITERAL, "result = model.predict(rows)": Rewrite.RETURN_AFTER},
+     '{"data": [[1, 2]]}'),
+    ("request_headers = {}\nmodel.predict([[1]])\n", {"request_headers = {}": "NB902"}, {}, None),
+])
+def test_contract_changes(body, drops_, rewrites, sample):
+    _, _, src = _source(SCORE + body, "scoring")
+    found = scoring.contract(src.statements, src.role_of)
+    text = {s.index: _text(s) for s in src.statements}
+    assert {text[i]: c for i, (c, _) in found.drops.items()} == drops_
+    assert {text[i]: r for i, r in found.rewrites.items()} == rewrites
+    assert found.sample == sample
+
+
+def test_contract_leaves_load_model_section_alone():
+    _, _, src = _source("# %%\nimport joblib\nraw_data = '[1]'\nmodel = joblib.load('m.pkl')\n", "scoring")
+    found = scoring.contract(src.statements, {s.index: "load_model" for s in src.statements})
+    assert (found.drops, found.rewrites, found.sample, found.returned) == ({}, {}, None, None)
+
+
+# -- slicing: backwards from the outputs ---------------------------------------------------------------
+@pytest.mark.parametrize("text, dropped, value_only", [
+    ("x = 1\ny = 2\nprint(x)\n", ["y = 2"], []),
+    ("m = make()\nhistory = m.fit(1)\nsave(m)\n", [], ["history = m.fit(1)"]),
+    ("a = 1\nb = a + 1\n", ["a = 1", "b = a + 1"], []),
+])
+def test_slice_changes(text, dropped, value_only):
+    _, _, src = _source(text)
+    sliced = slicing.slice_outputs(src.statements, src.flows, None, {})
+    text_of = {s.index: _text(s) for s in src.statements}
+    assert sorted(text_of[i] for i in sliced.drops) == sorted(dropped)
+    assert [text_of[i] for i in sliced.rewrites] == value_only
+    assert all(d == ("NB901", "no effect on outputs") for d in sliced.drops.values())
+
+
+@pytest.mark.parametrize("text", [
+    "import os\nx = 1\nprint(x)\n",
+    "x = [1]\nx.append(2)\nsave(x)\n",
+    "for i in range(3):\n    print(i)\n",
+])
+def test_slice_keeps(text):
+    _, _, src = _source(text)
+    sliced = slicing.slice_outputs(src.statements, src.flows, None, {})
+    assert (sliced.drops, sliced.rewrites, sliced.notices) == ({}, {}, ())
+
+
+# -- placement: module level, options, helper globals ------------------------------------------------------
+LATER = "# %% [markdown]\n# # Train\n# %%\nm = fit()\n"  # what comes before the first heading is setup
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("import os\nALPHA = 0.5\ndef f(x):\n    return x\n", ["ALPHA = 0.5", "def f(x):"]),
+    ("import os\nDATA = os.environ.get('D', 'x')\n", ["DATA = os.environ.get('D', 'x')"]),
+    ("try:\n    import ujson\nexcept ImportError:\n    ujson = None\n", ["try:"]),
+])
+def test_fixed_module_changes(text, expected):
+    _, _, src = _source(text + LATER)
+    src = Source(src.statements, src.flows, src.role_of, src.kind, frozenset({"os", "ujson"}))
+    fixed = placement.fixed_module(src.statements, src, placement.Counts.of(src.flows))
+    assert [_text(s) for s in fixed] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "import os\nmodel = load()\ndef f(m=model):\n    return m\n" + LATER,  # a default read at def time
+    "# %% [markdown]\n# # Train\n# %%\nx = load()\n",
+])
+def test_fixed_module_keeps_out(text):
+    _, _, src = _source(text)
+    fixed = placement.fixed_module(src.statements, src, placement.Counts.of(src.flows))
+    assert [_text(s) for s in fixed if not isinstance(s.node, ast.Import)] == []
+
+
+TRAIN = "# %% [markdown]\n# # Train\n# %%\n"
+
+@pytest.mark.parametrize("text, options", [
+    (TRAIN + "alpha = 0.5\nm = fit(alpha)\nsave(m)\n", ["alpha"]),
+    (TRAIN + "params = {'depth': 3, 'rate': 0.1}\nm = fit(**params)\nsave(m)\n", ["depth", "rate"]),
+])
+def test_hypers_change(text, options):
+    _, _, src = _source(text)
+    found = placement.hypers(src.statements, [], src, placement.Counts.of(src.flows))
+    assert [h.name for hs in found.values() for h in hs] == options
+    dropped, rewrites = placement.hyper_decisions(found, src.statements)
+    assert [c for c, _ in dropped.values()] + [r.name for r in rewrites.values()] in (["NB902"], ["HYPER_DICT"])
+
+
+@pytest.mark.parametrize("text", [
+    TRAIN + "alpha = 0.5\nalpha = 0.6\nm = fit(alpha)\n",  # written twice
+    TRAIN + "alpha = load()\nm = fit(alpha)\n",  # not a literal
+    TRAIN + "alpha = 0.5\n",  # no step reads it
+])
+def test_hypers_keep(text):
+    _, _, src = _source(text)
+    assert placement.hypers(src.statements, [], src, placement.Counts.of(src.flows)) == {}
+
+
+def test_callee_reads_change_and_keep():
+    _, _, src = _source("def f():\n    return scale\nscale = 2\ny = f()\nz = 1\n")
+    flows = placement.with_callee_reads(src.flows, {"f": ("scale",)}, src.statements[1:])
+    assert "scale" in flows[2].uses and flows[3] == src.flows[3] and flows[1] == src.flows[1]
+    assert placement.with_callee_reads(src.flows, {}, src.statements) == src.flows
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("import os", True), ("from a import b", True),
+    ("try:\n    import x\nexcept ImportError:\n    x = None", True),
+    ("try:\n    import x\nexcept ImportError:\n    print('no')", False),
+    ("x = 1", False),
+])
+def test_is_import_like(text, expected):
+    _, _, src = _source(text + "\n")
+    assert placement.is_import_like(src.statements[0].node) is expected
+
+
+# -- steps: grouping, naming, wiring ---------------------------------------------------------------
+@pytest.mark.parametrize("asked, names", [
+    ([("train", ""), ("train", "")], ["train_model", "train_model_2"]),
+    ([("other", "Clean up"), ("other", "Clean up"), ("other", "")], ["clean_up", "clean_up_2", "step"]),
+    ([("other", "Main")], ["main_2"]),
+    ([("other", "2 ways")], ["step_2_ways"]),
+])
+def test_step_names_change(asked, names):
+    taken = steps.StepNames()
+    assert [taken.take(role, title) for role, title in asked] == names
+
+
+def test_step_names_keep_distinct_roles():
+    taken = steps.StepNames()
+    roles = ["load", "prepare", "split", "train", "evaluate", "save"]
+    assert [taken.take(r, "Title") for r in roles] == [steps.STEP_NAMES[r] for r in roles]
+
+
+def test_steps_wire_parameters_and_returns():
+    text = ("# %% [markdown]\n# # Load data\n# %%\ndf = read()\n"
+            "# %% [markdown]\n# # Train\n# %%\nm = fit(df)\nsave(m)\n")
+    nb, cells, src = _source(text)
+    made = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, set())
+    assert [(s.name, s.params, s.returns) for s in made] == [("load_data", (), ("df",)),
+                                                            ("train_model", ("df",), ())]
+
+
+def test_steps_group_keeps_dropped_out():
+    text = "# %% [markdown]\n# # Train\n# %%\nm = fit()\nprint(m)\n"
+    nb, cells, src = _source(text)
+    made = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, {1})
+    assert [_text(s) for s in made[0].statements] == ["m = fit()"]
+
+
+# -- testfacts: what the generated tests need -------------------------------------------------------
+@pytest.mark.parametrize("text, estimator, predict, saved, plain, read", [
+    ("m = LinearRegression()\nm.fit(X, y)\np = m.predict(X_test)\njoblib.dump(m, 'm.pkl')\n",
+     ("m", "LinearRegression"), "X_test", (("joblib.dump", "'m.pkl'"),), (), ()),
+    ("df = pd.read_csv('data/x.csv')\ncols = ['a']\njson.dump(cols, 'cols.json')\n",
+     None, None, (("json.dump", "'cols.json'"),), ("'cols.json'",), ("data/x.csv",)),
+    ("with open('m.pkl', 'wb') as f:\n    pickle.dump(m, f)\n",
+     None, None, (("pickle.dump", "'m.pkl'"),), (), ()),
+])
+def test_facts_found(text, estimator, predict, saved, plain, read):
+    _, _, src = _source(text)
+    facts = testfacts.script_facts(src.statements, src.statements, [], ())
+    assert (facts.estimator, facts.predict_input, facts.saved, facts.plain_saves, facts.read_files) == (
+        estimator, predict, saved, plain, read)
+
+
+@pytest.mark.parametrize("text", [
+    "x = 1\nprint(x)\n",
+    "df = pd.read_csv('/abs/x.csv')\nopen('out.txt', 'w')\n",  # absolute, and a write
+])
+def test_facts_absent(text):
+    _, _, src = _source(text)
+    facts = testfacts.script_facts(src.statements, src.statements, [], ())
+    assert (facts.estimator, facts.predict_input, facts.saved, facts.plain_saves, facts.read_files) == (
+        None, None, (), (), ())
+
+
+# -- codes: every convert code is explained by `nb2prod rule` --------------------------------------
+@pytest.mark.parametrize("code", [c.code for c in CODES])
+def test_rule_explains_convert_code(code):
+    result = CliRunner().invoke(main, ["rule", code])
+    assert result.exit_code == 0, result.output
+    name = next(c.name for c in CODES if c.code == code)
+    assert result.output.startswith(f"# {code} {name}\n")
+    for section in ("## What it does", "## Why", "## Example"):
+        assert section in result.output
+
+
+def test_convert_codes_are_nb901_to_nb905():
+    assert [c.code for c in CODES] == ["NB901", "NB902", "NB903", "NB904", "NB905"]
