@@ -1,228 +1,20 @@
-"""The entry points the CLI and the tests use; each returns results as data and never prints."""
+"""The entry points the CLI and the tests use; each returns results as data and never prints.
+
+Each delegates to the module that does the work: lint.engine, convert.pipeline, check, verify.
+The convert side is imported inside its entry points: `nb2prod lint` never needs the planner's
+twenty modules, which would add a third to the start-up of a lint served from the cache.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
-from nb2prod.model import Location
-
-
-@dataclass(frozen=True)
-class FileResult:
-    path: str
-    status: str  # new, unchanged, updated, edited, not-generated (the last two are refused without --force)
-
-
-@dataclass(frozen=True)
-class ConvertResult:
-    """What converting one notebook did, or the error that stopped it."""
-
-    notebook: str
-    kind: Optional[str] = None
-    kind_decided: bool = False
-    files: Tuple[FileResult, ...] = ()
-    fates: tuple = ()
-    notices: Tuple[str, ...] = ()
-    error: Optional[Nb2prodError] = None
-    texts: Dict[str, str] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class Generated:
-    """A notebook converted in memory: its plan and the full text of every file it yields."""
-
-    notebook: str
-    plan: object
-    texts: Dict[str, str]
-    fates: tuple
-    notices: Tuple[str, ...]
-
-
-def plan_notebook(path: str, kind: str = "auto"):
-    """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
-    from nb2prod.notebook.config import convert_settings
-    from nb2prod.notebook.load import load
-    from nb2prod.notebook.parse import parse_notebook
-    from nb2prod.convert.plan import make_plan
-
-    nb = load(path, validate=True)
-    if nb.is_script:
-        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
-    if not nb.code_cells:
-        raise UnusableInput("notebook has no code cells", Location(path))
-    cells = parse_notebook(nb)
-    return make_plan(nb, cells, kind, convert_settings(Path(path)))
-
-
-def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
-             with_evaluate: bool = False, *, workers: Optional[int] = 1,
-             progress: Optional[Callable[[], None]] = None) -> List[Generated]:
-    """Render every planned notebook into file texts (with headers); nothing is written.
-
-    With `workers` other than 1, many notebooks render in worker processes; results keep input order.
-    """
-    from nb2prod.convert import render  # noqa: F401 - libcst imported once, before worker processes fork
-    from nb2prod.progress import parallel_map
-
-    training = [p for _, p in plans if p.kind == "training"]
-    companion = training[0] if len(training) == 1 else None
-    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
-    generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
-    return [_add_evaluate(g, outdir, templates) for g in generated] if with_evaluate else generated
-
-
-def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
-    """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
-    from nb2prod.convert import evaluate
-    from nb2prod.write import with_header
-
-    if gen.plan.kind != "training":
-        return gen
-    ref = _reference(gen.notebook, outdir)
-    bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
-    texts = {**gen.texts, **{name: with_header(body, ref) for name, body in bodies.items()}}
-    for name in bodies:
-        _must_compile(name, texts[name], templates)
-    return replace(gen, texts=texts, notices=gen.notices + notices)
-
-
-def _generate_one(job) -> Generated:
-    from nb2prod.convert import render
-    from nb2prod.convert.explain import account
-    from nb2prod.write import with_header
-
-    path, plan, outdir, templates, companion = job
-    ref = _reference(path, outdir)
-    rendered = _render(render, plan, ref, _environment(templates), companion)
-    texts = {name: with_header(body, ref) for name, body in rendered.files.items()}
-    script = "train.py" if plan.kind == "training" else "score.py"
-    for name, text in texts.items():
-        _must_compile(name, text, templates)
-    fates = account(plan, rendered.lifted, script, texts[script])
-    notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
-    return Generated(path, plan, texts, fates, notices)
-
-
-def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
-            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
-            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List[ConvertResult]:
-    """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files.
-
-    Many notebooks are planned and rendered in worker processes (all cores unless `workers` says);
-    `progress` is called twice per notebook, once per stage.
-    """
-    from nb2prod import write
-    from nb2prod.progress import PARALLEL_ABOVE, parallel_map
-
-    if len(notebooks) > PARALLEL_ABOVE:
-        import nbformat  # noqa: F401 - imported once, before worker processes fork
-    results: Dict[str, ConvertResult] = {}
-    planned = []
-    outcomes = parallel_map(_plan_or_error, [(p, kind) for p in notebooks], workers=workers, advance=progress)
-    for path, (plan, error) in zip(notebooks, outcomes):
-        if error is None:
-            planned.append((path, plan))
-        else:
-            results[path] = ConvertResult(path, error=error)
-    claimed: Dict[str, str] = {}
-    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress):
-        results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed, write)
-    if progress:
-        for _ in range(len(notebooks) - len(planned)):
-            progress()
-    return [results[p] for p in notebooks]
-
-
-def _plan_or_error(job: Tuple[str, str]):
-    """One planning job for a worker process: (plan, None) or (None, the user-facing error)."""
-    path, kind = job
-    try:
-        return plan_notebook(path, kind), None
-    except Nb2prodError as exc:
-        return None, exc
-
-
-def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed, write) -> ConvertResult:
-    base = ConvertResult(gen.notebook, gen.plan.kind, decided, fates=gen.fates, notices=gen.notices, texts=gen.texts)
-    targets = {Path(outdir) / name: text for name, text in gen.texts.items()}
-    statuses = {p: write.status(p, t) for p, t in targets.items()}
-    for p in targets:
-        if str(p) in claimed:
-            err = OutputConflict(f"{p.name} is also generated from {claimed[str(p)]} in this run; "
-                                 "convert them into different folders with -o", Location(gen.notebook))
-            return replace(base, error=err)
-    refused = [p for p, s in statuses.items() if s in (write.EDITED, write.FOREIGN)]
-    if refused and not force:
-        why = "was edited since nb2prod wrote it" if statuses[refused[0]] == write.EDITED else "was not written by nb2prod"
-        err = OutputConflict(f"{refused[0]} {why}; nothing written (use --force to overwrite)", Location(gen.notebook))
-        return replace(base, error=err)
-    for p in targets:
-        claimed[str(p)] = gen.notebook
-    files = []
-    for p, text in targets.items():
-        state = statuses[p]
-        if state != write.SAME and not dry_run:
-            write.write_atomic(p, text)
-        files.append(FileResult(str(p), write.UPDATE if state in (write.EDITED, write.FOREIGN) else state))
-    return replace(base, files=tuple(files))
-
-
-_environments: Dict[Optional[str], object] = {}
-
-
-def _environment(templates: Optional[str]):
-    """One Jinja environment per templates folder and process, shared by the notebooks it renders."""
-    from nb2prod.convert import render
-
-    if templates not in _environments:
-        _environments[templates] = render.environment(templates)
-    return _environments[templates]
-
-
-def _render(render, plan, ref, env, companion):
-    import jinja2
-
-    try:
-        return render.render(plan, ref, env, companion if plan.kind == "scoring" else None)
-    except jinja2.TemplateSyntaxError as exc:
-        raise UnusableInput(f"template error: {exc.message}", Location(exc.filename or exc.name or "template", None,
-                                                                       exc.lineno)) from None
-    except jinja2.TemplateError as exc:
-        raise UnusableInput(f"template error: {exc}", Location("templates")) from None
-
-
-def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None:
-    """Generated code parses and reads no undefined global. A failure is the user's when their own
-    templates are in use, else a bug in nb2prod (an internal error): never a script that would die
-    with SyntaxError or NameError."""
-    try:
-        _check_generated(name, text)
-    except (SyntaxError, NameError) as exc:
-        if templates is None:
-            raise RuntimeError(f"generated {name}: {exc}") from exc
-        raise UnusableInput(f"template error: generated {name}: {exc}", Location(templates)) from None
-
-
-def _check_generated(name: str, text: str) -> None:
-    from nb2prod.analysis.dataflow import module_globals
-
-    defined, read = module_globals(text, name)
-    if re.search(r"^from \S+ import \*", text, re.MULTILINE):
-        return  # names may come from the star imports: nothing can be called undefined
-    for name_read, table in read:
-        if name_read not in defined:
-            raise NameError(f"reads undefined name `{name_read}` (in {table.get_name()}, line {table.get_lineno()})")
-
-
-def _reference(notebook: str, outdir: str) -> str:
-    """The notebook's path as seen from the output folder: stable wherever the command runs."""
-    rel = os.path.relpath(os.path.abspath(notebook), os.path.abspath(outdir))
-    return Path(rel).as_posix()
+from nb2prod.lint.engine import FileResult as LintedFile
+from nb2prod.lint.engine import LintReport, lint_files
+from nb2prod.notebook import config
 
 
 def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
@@ -233,10 +25,6 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
     `progress` (a progress.Progress) learns the number of files, then advances once per file.
     """
-    from nb2prod.notebook import config
-    from nb2prod.lint.engine import FileResult as LintedFile
-    from nb2prod.lint.engine import LintReport, lint_files
-
     files, missing = config.find_files(list(paths))
     settings: Dict[str, object] = {}
     jobs = []
@@ -257,9 +45,35 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
 
 
+def plan_notebook(path: str, kind: str = "auto"):
+    """load → parse → plan for one notebook (a Plan); raises Nb2prodError for the user to fix."""
+    from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
+
+    return pipeline.plan_notebook(path, kind)
+
+
+def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
+             with_evaluate: bool = False, *, workers: Optional[int] = 1,
+             progress: Optional[Callable[[], None]] = None) -> list:
+    """Render planned notebooks into file texts with headers (pipeline.Generated each); writes nothing."""
+    from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
+
+    return pipeline.generate(plans, outdir, templates, with_evaluate, workers=workers, progress=progress)
+
+
+def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
+            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List:
+    """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits."""
+    from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
+
+    return pipeline.convert(notebooks, outdir, kind=kind, force=force, templates=templates,
+                            with_evaluate=with_evaluate, dry_run=dry_run, progress=progress, workers=workers)
+
+
 def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates: Optional[str] = None):
     """Compare generated files on disk with what their notebooks give now (a CheckReport); never writes."""
-    from nb2prod import check as checking
+    from nb2prod import check as checking  # heavy for lint: imports the planner's modules
 
     return checking.check(checking.select(list(paths), outdir), templates)
 
@@ -267,6 +81,6 @@ def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates:
 def verify(notebook: str, *, script: Optional[str] = None, companion: Optional[str] = None, timeout: int = 600,
            kernel: str = "python3"):
     """Run the notebook and its generated script for real and compare their results (a VerifyReport)."""
-    from nb2prod.verify import verify as run_both
+    from nb2prod import verify as verifying  # heavy for lint: imports the planner's modules
 
-    return run_both(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
+    return verifying.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from nb2prod import write
+from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError, UnusableInput
+from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
+from nb2prod.notebook.config import find_pyproject, lint_settings
+from nb2prod.notebook.load import load
 
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
 
@@ -78,8 +83,6 @@ class CheckReport:
 
 def declared_projects(start: Path) -> List[Project]:
     """`[tool.nb2prod] projects` of the nearest pyproject.toml, paths resolved against its folder."""
-    from nb2prod.notebook.config import find_pyproject
-
     pyproject = find_pyproject(start)
     if pyproject is None:
         return []
@@ -158,21 +161,19 @@ def check(projects: Sequence[Project], templates: Optional[str] = None) -> Check
 
 
 def _check_group(members: List[Project], templates: Optional[str]) -> GroupCheck:
-    from nb2prod import api
-
     output = members[0].output
     notebooks = tuple(_shown(p.notebook) for p in members)
     findings, errors, planned = [], [], []
     for p, shown in zip(members, notebooks):
         findings.extend(_lint(shown))
         try:
-            planned.append((shown, api.plan_notebook(shown, p.kind)))
+            planned.append((shown, plan_notebook(shown, p.kind)))
         except Nb2prodError as exc:
             errors.append(exc)
     if errors:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=tuple(errors))
     try:
-        generated = api.generate(planned, output, templates, any(p.with_evaluate for p in members))
+        generated = generate(planned, output, templates, any(p.with_evaluate for p in members))
     except Nb2prodError as exc:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=(exc,))
     files = [compare(Path(output) / name, text) for gen in generated for name, text in gen.texts.items()]
@@ -195,8 +196,6 @@ def _command(members: List[Project], files: List[FileCheck]) -> str:
 
 def compare(path: Path, expected: str) -> FileCheck:
     """The file on disk against the text `convert` would write there."""
-    from nb2prod import write
-
     shown = _shown(str(path))
     state = write.status(path, expected)
     if state == write.SAME:
@@ -227,10 +226,6 @@ def _lines(text: str) -> List[str]:
 
 def _lint(path: str) -> List[Finding]:
     """Lint findings of one notebook; an unreadable notebook is reported by planning instead."""
-    from nb2prod.notebook.config import lint_settings
-    from nb2prod.lint.engine import lint_notebook
-    from nb2prod.notebook.load import load
-
     try:
         nb = load(path)
     except Nb2prodError:

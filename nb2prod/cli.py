@@ -1,7 +1,7 @@
 """The command line: thin click commands that call `api`, print through `report`, return exit codes.
 
-Heavy libraries (libcst, jinja2, nbclient) are imported only inside the commands that need them,
-so `nb2prod --version` and `nb2prod lint` start fast.
+Heavy libraries (libcst, jinja2, nbclient) are imported only inside the api entry points that need
+them, so `nb2prod --version` and `nb2prod lint` start fast.
 """
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ import sys
 
 import click
 
-from nb2prod import __version__
+from nb2prod import __version__, api
+from nb2prod.errors import Nb2prodError
+from nb2prod.progress import Progress
+from nb2prod.report import check as check_report
+from nb2prod.report import convert as convert_report
+from nb2prod.report import lint as lint_report
+from nb2prod.report import verify as verify_report
 
 EXIT_INTERNAL = 3
 LINT_BAR_DELAY = 0.25  # seconds: a lint that finishes sooner never draws its progress bar
@@ -25,8 +31,6 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
-            from nb2prod.errors import Nb2prodError
-
             if isinstance(exc, Nb2prodError):
                 click.echo(f"nb2prod: {exc}", err=True)
                 ctx.exit(exc.exit_code)
@@ -63,18 +67,14 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run):
     """Convert NOTEBOOKS into train.py/score.py and their pytest tests."""
-    from nb2prod import api
-    from nb2prod.progress import Progress
-    from nb2prod.report import convert as report
-
     with Progress(len(notebooks), "notebooks converted", steps=2) as bar:  # drawn only on a terminal
         results = api.convert(
             notebooks, outdir, kind=kind, force=force, templates=templates_dir,
             with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance,
         )
-    for line in report.lines(results, explain=explain):
+    for line in convert_report.lines(results, explain=explain):
         click.echo(line, err=line.startswith("nb2prod: "))
-    sys.exit(report.exit_code(results))
+    sys.exit(convert_report.exit_code(results))
 
 
 def _prefixes(ctx, param, values):
@@ -82,7 +82,7 @@ def _prefixes(ctx, param, values):
     out = tuple(p.strip().upper() for v in values for p in v.split(",") if p.strip())
     if not out:
         return None  # without importing the rules: a run served from the cache never needs them
-    from nb2prod.rules import RULES
+    from nb2prod.rules import RULES  # heavy: every rule module; a lint served from the cache never needs them
 
     for p in out:
         if not any(r.code.startswith(p) for r in RULES):
@@ -102,14 +102,10 @@ def _prefixes(ctx, param, values):
 @click.option("--no-cache", is_flag=True, help="Lint every file again; do not read or write .nb2prod_cache/.")
 def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache):
     """Find leftover exploration code and notebook bugs in PATHS (default: the current folder)."""
-    from nb2prod import api
-    from nb2prod.progress import Progress
-    from nb2prod.report import lint as report
-
     with Progress(0, "files linted", delay=LINT_BAR_DELAY) as bar:  # drawn only on a terminal, for slow runs
         result = api.lint(paths or (".",), select=select, ignore=ignore, fix=fix, diff=diff, workers=jobs,
                           cache=not no_cache, progress=bar)
-    out, err = report.render(result, fmt)
+    out, err = lint_report.render(result, fmt)
     if err:
         click.echo("\n".join(err), err=True)
     if out:
@@ -120,10 +116,9 @@ def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache):
 @main.command()
 def rules():
     """List the lint rules."""
-    from nb2prod.report import lint as report
-    from nb2prod.rules import RULES
+    from nb2prod.rules import RULES  # heavy: every rule module (see _prefixes)
 
-    for line in report.rule_lines(RULES):
+    for line in lint_report.rule_lines(RULES):
         click.echo(line)
 
 
@@ -131,14 +126,13 @@ def rules():
 @click.argument("code")
 def rule(code):
     """Explain one lint rule, by code (NB101) or name (dataframe-inspection)."""
-    from nb2prod.report import lint as report
-    from nb2prod.rules import find
+    from nb2prod.rules import find  # heavy: every rule module (see _prefixes)
 
     try:
         found = find(code)
     except KeyError:
         raise click.BadParameter(f"no rule {code!r} (see `nb2prod rules`)", param_hint="CODE") from None
-    click.echo(report.rule_doc(found), nl=False)
+    click.echo(lint_report.rule_doc(found), nl=False)
 
 
 @main.command()
@@ -151,12 +145,9 @@ def rule(code):
               help="Output format; github prints workflow annotations.")
 def check(paths, outdir, templates_dir, fmt):
     """Fail when generated files are out of step with their notebooks (for CI); writes nothing."""
-    from nb2prod import api
-    from nb2prod.report import check as report
-
     result = api.check(paths, outdir=outdir, templates=templates_dir)
     style = click.style if sys.stdout.isatty() else None
-    for line in report.render(result, fmt, style):
+    for line in check_report.render(result, fmt, style):
         click.echo(line)
     sys.exit(result.exit_code)
 
@@ -172,10 +163,7 @@ def check(paths, outdir, templates_dir, fmt):
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
 def verify(notebook, companion, script, timeout, kernel):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
-    from nb2prod import api
-    from nb2prod.report import verify as report
-
     result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
-    for line in report.lines(result):
+    for line in verify_report.lines(result):
         click.echo(line)
     sys.exit(result.exit_code)

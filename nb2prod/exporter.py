@@ -11,8 +11,12 @@ import os
 import tempfile
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters import Exporter
 from traitlets import Unicode
+
+from nb2prod.convert.pipeline import generate, plan_notebook
+from nb2prod.errors import Nb2prodError
 
 
 class Nb2prodExporter(Exporter):
@@ -26,11 +30,6 @@ class Nb2prodExporter(Exporter):
         return ".py"
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        import nbformat
-
-        from nb2prod import api
-        from nb2prod.errors import Nb2prodError
-
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         meta = resources.get("metadata", {})
         name = (meta.get("name") or "notebook") + ".ipynb"
@@ -38,8 +37,8 @@ class Nb2prodExporter(Exporter):
             path = os.path.join(tmp, name)
             Path(path).write_text(nbformat.writes(nb_copy), encoding="utf-8")
             try:
-                plan = api.plan_notebook(path, self.kind)
-                (gen,) = api.generate([(path, plan)], tmp)
+                plan = plan_notebook(path, self.kind)
+                (gen,) = generate([(path, plan)], tmp)
             except Nb2prodError as exc:
                 raise ValueError(f"nb2prod: {str(exc).replace(path, name)}") from None
         script = "train.py" if plan.kind == "training" else "score.py"

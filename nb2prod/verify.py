@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, start, tail
 
@@ -53,19 +54,17 @@ class VerifyReport:
 def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] = None,
            timeout: int = 600, kernel: str = "python3") -> VerifyReport:
     """Execute `path` and its generated script in temporary folders and compare their results."""
-    from nb2prod import api
-
-    plan = api.plan_notebook(path)
+    plan = plan_notebook(path)
     partner = None
     if plan.kind == "scoring":
         partner = companion or find_companion(path)
-    plans = [(partner, api.plan_notebook(partner))] if partner else []
+    plans = [(partner, plan_notebook(partner))] if partner else []
     plans.append((path, plan))
     partner = plans[0] if partner else None
     with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
         nb_dir, script_dir = Path(tmp) / "notebook", Path(tmp) / "script"
         texts = {}
-        for gen in api.generate(plans, str(script_dir)):
+        for gen in generate(plans, str(script_dir)):
             texts.update(gen.texts)
         main = "train.py" if plan.kind == "training" else "score.py"
         if script:
@@ -81,21 +80,19 @@ def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] 
 
 def find_companion(path: str) -> Optional[str]:
     """The training notebook beside a scoring notebook: `training.ipynb`, else the only training sibling."""
-    from nb2prod import api
-
     here = Path(path)
     siblings = sorted(p for p in here.parent.glob("*.ipynb") if p.resolve() != here.resolve())
     preferred = [p for p in siblings if p.name == "training.ipynb"]
     found = []
     for p in preferred or siblings:
         try:
-            sibling = api.plan_notebook(str(p))
+            sibling = plan_notebook(str(p))
         except Nb2prodError:
             continue
         if sibling.kind == "training":
             found.append((str(p), {Path(name).name for name in saved_files(sibling)[0]}))
     if len(found) > 1:  # several training notebooks: the one that saves a file this notebook reads
-        read = _literal_strings(api.plan_notebook(path))
+        read = _literal_strings(plan_notebook(path))
         found = [f for f in found if f[1] & read]
     return found[0][0] if len(found) == 1 else None
 

@@ -1,0 +1,225 @@
+"""Convert, stage by stage: plan each notebook, render its files with headers, check they compile, write them."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from nb2prod import write
+from nb2prod.analysis.dataflow import module_globals
+from nb2prod.convert import evaluate
+from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
+from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
+from nb2prod.model import Location
+from nb2prod.notebook.config import convert_settings
+from nb2prod.notebook.load import load
+from nb2prod.notebook.parse import parse_notebook
+from nb2prod.progress import PARALLEL_ABOVE, parallel_map
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: str  # new, unchanged, updated, edited, not-generated (the last two are refused without --force)
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """What converting one notebook did, or the error that stopped it."""
+
+    notebook: str
+    kind: Optional[str] = None
+    kind_decided: bool = False
+    files: Tuple[FileResult, ...] = ()
+    fates: tuple = ()
+    notices: Tuple[str, ...] = ()
+    error: Optional[Nb2prodError] = None
+    texts: Dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A notebook converted in memory: its plan and the full text of every file it yields."""
+
+    notebook: str
+    plan: object
+    texts: Dict[str, str]
+    fates: tuple
+    notices: Tuple[str, ...]
+
+
+def plan_notebook(path: str, kind: str = "auto"):
+    """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
+    nb = load(path, validate=True)
+    if nb.is_script:
+        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
+    if not nb.code_cells:
+        raise UnusableInput("notebook has no code cells", Location(path))
+    cells = parse_notebook(nb)
+    return planner.make_plan(nb, cells, kind, convert_settings(Path(path)))
+
+
+def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
+             with_evaluate: bool = False, *, workers: Optional[int] = 1,
+             progress: Optional[Callable[[], None]] = None) -> List[Generated]:
+    """Render every planned notebook into file texts (with headers); nothing is written.
+
+    With `workers` other than 1, many notebooks render in worker processes; results keep input order.
+    """
+    from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
+
+    training = [p for _, p in plans if p.kind == "training"]
+    companion = training[0] if len(training) == 1 else None
+    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
+    generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
+    return [_add_evaluate(g, outdir, templates) for g in generated] if with_evaluate else generated
+
+
+def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+    """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
+    if gen.plan.kind != "training":
+        return gen
+    ref = _reference(gen.notebook, outdir)
+    bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
+    texts = {**gen.texts, **{name: write.with_header(body, ref) for name, body in bodies.items()}}
+    for name in bodies:
+        _must_compile(name, texts[name], templates)
+    return replace(gen, texts=texts, notices=gen.notices + notices)
+
+
+def _generate_one(job) -> Generated:
+    from nb2prod.convert import render  # heavy: libcst and jinja2
+    from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
+
+    path, plan, outdir, templates, companion = job
+    ref = _reference(path, outdir)
+    rendered = _render(render, plan, ref, _environment(templates), companion)
+    texts = {name: write.with_header(body, ref) for name, body in rendered.files.items()}
+    script = "train.py" if plan.kind == "training" else "score.py"
+    for name, text in texts.items():
+        _must_compile(name, text, templates)
+    fates = account(plan, rendered.lifted, script, texts[script])
+    notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
+    return Generated(path, plan, texts, fates, notices)
+
+
+def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
+            templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List[ConvertResult]:
+    """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files.
+
+    Many notebooks are planned and rendered in worker processes (all cores unless `workers` says);
+    `progress` is called twice per notebook, once per stage.
+    """
+    if len(notebooks) > PARALLEL_ABOVE:
+        import nbformat  # noqa: F401 - heavy: imported once, before worker processes fork
+    results: Dict[str, ConvertResult] = {}
+    planned = []
+    outcomes = parallel_map(_plan_or_error, [(p, kind) for p in notebooks], workers=workers, advance=progress)
+    for path, (plan, error) in zip(notebooks, outcomes):
+        if error is None:
+            planned.append((path, plan))
+        else:
+            results[path] = ConvertResult(path, error=error)
+    claimed: Dict[str, str] = {}
+    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress):
+        results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed)
+    if progress:
+        for _ in range(len(notebooks) - len(planned)):
+            progress()
+    return [results[p] for p in notebooks]
+
+
+def _plan_or_error(job: Tuple[str, str]):
+    """One planning job for a worker process: (plan, None) or (None, the user-facing error)."""
+    path, kind = job
+    try:
+        return plan_notebook(path, kind), None
+    except Nb2prodError as exc:
+        return None, exc
+
+
+def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed) -> ConvertResult:
+    """Write one notebook's files unless one is claimed by another notebook of this run or edited by hand."""
+    base = ConvertResult(gen.notebook, gen.plan.kind, decided, fates=gen.fates, notices=gen.notices, texts=gen.texts)
+    targets = {Path(outdir) / name: text for name, text in gen.texts.items()}
+    statuses = {p: write.status(p, t) for p, t in targets.items()}
+    error = _conflict(gen.notebook, statuses, force, claimed)
+    if error is not None:
+        return replace(base, error=error)
+    for p in targets:
+        claimed[str(p)] = gen.notebook
+    files = []
+    for p, text in targets.items():
+        state = statuses[p]
+        if state != write.SAME and not dry_run:
+            write.write_atomic(p, text)
+        files.append(FileResult(str(p), write.UPDATE if state in (write.EDITED, write.FOREIGN) else state))
+    return replace(base, files=tuple(files))
+
+
+def _conflict(notebook: str, statuses: Dict[Path, str], force: bool, claimed) -> Optional[OutputConflict]:
+    """Why this notebook's files may not be written: another notebook's, or edited (without --force)."""
+    for p in statuses:
+        if str(p) in claimed:
+            return OutputConflict(f"{p.name} is also generated from {claimed[str(p)]} in this run; "
+                                  "convert them into different folders with -o", Location(notebook))
+    refused = [p for p, s in statuses.items() if s in (write.EDITED, write.FOREIGN)]
+    if refused and not force:
+        why = "was edited since nb2prod wrote it" if statuses[refused[0]] == write.EDITED else "was not written by nb2prod"
+        return OutputConflict(f"{refused[0]} {why}; nothing written (use --force to overwrite)", Location(notebook))
+    return None
+
+
+_environments: Dict[Optional[str], object] = {}
+
+
+def _environment(templates: Optional[str]):
+    """One Jinja environment per templates folder and process, shared by the notebooks it renders."""
+    from nb2prod.convert import render  # heavy: libcst and jinja2
+
+    if templates not in _environments:
+        _environments[templates] = render.environment(templates)
+    return _environments[templates]
+
+
+def _render(render, plan, ref, env, companion):
+    import jinja2  # heavy: only rendering needs it
+
+    try:
+        return render.render(plan, ref, env, companion if plan.kind == "scoring" else None)
+    except jinja2.TemplateSyntaxError as exc:
+        raise UnusableInput(f"template error: {exc.message}", Location(exc.filename or exc.name or "template", None,
+                                                                       exc.lineno)) from None
+    except jinja2.TemplateError as exc:
+        raise UnusableInput(f"template error: {exc}", Location("templates")) from None
+
+
+def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None:
+    """Generated code parses and reads no undefined global. A failure is the user's when their own
+    templates are in use, else a bug in nb2prod (an internal error): never a script that would die
+    with SyntaxError or NameError."""
+    try:
+        _check_generated(name, text)
+    except (SyntaxError, NameError) as exc:
+        if templates is None:
+            raise RuntimeError(f"generated {name}: {exc}") from exc
+        raise UnusableInput(f"template error: generated {name}: {exc}", Location(templates)) from None
+
+
+def _check_generated(name: str, text: str) -> None:
+    defined, read = module_globals(text, name)
+    if re.search(r"^from \S+ import \*", text, re.MULTILINE):
+        return  # names may come from the star imports: nothing can be called undefined
+    for name_read, table in read:
+        if name_read not in defined:
+            raise NameError(f"reads undefined name `{name_read}` (in {table.get_name()}, line {table.get_lineno()})")
+
+
+def _reference(notebook: str, outdir: str) -> str:
+    """The notebook's path as seen from the output folder: stable wherever the command runs."""
+    rel = os.path.relpath(os.path.abspath(notebook), os.path.abspath(outdir))
+    return Path(rel).as_posix()
