@@ -529,19 +529,26 @@ def suggest(name: str, candidates: Iterable[str]) -> Optional[str]:
 
 
 def module_globals(code: str, filename: str = "<generated>"):
-    """(names the module defines at top level, [(name, symtable) of every global read]) of finished
-    code, from the compiler's own symbol tables; parses, so a SyntaxError comes out as compile's."""
-    import symtable
+    """(names the module defines at top level, [(name, (scope name, line)) of every global read]) of
+    finished code, from the compiler's own symbol tables; parses, so a SyntaxError comes out as compile's.
 
-    top = symtable.symtable(code, filename, "exec")
+    Reads the raw tables: building a symtable.Symbol scans every child scope of its table, which made
+    this quadratic in the number of functions. The tests are Symbol's, including its quirk of taking a
+    function named `top` for the module (its bound names count as global there)."""
+    import _symtable as st  # the compiler's tables, which the symtable module wraps (a builtin: no import cost)
+
+    top, global_scopes = st.symtable(code, filename, "exec"), (st.GLOBAL_IMPLICIT, st.GLOBAL_EXPLICIT)
     tables, defined = [top], set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
     read = []  # in table order
     for table in tables:
-        tables.extend(table.get_children())
-        for sym in table.get_symbols():  # one pass: building Symbol objects is most of the cost
-            if (table is top or sym.is_declared_global()) and (sym.is_assigned() or sym.is_imported()
-                                                              or sym.is_namespace()):
-                defined.add(sym.get_name())
-            if sym.is_referenced() and (table is top or sym.is_global()):
-                read.append((sym.get_name(), table))
+        tables.extend(table.children)
+        namespaces = {child.name for child in table.children}
+        for name, flags in table.symbols.items():
+            scope = (flags >> st.SCOPE_OFF) & st.SCOPE_MASK
+            if (table is top or scope == st.GLOBAL_EXPLICIT) and (
+                    flags & (st.DEF_LOCAL | st.DEF_IMPORT) or name in namespaces):
+                defined.add(name)
+            if flags & st.USE and (table is top or scope in global_scopes
+                                   or table.name == "top" and flags & st.DEF_BOUND):
+                read.append((name, (table.name, table.lineno)))
     return defined, read

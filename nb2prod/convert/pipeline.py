@@ -214,9 +214,9 @@ def _check_generated(name: str, text: str) -> None:
     defined, read = module_globals(text, name)
     if re.search(r"^from \S+ import \*", text, re.MULTILINE):
         return  # names may come from the star imports: nothing can be called undefined
-    for name_read, table in read:
+    for name_read, (scope, line) in read:
         if name_read not in defined:
-            raise NameError(f"reads undefined name `{name_read}` (in {table.get_name()}, line {table.get_lineno()})")
+            raise NameError(f"reads undefined name `{name_read}` (in {scope}, line {line})")
 
 
 def _reference(notebook: str, outdir: str) -> str:
