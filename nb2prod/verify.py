@@ -54,13 +54,11 @@ class VerifyReport:
 def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] = None,
            timeout: int = 600, kernel: str = "python3") -> VerifyReport:
     """Execute `path` and its generated script in temporary folders and compare their results."""
-    plan = plan_notebook(path)
+    plan = plan_notebook(path)  # each notebook is planned once, its companion included
     partner = None
     if plan.kind == "scoring":
-        partner = companion or find_companion(path)
-    plans = [(partner, plan_notebook(partner))] if partner else []
-    plans.append((path, plan))
-    partner = plans[0] if partner else None
+        partner = (companion, plan_notebook(companion)) if companion else companion_plan(path, plan)
+    plans = [partner, (path, plan)] if partner else [(path, plan)]
     with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
         nb_dir, script_dir = Path(tmp) / "notebook", Path(tmp) / "script"
         texts = {}
@@ -80,6 +78,12 @@ def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] 
 
 def find_companion(path: str) -> Optional[str]:
     """The training notebook beside a scoring notebook: `training.ipynb`, else the only training sibling."""
+    found = companion_plan(path)
+    return found[0] if found else None
+
+
+def companion_plan(path: str, plan=None):
+    """(path, plan) of the training notebook `find_companion` names, or None; `plan` is `path`'s, if planned."""
     here = Path(path)
     siblings = sorted(p for p in here.parent.glob("*.ipynb") if p.resolve() != here.resolve())
     preferred = [p for p in siblings if p.name == "training.ipynb"]
@@ -90,11 +94,11 @@ def find_companion(path: str) -> Optional[str]:
         except Nb2prodError:
             continue
         if sibling.kind == "training":
-            found.append((str(p), {Path(name).name for name in saved_files(sibling)[0]}))
+            found.append((str(p), sibling, {Path(name).name for name in saved_files(sibling)[0]}))
     if len(found) > 1:  # several training notebooks: the one that saves a file this notebook reads
-        read = _literal_strings(plan_notebook(path))
-        found = [f for f in found if f[1] & read]
-    return found[0][0] if len(found) == 1 else None
+        read = _literal_strings(plan or plan_notebook(path))
+        found = [f for f in found if f[2] & read]
+    return found[0][:2] if len(found) == 1 else None
 
 
 def _literal_strings(plan) -> set:
