@@ -4,10 +4,13 @@ Inputs: generated training notebooks of 100, 1,000 and 2,000 code cells (mixed c
 and the MLOpsPython training notebook with its `reg` bug fixed in a temporary copy.
 
     python benchmarks/bench_convert.py [--runs 3] [--sizes 100,1000,2000] [--keep DIR]
+    python benchmarks/bench_convert.py --linear [--runs 1]   # nb2prod alone at 1,000 to 10,000 cells
 
 Each run is one child process started by a fresh wrapper process that reports the child's wall time
 and `ru_maxrss` (RUSAGE_CHILDREN), so memory is the peak of that child alone. Best of N is reported.
 Targets (issue 6): 2,000 cells < 3 s and < 150 MiB; linear growth; MLOps training <= 0.6x nbconvert.
+`--linear` converts 1,000, 2,000, 5,000 and 10,000 cells and prints the marginal ms per cell of
+1,000 -> 2,000 and of 5,000 -> 10,000 and their ratio (issue 12: at most 1.3, i.e. linear).
 """
 
 from __future__ import annotations
@@ -127,7 +130,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="100,1000,2000")
     parser.add_argument("--keep", help="write the generated notebooks into this folder and keep them")
+    parser.add_argument("--linear", action="store_true", help="nb2prod alone at 1,000-10,000 cells: marginal ms/cell")
     args = parser.parse_args()
+    if args.linear:
+        return linear(args.runs, args.keep)
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
     work = Path(args.keep or tempfile.mkdtemp(prefix="nb2prod-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -146,6 +152,32 @@ def main() -> int:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if all(r["rc"] == 0 for _, _, m in rows for r in m.values()) else 1
+
+
+LINEAR_SIZES = (1000, 2000, 5000, 10000)
+LINEAR_TARGET = 1.3
+
+
+def linear(runs: int, keep=None) -> int:
+    """Is convert linear? The marginal cost per cell at 5,000 -> 10,000 against 1,000 -> 2,000."""
+    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    work = Path(keep or tempfile.mkdtemp(prefix="nb2prod-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    seconds = {}
+    for size in LINEAR_SIZES:
+        path = work / f"cells_{size}.ipynb"
+        path.write_text(json.dumps(generated_notebook(size), indent=1) + "\n", encoding="utf-8")
+        got = measure(commands(path, work)["nb2prod"], runs)
+        seconds[size] = got["s"]
+        print(f"{size:>6} cells {got['s']:8.2f} s {got['mib']:6.0f} MiB {1000 * got['s'] / size:6.2f} ms/cell"
+              + ("" if got["rc"] == 0 else f"  (exit {got['rc']})"), flush=True)
+    low = 1000 * (seconds[2000] - seconds[1000]) / 1000
+    high = 1000 * (seconds[10000] - seconds[5000]) / 5000
+    print(f"marginal ms/cell: 1,000->2,000 {low:.2f}, 5,000->10,000 {high:.2f}; ratio {high / low:.2f} "
+          f"(target <= {LINEAR_TARGET})")
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if high / low <= LINEAR_TARGET else 1
 
 
 def _print(rows, runs: int) -> None:
