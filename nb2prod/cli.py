@@ -115,10 +115,11 @@ def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache):
 
 @main.command()
 def rules():
-    """List the lint rules."""
+    """List the lint rules, then the codes convert gives the lines it leaves out (NB9xx)."""
+    from nb2prod.convert.plan.codes import CODES  # heavy: the planner, which lint never loads
     from nb2prod.rules import RULES  # heavy: every rule module (see _prefixes)
 
-    for line in lint_report.rule_lines(RULES):
+    for line in lint_report.rule_lines(RULES + CODES):
         click.echo(line)
 
 

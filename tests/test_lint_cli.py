@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from nb2prod.cli import main
+from nb2prod.convert.plan.codes import CODES
 from nb2prod.rules import RULES
 
 DIRTY = "# %%\nimport pandas as pd\ndf = pd.read_csv('d.csv')\n# %%\ndf.head()\nprint(df.shape)\n"
@@ -39,7 +40,7 @@ def test_rules_lists_every_rule():
     result = run("rules")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines] == [r.code for r in RULES]
+    assert [line.split()[0] for line in lines] == [r.code for r in RULES] + [c.code for c in CODES]
 
 
 def test_rule_explains_one_rule_by_code_or_name():

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Tuple
 from nb2prod.escape import split_lines
 from nb2prod.convert.lift import Lifted
 from nb2prod.convert.plan import Plan
+from nb2prod.convert.plan.codes import COMMENT_ONLY, NO_EFFECT
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFat
                 continue
             stmt = owner.get(number)
             if stmt is None:
-                fates.append(LineFate(pc.cell.index, number, raw, False, "comment with no statement", "NB904"))
+                fates.append(LineFate(pc.cell.index, number, raw, False, COMMENT_ONLY.summary, COMMENT_ONLY.code))
                 continue
             fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, (positions, defs), imported))
     return tuple(fates)
@@ -65,8 +66,7 @@ def _owners(pc, count: int) -> Dict[int, object]:
 def _fate(plan, lifted, stmt, cell, number, raw, script, lookup, imported) -> LineFate:
     decision = plan.decisions.get(stmt.index)
     if decision is None or not decision.kept:
-        code = decision.code if decision else "NB901"
-        reason = decision.reason if decision else "no effect on outputs"
+        code, reason = (decision.code, decision.reason) if decision else NO_EFFECT.drop
         return LineFate(cell, number, raw, False, reason, code)
     if decision.where == "<imports>":
         names = {a.asname or a.name.split(".")[0] for a in stmt.node.names}

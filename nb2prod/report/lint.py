@@ -27,7 +27,7 @@ def render(report, fmt: str = "text") -> Tuple[List[str], List[str]]:
 
 def rule_lines(rules) -> List[str]:
     """`nb2prod rules`: one line per rule."""
-    return [f"{r.code}  {r.name:<24} {r.severity:<7} {'fix' if r.fixable else '   '}  {r.summary}" for r in rules]
+    return [f"{r.code}  {r.name:<26} {r.severity:<7} {'fix' if r.fixable else '   '}  {r.summary}" for r in rules]
 
 
 def rule_doc(r) -> str:
