@@ -1,13 +1,15 @@
-"""Write generated files safely: a header with a content hash, atomic replace, no clobbering."""
+"""Write files safely: generated files with a content-hash header and no clobbering, `lint --fix` write-back
+guarded against a save in between; both through one temporary-file-and-rename."""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from nb2prod.escape import comment_text
 
@@ -48,18 +50,100 @@ def status(path: Path, text: str) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder and rename it into place."""
+    """Write a generated file through a temporary file in the same folder and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    _replace(str(path), text.encode("utf-8"), mode)
+
+
+def _replace(target: str, data: bytes, mode: int, still_ours: Optional[Callable[[], bool]] = None) -> bool:
+    """The one atomic write: `data` into a temporary file beside `target`, synced, then renamed over it.
+    With `still_ours`, the rename happens only if it answers True right before; False when it did not."""
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if still_ours is not None and not still_ours():
+            os.unlink(tmp)
+            return False
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return True
+
+
+class Written(enum.Enum):
+    """What write_back did; the values are the one-line messages for the files it did not write."""
+
+    WRITTEN = "fixed"
+    SAME = "unchanged"
+    CHANGED = "changed while fixing, nothing written"
+    READ_ONLY = "read-only, not fixed"
+
+
+def encode(text: str, encoding: str, old: bytes) -> bytes:
+    """`text` in the encoding it was read with (UTF-8, or a script's declared one), keeping a byte-order mark."""
+    new = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    return b"\xef\xbb\xbf" + new if old.startswith(b"\xef\xbb\xbf") else new
+
+
+def write_back(path: str, old: bytes, new: bytes) -> Written:
+    """Write `new` over the file at `path` only if it still holds `old`, the bytes the fix was computed from.
+
+    - A symlink is followed: its target is fixed and the link stays a link.
+    - A file with other hard links is rewritten in place (truncate and write, like black and ruff), so
+      every name keeps seeing one file; a crash mid-write could truncate it. Any other file is replaced
+      atomically (a temporary file beside it, then os.replace), keeping its permission bits.
+    - A read-only file (no write bit, or not writable by this user) is left alone: READ_ONLY.
+    - When the bytes on disk (or their inode, size or mtime) differ from `old` right before the write,
+      someone saved it while we were fixing: nothing is written, CHANGED.
+    OSError from the file system is raised.
+    """
+    if new == old:
+        return Written.SAME
+    target = os.path.realpath(path)
+    st = os.stat(target)
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        return Written.READ_ONLY
+    if st.st_nlink > 1:
+        return _write_in_place(target, old, new, st)
+    if not _replace(target, new, st.st_mode & 0o7777, lambda: _holds(target, old, st)):
+        return Written.CHANGED
+    return Written.WRITTEN
+
+
+def _identity(st: os.stat_result) -> tuple:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _holds(target: str, old: bytes, st: os.stat_result) -> bool:
+    """Whether `target` is still the file we read: same identity and the same bytes."""
+    try:
+        with open(target, "rb") as f:
+            return _identity(os.fstat(f.fileno())) == _identity(st) and f.read() == old
+    except FileNotFoundError:
+        return False
+
+
+def _write_in_place(target: str, old: bytes, new: bytes, st: os.stat_result) -> Written:
+    with open(target, "r+b") as f:
+        if _identity(os.fstat(f.fileno())) != _identity(st) or f.read() != old:
+            return Written.CHANGED
+        try:
+            f.seek(0)
+            f.write(new)
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
+        except OSError:
+            f.seek(0)  # put the bytes we read back before reporting the failure
+            f.write(old)
+            f.truncate()
+            raise
+    return Written.WRITTEN

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nb2prod import write
 from nb2prod.lint import fix
 from nb2prod.cli import main
 from nb2prod.lint.engine import lint_file, lint_notebook, parse_all
@@ -169,7 +170,7 @@ def test_a_save_with_the_same_size_and_mtime_is_still_noticed(project, monkeypat
 def test_write_back_refuses_when_the_bytes_differ_from_what_was_read(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_bytes(b"new")
-    assert fix.write_back(str(path), b"old", b"fixed") is fix.Written.CHANGED
+    assert write.write_back(str(path), b"old", b"fixed") is write.Written.CHANGED
     assert path.read_bytes() == b"new"
     assert not [p for p in tmp_path.iterdir() if p.name != "nb.ipynb"]  # no temporary file left
 

@@ -325,6 +325,7 @@ def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff:
 
 
 def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tuple, write: bool) -> FileResult:
+    from nb2prod import write as writing
     from nb2prod.lint import fix
     from nb2prod.notebook.load import load_notebook_text, load_script, source_encoding
 
@@ -343,10 +344,10 @@ def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tu
     new_cells = parse_all(new_nb)
     remaining, _, new_notes = _fix_plan(new_nb, new_cells, lint_parsed(new_nb, new_cells, *settings), settings)
     try:
-        written = fix.write_back(nb.path, data, fix.encode(new_text, encoding, data))
+        written = writing.write_back(nb.path, data, writing.encode(new_text, encoding, data))
     except OSError as exc:
         return _unwritten(nb.path, findings, f"cannot write ({exc.strerror}), nothing written", notes)
-    if written in (fix.Written.CHANGED, fix.Written.READ_ONLY):
+    if written in (writing.Written.CHANGED, writing.Written.READ_ONLY):
         return _unwritten(nb.path, findings, written.value, notes)
     return FileResult(nb.path, tuple(remaining), fixed=len(plan.fixed), notes=new_notes)
 

@@ -11,20 +11,14 @@ only the `source` values of changed cells are rewritten in the raw JSON text; ev
 from __future__ import annotations
 
 import ast
-import enum
-import json
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
-from json.decoder import scanstring
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from nb2prod.lint.jsontext import replace_sources
 from nb2prod.model import Finding, Notebook, ParsedCell
 
-_SPACE = re.compile(r"\s*")
-_LITERAL = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 # Between two statements of one logical line: one `;`, blanks and `\` line continuations.
 _JOIN = re.compile(r"(?:[ \t\f]|\\\r?\n)*;(?:[ \t\f]|\\\r?\n)*")
@@ -41,15 +35,6 @@ class FixPlan:
     sources: Dict[int, str]  # cell index -> its fixed source
     fixed: Tuple[Finding, ...] = ()
     refused: Tuple[Tuple[Finding, str], ...] = ()
-
-
-class Written(enum.Enum):
-    """What write_back did; the values are the one-line messages for the files it did not write."""
-
-    WRITTEN = "fixed"
-    SAME = "unchanged"
-    CHANGED = "changed while fixing, nothing written"
-    READ_ONLY = "read-only, not fixed"
 
 
 class _Unit(NamedTuple):
@@ -301,193 +286,6 @@ def apply(nb: Notebook, text: str, sources: Dict[int, str]) -> str:
     if len(cells) != len(nb.cells) or any(cells[i - 1].source != s for i, s in sources.items()):
         raise ValueError("the fixed script's cells did not round-trip")
     return new
-
-
-def replace_sources(text: str, sources: Dict[int, str]) -> str:
-    """Notebook JSON text with the `source` of the given cells (1-based, all cells) replaced."""
-    ascii_only = "\\u" in text and all(ord(ch) < 128 for ch in text)
-    pieces, last = [], 0
-    for index, (start, end) in enumerate(_source_spans(text), 1):
-        if index in sources:
-            pieces += [text[last:start], _render(text, start, end, sources[index], ascii_only)]
-            last = end
-    pieces.append(text[last:])
-    new = "".join(pieces)
-    _check(new, sources)
-    return new
-
-
-def _check(new: str, sources: Dict[int, str]) -> None:
-    """The edited text must still be JSON whose cells hold exactly the new sources."""
-    from nb2prod.notebook.load import load_notebook_text
-
-    nb = load_notebook_text("<fixed>", new)
-    for cell in nb.cells:
-        if cell.index in sources and cell.source != sources[cell.index]:
-            raise ValueError(f"fix of cell {cell.index} did not round-trip")
-
-
-def _render(text: str, start: int, end: int, source: str, ascii_only: bool) -> str:
-    old = text[start:end]
-    lines = _LINE.findall(source)
-    dump = [json.dumps(line, ensure_ascii=ascii_only) for line in lines]
-    if not old.startswith("["):
-        return json.dumps(source, ensure_ascii=ascii_only)
-    if not dump:
-        return "[]"
-    if "\n" not in old:
-        return "[" + ", ".join(dump) + "]"
-    line_start = text.rfind("\n", 0, start) + 1
-    base = re.match(r"[ \t]*", text[line_start:]).group(0)
-    m = re.match(r"\[\s*\n([ \t]*)", old)
-    inner = m.group(1) if m and old.strip() != "[]" else base + " "
-    closing = re.search(r"\n([ \t]*)\]$", old)
-    close = closing.group(1) if closing else base
-    return "[\n" + ",\n".join(inner + d for d in dump) + "\n" + close + "]"
-
-
-def _source_spans(text: str) -> Iterator[Tuple[int, int]]:
-    """(start, end) of every cell's source value, in cell order (nbformat 4 and 3)."""
-    top = dict(_members(text, _skip(text, 0)))
-    if "cells" in top:
-        for cell in _elements(text, top["cells"][0]):
-            yield _cell_source(text, cell[0], "source")
-    elif "worksheets" in top:
-        for sheet in _elements(text, top["worksheets"][0]):
-            cells = dict(_members(text, sheet[0])).get("cells")
-            for cell in _elements(text, cells[0]) if cells else ():
-                members = dict(_members(text, cell[0]))
-                key = "input" if "input" in members else "source"
-                yield members.get(key, (cell[1] - 1, cell[1] - 1))
-
-
-def _cell_source(text: str, start: int, key: str) -> Tuple[int, int]:
-    members = dict(_members(text, start))
-    return members.get(key, (start, start))
-
-
-def _skip(text: str, i: int) -> int:
-    return _SPACE.match(text, i).end()
-
-
-def _value_end(text: str, i: int) -> int:
-    ch = text[i]
-    if ch == '"':
-        return scanstring(text, i + 1)[1]
-    if ch == "{":
-        end = i + 1
-        for _, (_, end) in _members(text, i):  # noqa: B007 - the last member's end is wanted
-            pass
-        return _skip(text, end) + 1
-    if ch == "[":
-        end = i + 1
-        for _, end in _elements(text, i):  # noqa: B007 - the last element's end is wanted
-            pass
-        return _skip(text, end) + 1
-    m = _LITERAL.match(text, i)
-    if not m:
-        raise ValueError(f"unexpected JSON at offset {i}")
-    return m.end()
-
-
-def _members(text: str, i: int) -> Iterator[Tuple[str, Tuple[int, int]]]:
-    """(key, (value start, value end)) of the object starting at `i`."""
-    i = _skip(text, i + 1)
-    while text[i] != "}":
-        key, i = scanstring(text, i + 1)
-        i = _skip(text, _skip(text, i) + 1)  # the colon
-        end = _value_end(text, i)
-        yield key, (i, end)
-        i = _skip(text, end)
-        if text[i] == ",":
-            i = _skip(text, i + 1)
-
-
-def _elements(text: str, i: int) -> Iterator[Tuple[int, int]]:
-    i = _skip(text, i + 1)
-    while text[i] != "]":
-        end = _value_end(text, i)
-        yield i, end
-        i = _skip(text, end)
-        if text[i] == ",":
-            i = _skip(text, i + 1)
-
-
-# -- writing back -------------------------------------------------------------------------------
-
-def encode(text: str, encoding: str, old: bytes) -> bytes:
-    """`text` in the encoding it was read with (UTF-8, or a script's declared one), keeping a byte-order mark."""
-    new = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
-    return b"\xef\xbb\xbf" + new if old.startswith(b"\xef\xbb\xbf") else new
-
-
-def write_back(path: str, old: bytes, new: bytes) -> Written:
-    """Write `new` over the file at `path` only if it still holds `old`, the bytes the fix was computed from.
-
-    - A symlink is followed: its target is fixed and the link stays a link.
-    - A file with other hard links is rewritten in place (truncate and write, like black and ruff), so
-      every name keeps seeing one file; a crash mid-write could truncate it. Any other file is replaced
-      atomically (a temporary file beside it, then os.replace), keeping its permission bits.
-    - A read-only file (no write bit, or not writable by this user) is left alone: READ_ONLY.
-    - When the bytes on disk (or their inode, size or mtime) differ from `old` right before the write,
-      someone saved it while we were fixing: nothing is written, CHANGED.
-    OSError from the file system is raised.
-    """
-    if new == old:
-        return Written.SAME
-    target = os.path.realpath(path)
-    st = os.stat(target)
-    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
-        return Written.READ_ONLY
-    if st.st_nlink > 1:
-        return _write_in_place(target, old, new, st)
-    fd, tmp = tempfile.mkstemp(prefix=".nb2prod-", suffix=".tmp", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(new)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        if not _holds(target, old, st):
-            os.unlink(tmp)
-            return Written.CHANGED
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return Written.WRITTEN
-
-
-def _identity(st: os.stat_result) -> tuple:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def _holds(target: str, old: bytes, st: os.stat_result) -> bool:
-    """Whether `target` is still the file we read: same identity and the same bytes."""
-    try:
-        with open(target, "rb") as f:
-            return _identity(os.fstat(f.fileno())) == _identity(st) and f.read() == old
-    except FileNotFoundError:
-        return False
-
-
-def _write_in_place(target: str, old: bytes, new: bytes, st: os.stat_result) -> Written:
-    with open(target, "r+b") as f:
-        if _identity(os.fstat(f.fileno())) != _identity(st) or f.read() != old:
-            return Written.CHANGED
-        try:
-            f.seek(0)
-            f.write(new)
-            f.truncate()
-            f.flush()
-            os.fsync(f.fileno())
-        except OSError:
-            f.seek(0)  # put the bytes we read back before reporting the failure
-            f.write(old)
-            f.truncate()
-            raise
-    return Written.WRITTEN
 
 
 def diff(nb: Notebook, new_nb: Notebook, old_text: str, new_text: str) -> List[str]:
