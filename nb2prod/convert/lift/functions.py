@@ -1,0 +1,177 @@
+"""Move the kept statements into functions with libcst, keeping their comments and formatting.
+
+Each cell is parsed once (`nodes`), its top-level statement nodes are moved into generated function bodies,
+the few rewrites the plan asks for edit nodes directly (`rewrites`), and the bodies are rendered in one pass
+(`codegen`). Imports are hoisted, deduplicated and pruned once, at the end, against the final code (`imports`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from nb2prod.escape import comment_text, docstring_text, split_lines
+from nb2prod.convert.lift.codegen import code as _code, render_block as _render_block
+from nb2prod.convert.lift.imports import hoisted_imports
+from nb2prod.convert.lift.nodes import NodeIndex, Text as _Text
+from nb2prod.convert.lift.request import request_shape
+from nb2prod.convert.lift.rewrites import Rewriter
+from nb2prod.convert.plan import Plan, Step
+
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    code: str
+    calls: str  # the call line main() uses, e.g. "data = split_data(df)"
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """Code pieces for the templates, plus each kept statement's first rendered line (for --explain)."""
+
+    imports: Tuple[str, ...]
+    module: Tuple[str, ...]  # constants and helper definitions, in notebook order
+    functions: Tuple[Function, ...]
+    anchors: Dict[int, Tuple[str, str]]  # statement index → (function or "<module>", first code line)
+    uses_model_file: bool = False
+    uses_jsonable: bool = False
+    notices: Tuple[str, ...] = ()
+    result_key: Optional[str] = "result"  # the key of run()'s answer that holds one result per row
+
+
+def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
+    nodes = NodeIndex(plan.cells, plan.notebook.path)
+    ctx = Rewriter(plan)
+    anchors: Dict[int, Tuple[str, str]] = {}
+    module_code: List[str] = []
+    previous_def = True
+    for stmt in plan.module:
+        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=None)
+        is_def = isinstance(node, (cst.FunctionDef, cst.ClassDef))
+        note = _note(plan.notes.get(stmt.index), [])
+        code = _code(_tidy_leading(node, first=is_def or previous_def, carry=note))
+        if is_def or previous_def:
+            module_code.append(code)
+        else:  # consecutive constants stay together in one block
+            module_code[-1] = module_code[-1].rstrip("\n") + "\n" + code
+        previous_def = is_def
+        anchors[stmt.index] = ("<module>", _first_code_line(code))
+    functions = []
+    for step in plan.steps:
+        fn = _function(plan, step, nodes, ctx, anchors)
+        functions.append(fn)
+    body_code = "\n".join(module_code + [f.code for f in functions])
+    imports = hoisted_imports(plan.imports, body_code, extra_imports)
+    for stmt in plan.imports:
+        anchors.setdefault(stmt.index, ("<imports>", ""))
+    return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
+                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key)
+
+
+def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) -> Function:
+    body: List[object] = []  # libcst statements, and _Text for statements that need no node
+    carry: List[cst.EmptyLine] = []
+    marks: Dict[int, int] = {}  # id of each statement's first emitted node → statement index
+    last_cell = None
+    doc = _docstring(step, plan.sample_input)
+    if doc:
+        body.append(_Text([], [doc]))
+    if step.globals_:
+        body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
+    for stmt in step.statements:
+        text = nodes.text(stmt) if ctx.plain(stmt, step) else None
+        node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step) if text is None else None
+        carry = _note(plan.notes.get(stmt.index), carry)
+        new_cell = last_cell not in (None, stmt.cell)
+        if text is not None:
+            leading = _tidy_lines(list(carry) + text.leading, first=not body, new_cell=new_cell)
+            body.append(_Text(leading, text.lines))
+            anchors[stmt.index] = (step.name, text.lines[0].strip())
+        else:
+            node = _tidy_leading(node, first=not body, carry=carry, new_cell=new_cell)
+            emitted = ctx.returning(stmt, node)
+            body.extend(emitted)
+            marks[id(emitted[0])] = stmt.index
+        carry = list(nodes.footer_of(stmt))
+        last_cell = stmt.cell
+    if step.returns:
+        body.append(_Text([], [f"return {', '.join(step.returns)}"]))
+    if not body:
+        body.append(_Text([], ["pass"]))
+    footer = [line.with_changes(indent=True) for line in carry]
+    code, spans = _render_block(body, footer, marks)
+    for index, chunk in spans.items():
+        anchors[index] = (step.name, _first_code_line(chunk))
+    return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
+
+
+def _signature(step: Step) -> str:
+    parts = list(step.params)
+    parts += [f"{h.name}={h.literal}" for h in step.hypers]
+    return ", ".join(parts)
+
+
+def _call(step: Step) -> str:
+    args = list(step.params) + [f"{h.name}={{options}}.{h.name}" for h in step.hypers]
+    call = f"{step.name}({', '.join(args)})"
+    return f"{', '.join(step.returns)} = {call}" if step.returns else call
+
+
+def _docstring(step: Step, sample: Optional[str] = None) -> str:
+    if step.role == "load_model":
+        return '"""Load the model once, when the service starts."""'
+    if step.role == "score" and step.name == "run":
+        shape = docstring_text(request_shape(sample))
+        return f'"""Score a JSON request `{shape}`; the answer is JSON-serialisable."""'
+    title = step.title.strip().rstrip(".:;,")
+    if not title:
+        return ""
+    sentence = title[0].upper() + title[1:]  # whatever case the heading used
+    return f'"""{docstring_text(sentence if sentence.endswith(("?", "!")) else sentence + ".")}"""'
+
+
+def _note(text: Optional[str], carry: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
+    """Markdown prose that stood before a statement, as comment lines above it."""
+    if not text:
+        return carry
+    lines = []
+    for paragraph in text.split("\n"):
+        wrapped = textwrap.wrap(paragraph, 84, break_long_words=False, break_on_hyphens=False) or [""]
+        lines.extend(cst.EmptyLine(comment=cst.Comment(f"# {comment_text(w)}".rstrip())) for w in wrapped)
+    return list(carry) + lines
+
+
+def _tidy_leading(node, first: bool, carry=(), new_cell: bool = False):
+    """Keep comments, fold blank lines to at most one, none at the top of a body."""
+    return node.with_changes(leading_lines=_tidy_lines(list(carry) + list(node.leading_lines), first, new_cell))
+
+
+def _tidy_lines(given: Sequence[cst.EmptyLine], first: bool, new_cell: bool = False) -> List[cst.EmptyLine]:
+    lines: List[cst.EmptyLine] = []
+    for line in given:
+        if line.comment is not None:
+            lines.append(line.with_changes(indent=True, whitespace=cst.SimpleWhitespace("")))
+        elif lines and lines[-1].comment is None:
+            continue
+        else:
+            lines.append(cst.EmptyLine(indent=False))
+    if new_cell and not first and (not lines or lines[0].comment is not None):
+        lines.insert(0, cst.EmptyLine(indent=False))
+    while first and lines and lines[0].comment is None:
+        lines.pop(0)
+    while lines and lines[-1].comment is None:
+        lines.pop()
+    return lines
+
+
+def _first_code_line(code: str) -> str:
+    for line in split_lines(code):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped
+    return ""

@@ -1,0 +1,127 @@
+"""The import block: the notebook's imports hoisted, pruned against the final code, bound once and sorted."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Dict, List, Sequence, Tuple
+
+from nb2prod.model import Statement
+
+
+def hoisted_imports(imports: Sequence[Statement], body_code: str, extra: Sequence[str]) -> List[str]:
+    """The import lines `body_code` needs, from the notebook's import statements and the `extra` lines."""
+    used = _loaded_names(body_code) | _names_of(extra)
+    lines = [line for text in list(extra) + [ast.unparse(s.node) for s in imports] for line in _pruned(text, used)]
+    return sort_imports(one_binding_each(_spelled_out(lines, body_code)))
+
+
+def _spelled_out(lines: List[str], body_code: str) -> List[str]:
+    """A lone `from m import *` becomes `from m import a, b`: the names the code reads that nothing else
+    defines (readers and linters can see where they come from); none → the line goes. With several
+    star imports the origin of a name is unknown, and they stay."""
+    stars = [line for line in lines if line.startswith("from ") and line.endswith(" import *")]
+    if len(stars) != 1:
+        return lines
+    from nb2prod.analysis.dataflow import module_globals
+
+    defined, reads = module_globals(body_code)
+    read = {name for name, _ in reads}
+    for line in lines:
+        if line is not stars[0]:
+            node = ast.parse(line).body[0]
+            defined |= {a.asname or a.name.split(".")[0] for a in node.names}
+    names = sorted(read - defined)
+    spelled = [stars[0][: -len("*")] + ", ".join(names)] if names else []
+    return [x for line in lines for x in (spelled if line is stars[0] else [line])]
+
+
+def one_binding_each(lines: Sequence[str]) -> List[str]:
+    """Imports the notebook repeated across cells, bound once: `from matplotlib import pyplot as plt`
+    after `import matplotlib.pyplot as plt` goes, and `from m import ...` lines of one module merge.
+    A name bound to two different things stays as the notebook had it."""
+    bound: Dict[str, str] = {}
+    out: List[object] = []  # an import line, or the alias list of a module's merged from-import
+    merged: Dict[Tuple[str, int], List[ast.alias]] = {}
+    for line in lines:
+        node = ast.parse(line).body[0]
+        fresh = []
+        for a in node.names:
+            if isinstance(node, ast.Import):
+                name, target = a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]
+            else:
+                name, target = a.asname or a.name, f"{'.' * node.level}{node.module or ''}.{a.name}"
+            if a.name == "*" or bound.get(name) != target or (isinstance(node, ast.Import) and not a.asname
+                                                              and "." in a.name):
+                bound.setdefault(name, target)
+                fresh.append(a)
+        if not fresh:
+            continue
+        if isinstance(node, ast.Import):
+            out.append(line)
+            continue
+        key = (node.module or "", node.level)
+        if key not in merged:
+            merged[key] = []
+            out.append(key)
+        merged[key].extend(a for a in fresh if all(ast.dump(a) != ast.dump(b) for b in merged[key]))
+    return [item if isinstance(item, str) else
+            ast.unparse(ast.ImportFrom(module=item[0] or None, names=merged[item], level=item[1])) for item in out]
+
+
+def sort_imports(lines: Sequence[str]) -> List[str]:
+    """Deduplicated, grouped (__future__, standard library, others) and sorted the way isort does."""
+    seen, std, other, future = set(), [], [], []
+    for line in lines:
+        if line in seen:
+            continue
+        seen.add(line)
+        module = line.split()[1].split(".")[0]
+        bucket = future if module == "__future__" else std if module in _STDLIB else other
+        bucket.append(line)
+    groups = [sorted(g, key=_isort_key) for g in (future, std, other) if g]
+    return [line for i, g in enumerate(groups) for line in ([""] if i else []) + g]
+
+
+def _isort_key(line: str):
+    """isort's default order: `import x` lines first, then `from x import y`, each by module name."""
+    return (line.startswith("from "), line.split()[1].lower(), line)
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"os", "sys", "json", "argparse", "pickle"}
+
+
+def _names_of(extra: Sequence[str]) -> set:
+    names = set()
+    for text in extra:
+        for node in ast.parse(text).body:
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+def _pruned(text: str, used: set) -> List[str]:
+    node = ast.parse(text).body[0]
+    keep = [a for a in node.names if a.name == "*" or (a.asname or a.name.split(".")[0]) in used]
+    if not keep:
+        return []
+    if isinstance(node, ast.Import):
+        return [ast.unparse(ast.Import(names=[a])) for a in keep]
+    return [ast.unparse(ast.ImportFrom(module=node.module, names=keep, level=node.level))]
+
+
+def _loaded_names(code: str) -> set:
+    """Every `ast.Name` in the code: `ast.walk`, without its per-node generator calls."""
+    names = set()
+    todo = [ast.parse(code)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, ast.AST))
+    return names

@@ -1,0 +1,245 @@
+"""Edits to a kept statement's libcst node: the rewrite the plan chose for it (`Rewrite`), calls that now
+pass a helper's globals, and model files resolved in init()."""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from nb2prod.model import Rewrite, Statement
+from nb2prod.convert.plan import Plan, Step
+
+MODEL_FILE_HELPER = "_model_file"
+JSONABLE_HELPER = "_jsonable"
+MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".h5", ".keras", ".onnx", ".sav", ".model",
+                  ".bin", ".cbm", ".ubj", ".json", ".txt", ".skops")
+
+
+def _value_only(node: cst.BaseStatement) -> cst.BaseStatement:
+    """`history = model.fit(X, y)` → `model.fit(X, y)`, comments kept (the plan saw nothing read `history`)."""
+    if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and isinstance(node.body[0], cst.Assign):
+        return node.with_changes(body=[cst.Expr(node.body[0].value)])
+    return node
+
+
+class Rewriter:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.model_file_used = False
+        self.jsonable_used = False
+        self.result_key: Optional[str] = "result"
+        self.notices: List[str] = []
+        self.hyper_keys = {h.source_name for h in plan.hypers if h.key}
+
+    def rewrite(self, stmt: Statement, node: cst.BaseStatement, in_step: Optional[Step]) -> cst.BaseStatement:
+        kind = self.plan.rewrites.get(stmt.index)
+        if kind is Rewrite.HYPER_DICT:
+            node = node.visit(_DictToNames())
+        elif kind is Rewrite.RAW_DATA:
+            node = node.visit(_ValueToName("raw_data"))
+        elif kind is Rewrite.DATA_LITERAL:
+            node = node.visit(_LiteralToRequest())
+        elif kind is Rewrite.VALUE_ONLY:
+            node = _value_only(node)
+        if self.plan.helper_globals:
+            node = node.visit(_PassGlobals(self.plan.helper_globals))
+        if isinstance(node, cst.FunctionDef) and node.name.value in self.plan.helper_globals:
+            node = _add_kwonly(node, self.plan.helper_globals[node.name.value])
+            self.notices.append(
+                f"{node.name.value}() read the notebook globals "
+                f"{', '.join(self.plan.helper_globals[node.name.value])}; they are now keyword parameters")
+        if in_step is not None and in_step.name == "init":
+            resolver = _ModelFile(model_file_constants(self.plan))
+            node = node.visit(resolver)
+            if resolver.changed:
+                self.model_file_used = True
+                self.notices.extend(resolver.notices)
+        return node
+
+    def plain(self, stmt: Statement, in_step: Optional[Step]) -> bool:
+        """`rewrite` leaves this statement as it is."""
+        return (stmt.index not in self.plan.rewrites and not self.plan.helper_globals
+                and (in_step is None or in_step.name != "init"))
+
+    def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+        kind = self.plan.rewrites.get(stmt.index)
+        if kind is Rewrite.RETURN:
+            expr = _shown_expression(node)
+            return [_with_leading(cst.SimpleStatementLine([cst.Return(self._result(expr))]), node)]
+        if kind is Rewrite.RETURN_AFTER:
+            target = ast.unparse(stmt.node.targets[0]) if isinstance(stmt.node, ast.Assign) else "result"
+            value = self._result(cst.parse_expression(target))
+            return [node, cst.SimpleStatementLine([cst.Return(value)])]
+        return [node]
+
+    def _result(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(expr, cst.Dict):  # the notebook's own answer: its first key holds the results
+            first = expr.elements[0] if expr.elements else None
+            key = getattr(first, "key", None)
+            self.result_key = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+            return expr
+        self.jsonable_used = True
+        call = cst.Call(cst.Name(JSONABLE_HELPER), [cst.Arg(expr)])
+        return cst.Dict([cst.DictElement(cst.SimpleString('"result"'), call)])
+
+
+def _shown_expression(node: cst.BaseStatement) -> cst.BaseExpression:
+    expr = node.body[0].value  # an Expr statement
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("print", "display"):
+        positional = [a for a in expr.args if a.keyword is None and a.star == ""]
+        expr = positional[-1].value
+    if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "dumps"
+            and isinstance(expr.func.value, cst.Name) and expr.func.value.value == "json" and expr.args):
+        return expr.args[0].value  # run() answers a value the service serialises, not a JSON string
+    return expr
+
+
+def _with_leading(new: cst.SimpleStatementLine, old: cst.BaseStatement) -> cst.SimpleStatementLine:
+    return new.with_changes(leading_lines=old.leading_lines)
+
+
+class _DictToNames(cst.CSTTransformer):
+    """`{"C": 0.8}` → `{"C": C}`, `dict(C=0.8)` → `dict(C=C)`: the values now come from the function's
+    parameters (the statement holds only literals, so its only keyword arguments are the dict's)."""
+
+    def leave_Arg(self, original, updated):
+        if updated.keyword is not None:
+            return updated.with_changes(value=cst.Name(updated.keyword.value))
+        return updated
+
+    def leave_DictElement(self, original, updated):
+        key = updated.key
+        if isinstance(key, cst.SimpleString):
+            name = key.evaluated_value
+            if isinstance(name, str) and name.isidentifier():
+                return updated.with_changes(value=cst.Name(name))
+        return updated
+
+
+class _ValueToName(cst.CSTTransformer):
+    def __init__(self, name: str):
+        self.name = name
+
+    def leave_Assign(self, original, updated):
+        return updated.with_changes(value=cst.Name(self.name))
+
+
+class _LiteralToRequest(cst.CSTTransformer):
+    """`X = np.array([[1, 2]])` → `X = np.array(json.loads(raw_data)["data"])`: rows come from the request."""
+
+    REQUEST = 'json.loads(raw_data)["data"]'
+
+    def leave_Assign(self, original, updated):
+        value = updated.value
+        request = cst.parse_expression(self.REQUEST)
+        if isinstance(value, cst.Call) and len(value.args) == 1:
+            return updated.with_changes(value=value.with_changes(args=[value.args[0].with_changes(value=request)]))
+        return updated.with_changes(value=request)
+
+
+class _PassGlobals(cst.CSTTransformer):
+    """Calls to a helper that read notebook globals now pass them: `f(x)` → `f(x, g=g)`."""
+
+    def __init__(self, helpers: Dict[str, Tuple[str, ...]]):
+        self.helpers = helpers
+
+    def leave_Call(self, original, updated):
+        if isinstance(updated.func, cst.Name) and updated.func.value in self.helpers:
+            passed = {a.keyword.value for a in updated.args if a.keyword is not None}
+            extra = [cst.Arg(cst.Name(g), keyword=cst.Name(g), equal=_EQUAL)
+                     for g in self.helpers[updated.func.value] if g not in passed]
+            args = list(updated.args)
+            if args and extra:
+                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            return updated.with_changes(args=_commas(args + extra))
+        return updated
+
+
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _commas(args):
+    out = []
+    for i, a in enumerate(args):
+        last = i == len(args) - 1
+        out.append(a.with_changes(comma=cst.MaybeSentinel.DEFAULT if last else
+                                  cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+    return out
+
+
+def _add_kwonly(fn: cst.FunctionDef, names: Sequence[str]) -> cst.FunctionDef:
+    params = fn.params
+    existing = {p.name.value for p in params.params + params.kwonly_params}
+    new = [cst.Param(cst.Name(n)) for n in names if n not in existing]
+    star = params.star_arg if not isinstance(params.star_arg, cst.MaybeSentinel) else cst.ParamStar()
+    return fn.with_changes(params=params.with_changes(star_arg=star, kwonly_params=list(params.kwonly_params) + new))
+
+
+class _ModelFile(cst.CSTTransformer):
+    """In init(): `Model.get_model_path(...)` and literal model file names resolve locally or on Azure."""
+
+    def __init__(self, constants: Optional[Dict[str, str]] = None):
+        self.changed = False
+        self.notices: List[str] = []
+        self.depth = 0
+        self.constants = constants or {}  # module constants naming a model file: `MODEL_FILE = "m.pkl"`
+
+    def leave_Arg(self, original, updated):
+        value = updated.value
+        if self.depth == 0 and isinstance(value, cst.Name) and value.value in self.constants:
+            self.changed = True
+            return updated.with_changes(value=cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(value)]))
+        return updated
+
+    def visit_Call(self, node):
+        if _resolves_model(node):
+            self.depth += 1
+
+    def leave_Call(self, original, updated):
+        if not _resolves_model(original):
+            return updated
+        self.depth -= 1
+        if isinstance(updated.func, cst.Attribute):  # get_model_path
+            arg = _model_name_argument(updated)
+            self.changed = True
+            what = cst.Module([]).code_for_node(updated.func)
+            self.notices.append(
+                f"replaced {what}(...) (Azure ML SDK) with {MODEL_FILE_HELPER}(): AZUREML_MODEL_DIR when set, "
+                "else MODEL_PATH, else the notebook's file name")
+            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(arg)])
+        return updated
+
+    def leave_SimpleString(self, original, updated):
+        value = updated.evaluated_value
+        if self.depth == 0 and isinstance(value, str) and value.lower().endswith(MODEL_SUFFIXES) and "\n" not in value:
+            self.changed = True
+            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(updated)])
+        return updated
+
+
+def model_file_constants(plan: Plan) -> Dict[str, str]:
+    """Module-level constants whose value is a model file name: {"MODEL_FILE": "m.pkl"}."""
+    found = {}
+    for stmt in plan.module:
+        node = stmt.node
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                and node.value.value.lower().endswith(MODEL_SUFFIXES)):
+            found[node.targets[0].id] = node.value.value
+    return found
+
+
+def _resolves_model(call: cst.Call) -> bool:
+    func = call.func
+    return (isinstance(func, cst.Name) and func.value == MODEL_FILE_HELPER) or (
+        isinstance(func, cst.Attribute) and func.attr.value == "get_model_path")
+
+
+def _model_name_argument(call: cst.Call) -> cst.BaseExpression:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "model_name":
+            return a.value
+    positional = [a for a in call.args if a.keyword is None]
+    return positional[0].value if positional else cst.SimpleString('"model.pkl"')
