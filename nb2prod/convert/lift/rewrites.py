@@ -4,7 +4,7 @@ pass a helper's globals, and model files resolved in init()."""
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -25,37 +25,42 @@ def _value_only(node: cst.BaseStatement) -> cst.BaseStatement:
 
 
 class Rewriter:
+    """Applies the plan's edits to statement nodes, and collects what the edits used: the helpers the
+    generated module must define, the notices for the user, and the key of run()'s answer."""
+
     def __init__(self, plan: Plan):
         self.plan = plan
         self.model_file_used = False
         self.jsonable_used = False
         self.result_key: Optional[str] = "result"
         self.notices: List[str] = []
-        self.hyper_keys = {h.source_name for h in plan.hypers if h.key}
 
     def rewrite(self, stmt: Statement, node: cst.BaseStatement, in_step: Optional[Step]) -> cst.BaseStatement:
-        kind = self.plan.rewrites.get(stmt.index)
-        if kind is Rewrite.HYPER_DICT:
-            node = node.visit(_DictToNames())
-        elif kind is Rewrite.RAW_DATA:
-            node = node.visit(_ValueToName("raw_data"))
-        elif kind is Rewrite.DATA_LITERAL:
-            node = node.visit(_LiteralToRequest())
-        elif kind is Rewrite.VALUE_ONLY:
-            node = _value_only(node)
+        edit = EDITS.get(self.plan.rewrites.get(stmt.index))
+        if edit is not None:
+            node = edit(node)
         if self.plan.helper_globals:
-            node = node.visit(_PassGlobals(self.plan.helper_globals))
-        if isinstance(node, cst.FunctionDef) and node.name.value in self.plan.helper_globals:
-            node = _add_kwonly(node, self.plan.helper_globals[node.name.value])
+            node = self._pass_globals(node)
+        if in_step is not None and in_step.name == "init":
+            node = self._resolve_model_files(node)
+        return node
+
+    def _pass_globals(self, node: cst.BaseStatement) -> cst.BaseStatement:
+        helpers = self.plan.helper_globals
+        node = node.visit(_PassGlobals(helpers))
+        if isinstance(node, cst.FunctionDef) and node.name.value in helpers:
+            node = _add_kwonly(node, helpers[node.name.value])
             self.notices.append(
                 f"{node.name.value}() read the notebook globals "
-                f"{', '.join(self.plan.helper_globals[node.name.value])}; they are now keyword parameters")
-        if in_step is not None and in_step.name == "init":
-            resolver = _ModelFile(model_file_constants(self.plan))
-            node = node.visit(resolver)
-            if resolver.changed:
-                self.model_file_used = True
-                self.notices.extend(resolver.notices)
+                f"{', '.join(helpers[node.name.value])}; they are now keyword parameters")
+        return node
+
+    def _resolve_model_files(self, node: cst.BaseStatement) -> cst.BaseStatement:
+        resolver = _ModelFile(model_file_constants(self.plan))
+        node = node.visit(resolver)
+        if resolver.changed:
+            self.model_file_used = True
+            self.notices.extend(resolver.notices)
         return node
 
     def plain(self, stmt: Statement, in_step: Optional[Step]) -> bool:
@@ -64,18 +69,12 @@ class Rewriter:
                 and (in_step is None or in_step.name != "init"))
 
     def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
-        kind = self.plan.rewrites.get(stmt.index)
-        if kind is Rewrite.RETURN:
-            expr = _shown_expression(node)
-            return [_with_leading(cst.SimpleStatementLine([cst.Return(self._result(expr))]), node)]
-        if kind is Rewrite.RETURN_AFTER:
-            target = ast.unparse(stmt.node.targets[0]) if isinstance(stmt.node, ast.Assign) else "result"
-            value = self._result(cst.parse_expression(target))
-            return [node, cst.SimpleStatementLine([cst.Return(value)])]
-        return [node]
+        emit = RETURNS.get(self.plan.rewrites.get(stmt.index))
+        return [node] if emit is None else emit(self, stmt, node)
 
-    def _result(self, expr: cst.BaseExpression) -> cst.BaseExpression:
-        if isinstance(expr, cst.Dict):  # the notebook's own answer: its first key holds the results
+    def result(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        """run()'s answer: the notebook's own dict (its first key holds the results), else `{"result": ...}`."""
+        if isinstance(expr, cst.Dict):
             first = expr.elements[0] if expr.elements else None
             key = getattr(first, "key", None)
             self.result_key = key.evaluated_value if isinstance(key, cst.SimpleString) else None
@@ -83,6 +82,19 @@ class Rewriter:
         self.jsonable_used = True
         call = cst.Call(cst.Name(JSONABLE_HELPER), [cst.Arg(expr)])
         return cst.Dict([cst.DictElement(cst.SimpleString('"result"'), call)])
+
+
+def _return_shown(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+    """`print(model.predict(X))` → `return {"result": _jsonable(model.predict(X))}`."""
+    expr = _shown_expression(node)
+    return [_with_leading(cst.SimpleStatementLine([cst.Return(ctx.result(expr))]), node)]
+
+
+def _return_after(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+    """`preds = model.predict(X)` → the same, then `return {"result": _jsonable(preds)}`."""
+    target = ast.unparse(stmt.node.targets[0]) if isinstance(stmt.node, ast.Assign) else "result"
+    value = ctx.result(cst.parse_expression(target))
+    return [node, cst.SimpleStatementLine([cst.Return(value)])]
 
 
 def _shown_expression(node: cst.BaseStatement) -> cst.BaseExpression:
@@ -243,3 +255,20 @@ def _model_name_argument(call: cst.Call) -> cst.BaseExpression:
             return a.value
     positional = [a for a in call.args if a.keyword is None]
     return positional[0].value if positional else cst.SimpleString('"model.pkl"')
+
+
+Edit = Callable[[cst.BaseStatement], cst.BaseStatement]
+Emit = Callable[[Rewriter, Statement, cst.BaseStatement], List[cst.BaseStatement]]
+
+# What each Rewrite kind does: an edit of the statement's node before it is placed (`Rewriter.rewrite`), or,
+# for the kinds that make run() answer, the statements emitted in its place (`Rewriter.returning`).
+EDITS: Dict[Rewrite, Edit] = {
+    Rewrite.HYPER_DICT: lambda node: node.visit(_DictToNames()),
+    Rewrite.RAW_DATA: lambda node: node.visit(_ValueToName("raw_data")),
+    Rewrite.DATA_LITERAL: lambda node: node.visit(_LiteralToRequest()),
+    Rewrite.VALUE_ONLY: _value_only,
+}
+RETURNS: Dict[Rewrite, Emit] = {
+    Rewrite.RETURN: _return_shown,
+    Rewrite.RETURN_AFTER: _return_after,
+}
