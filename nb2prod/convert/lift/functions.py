@@ -48,6 +48,18 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
     nodes = NodeIndex(plan.cells, plan.notebook.path)
     ctx = Rewriter(plan)
     anchors: Dict[int, Tuple[str, str]] = {}
+    module_code = _module_code(plan, nodes, ctx, anchors)
+    functions = [_function(plan, step, nodes, ctx, anchors) for step in plan.steps]
+    body_code = "\n".join(module_code + [f.code for f in functions])
+    imports = hoisted_imports(plan.imports, body_code, extra_imports)
+    for stmt in plan.imports:
+        anchors.setdefault(stmt.index, ("<imports>", ""))
+    return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
+                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key)
+
+
+def _module_code(plan: Plan, nodes: NodeIndex, ctx: Rewriter, anchors) -> List[str]:
+    """The module-level statements (constants, helper definitions) as code blocks, in notebook order."""
     module_code: List[str] = []
     previous_def = True
     for stmt in plan.module:
@@ -61,28 +73,29 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
             module_code[-1] = module_code[-1].rstrip("\n") + "\n" + code
         previous_def = is_def
         anchors[stmt.index] = ("<module>", _first_code_line(code))
-    functions = []
-    for step in plan.steps:
-        fn = _function(plan, step, nodes, ctx, anchors)
-        functions.append(fn)
-    body_code = "\n".join(module_code + [f.code for f in functions])
-    imports = hoisted_imports(plan.imports, body_code, extra_imports)
-    for stmt in plan.imports:
-        anchors.setdefault(stmt.index, ("<imports>", ""))
-    return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
-                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key)
+    return module_code
 
 
 def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) -> Function:
-    body: List[object] = []  # libcst statements, and _Text for statements that need no node
+    body, marks, carry = _body(plan, step, nodes, ctx, anchors)
+    if step.returns:
+        body.append(_Text([], [f"return {', '.join(step.returns)}"]))
+    if not body:
+        body.append(_Text([], ["pass"]))
+    footer = [line.with_changes(indent=True) for line in carry]
+    code, spans = _render_block(body, footer, marks)
+    for index, chunk in spans.items():
+        anchors[index] = (step.name, _first_code_line(chunk))
+    return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
+
+
+def _body(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors):
+    """The step's body: libcst statements, and `Text` for statements that need no node; the id of each
+    statement's first emitted node → its index; the comment lines after the last statement."""
+    body = _preamble(plan, step)
     carry: List[cst.EmptyLine] = []
-    marks: Dict[int, int] = {}  # id of each statement's first emitted node → statement index
+    marks: Dict[int, int] = {}
     last_cell = None
-    doc = _docstring(step, plan.sample_input)
-    if doc:
-        body.append(_Text([], [doc]))
-    if step.globals_:
-        body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
     for stmt in step.statements:
         text = nodes.text(stmt) if ctx.plain(stmt, step) else None
         node = ctx.rewrite(stmt, nodes.node(stmt), in_step=step) if text is None else None
@@ -93,21 +106,23 @@ def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) 
             body.append(_Text(leading, text.lines))
             anchors[stmt.index] = (step.name, text.lines[0].strip())
         else:
-            node = _tidy_leading(node, first=not body, carry=carry, new_cell=new_cell)
-            emitted = ctx.returning(stmt, node)
+            emitted = ctx.returning(stmt, _tidy_leading(node, first=not body, carry=carry, new_cell=new_cell))
             body.extend(emitted)
             marks[id(emitted[0])] = stmt.index
         carry = list(nodes.footer_of(stmt))
         last_cell = stmt.cell
-    if step.returns:
-        body.append(_Text([], [f"return {', '.join(step.returns)}"]))
-    if not body:
-        body.append(_Text([], ["pass"]))
-    footer = [line.with_changes(indent=True) for line in carry]
-    code, spans = _render_block(body, footer, marks)
-    for index, chunk in spans.items():
-        anchors[index] = (step.name, _first_code_line(chunk))
-    return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
+    return body, marks, carry
+
+
+def _preamble(plan: Plan, step: Step) -> List[object]:
+    """The docstring and `global` statement a step's body starts with."""
+    body: List[object] = []
+    doc = _docstring(step, plan.sample_input)
+    if doc:
+        body.append(_Text([], [doc]))
+    if step.globals_:
+        body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
+    return body
 
 
 def _signature(step: Step) -> str:

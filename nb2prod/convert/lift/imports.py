@@ -45,16 +45,7 @@ def one_binding_each(lines: Sequence[str]) -> List[str]:
     merged: Dict[Tuple[str, int], List[ast.alias]] = {}
     for line in lines:
         node = ast.parse(line).body[0]
-        fresh = []
-        for a in node.names:
-            if isinstance(node, ast.Import):
-                name, target = a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]
-            else:
-                name, target = a.asname or a.name, f"{'.' * node.level}{node.module or ''}.{a.name}"
-            if a.name == "*" or bound.get(name) != target or (isinstance(node, ast.Import) and not a.asname
-                                                              and "." in a.name):
-                bound.setdefault(name, target)
-                fresh.append(a)
+        fresh = _fresh_aliases(node, bound)
         if not fresh:
             continue
         if isinstance(node, ast.Import):
@@ -67,6 +58,21 @@ def one_binding_each(lines: Sequence[str]) -> List[str]:
         merged[key].extend(a for a in fresh if all(ast.dump(a) != ast.dump(b) for b in merged[key]))
     return [item if isinstance(item, str) else
             ast.unparse(ast.ImportFrom(module=item[0] or None, names=merged[item], level=item[1])) for item in out]
+
+
+def _fresh_aliases(node: ast.stmt, bound: Dict[str, str]) -> List[ast.alias]:
+    """The import's names not already bound to the same thing (noting the new bindings in `bound`)."""
+    fresh = []
+    for a in node.names:
+        if isinstance(node, ast.Import):
+            name, target = a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]
+        else:
+            name, target = a.asname or a.name, f"{'.' * node.level}{node.module or ''}.{a.name}"
+        if a.name == "*" or bound.get(name) != target or (isinstance(node, ast.Import) and not a.asname
+                                                          and "." in a.name):
+            bound.setdefault(name, target)
+            fresh.append(a)
+    return fresh
 
 
 def sort_imports(lines: Sequence[str]) -> List[str]:
