@@ -2,8 +2,9 @@
 
 The only module of nb2prod that touches libcst internals: `libcst._nodes.internal.CodegenState`, its
 `before_codegen` / `after_codegen` / `record_syntactic_position` hooks and the nodes' `_codegen` method.
-Checked against libcst 1.0.1 (the version installed when this was written); pyproject.toml pins
-`libcst>=1.0,<2` so a major release that may change these internals is not picked up unseen.
+Checked against libcst 1.0.1 (installed and tested, including tests/test_lift.py), and by reading
+`CodegenState` in a later LibCST main snapshot (commit 0ee0831), where it is unchanged. pyproject.toml pins
+`libcst>=1.0,<2`, so a major release that may change these internals is not picked up unseen.
 """
 
 from __future__ import annotations
