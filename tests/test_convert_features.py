@@ -341,3 +341,44 @@ def test_one_binding_each_keeps_different_things_apart():
                               "import os.path", "import os", "from a import b as c", "from d import c"]) == [
         "import matplotlib.pyplot as plt", "from skimage import data, color, transform", "import os.path",
         "from a import b as c", "from d import c"]
+
+
+LAZY_ANNOTATIONS = [
+    "# Lazy annotations",
+    code("from __future__ import annotations\nimport joblib\nimport numpy as np\n"
+         "from sklearn.linear_model import LogisticRegression"),
+    "## Load data",
+    code("rng = np.random.default_rng(0)\nX = rng.normal(size=(40, 2))\ny = (X[:, 0] > 0).astype(int)"),
+    "## Train",
+    code("def fit(m: Model, X, y) -> Model:\n    return m.fit(X, y)\n\n"
+         "Model = LogisticRegression\nclf = fit(Model(), X, y)"),
+    "## Save model",
+    code("joblib.dump(clf, 'model.joblib')"),
+]
+
+
+def test_lint_and_convert_agree_on_lazy_annotations(tmp_path):
+    """Under `from __future__ import annotations` an annotation naming a later definition is never
+    evaluated: lint accepted it while convert refused it ("used before it is defined"). Both accept it
+    now, and the future import stays in train.py, which runs and is pyflakes-clean."""
+    nb = write_notebook(tmp_path / "nb.ipynb", LAZY_ANNOTATIONS)
+    linted = CliRunner().invoke(main, ["lint", str(nb), "--no-cache", "--select", "NB3"])
+    assert linted.exit_code == 0, linted.output
+    result, out = _convert(tmp_path, LAZY_ANNOTATIONS)
+    train = (out / "train.py").read_text()
+    assert "from __future__ import annotations" in train.split("import argparse")[0]
+    _assert_pyflakes_clean(out / "train.py")
+    done = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out / "model.joblib").exists()
+
+
+def test_a_notebook_without_lazy_annotations_still_refuses_a_later_annotation_name(tmp_path):
+    cells = [c if not isinstance(c, dict) else code(c["source"].replace("from __future__ import annotations\n", ""))
+             for c in LAZY_ANNOTATIONS]
+    nb = write_notebook(tmp_path / "nb.ipynb", cells)
+    linted = CliRunner().invoke(main, ["lint", str(nb), "--no-cache", "--select", "NB3"])
+    assert linted.exit_code == 1 and "`Model`" in linted.output  # the same verdict from both
+    done = CliRunner().invoke(main, ["convert", str(nb), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 1
+    assert "used before it is defined `Model`" in done.output

@@ -107,7 +107,11 @@ def _names_of(extra: Sequence[str]) -> set:
 
 
 def _pruned(text: str, used: set) -> List[str]:
+    """The parts of one import line that `used` needs; a `__future__` import changes how the whole
+    module compiles (lazy annotations), so it is never pruned."""
     node = ast.parse(text).body[0]
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return [text]
     keep = [a for a in node.names if a.name == "*" or (a.asname or a.name.split(".")[0]) in used]
     if not keep:
         return []

@@ -19,7 +19,7 @@ import ast
 from dataclasses import dataclass, replace
 from typing import Dict, List, Sequence, Tuple
 
-from nb2prod.analysis.dataflow import flow
+from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
@@ -42,7 +42,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     if not statements or all(s.magic and not s.magic.keeps_statement for s in statements):
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
     flows = {s.index: flow(s.node) for s in statements}
-    check_names(nb, cells, statements, flows)
+    lazy = lazy_annotations(s.node for s in statements)  # `from __future__ import annotations`
+    check_names(nb, cells, statements, {s.index: flow(s.node, True) for s in statements} if lazy else flows)
     imported = frozenset(n for s in statements if placement.is_import_like(s.node) for n in flows[s.index].defs)
     flows = {i: replace(f, updates=f.updates - imported) if f.updates & imported else f  # `np.array(...)`
              for i, f in flows.items()}                                               # does not change `np`
