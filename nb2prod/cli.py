@@ -54,7 +54,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("notebooks", nargs=-1, required=True, type=click.Path())  # load() refuses folders in one line
+@click.argument("notebooks", nargs=-1, required=True, type=click.Path(readable=False))  # load() refuses folders in one line
 @click.option("-o", "--output", "outdir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the generated files.")
 @click.option("--kind", type=click.Choice(["auto", "training", "scoring"]), default="auto", show_default=True,
@@ -91,7 +91,7 @@ def _prefixes(ctx, param, values):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # unreadable: one `path: message` line
 @click.option("--select", multiple=True, callback=_prefixes, help="Only these rule codes or prefixes (NB1,NB301).")
 @click.option("--ignore", multiple=True, callback=_prefixes, help="Skip these rule codes or prefixes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",

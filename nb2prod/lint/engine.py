@@ -420,10 +420,12 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
 
 
 def _read(path: str) -> Optional[bytes]:
+    from nb2prod.errors import UnusableInput
+    from nb2prod.notebook.load import read_bytes
+
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
+        return read_bytes(path)  # regular files only, size-capped: a FIFO here would block forever
+    except UnusableInput:
         return None  # lint_file reports it
 
 

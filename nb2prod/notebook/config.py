@@ -6,7 +6,9 @@ the walk skips hidden folders, `.ipynb_checkpoints` and whatever `.gitignore` fi
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -79,38 +81,68 @@ def _codes(table: dict, key: str, where: Location) -> Optional[Tuple[str, ...]]:
 
 
 def find_files(paths: List[str]) -> Tuple[List[Tuple[str, str]], List[UnusableInput]]:
-    """(file, the given path it came from) pairs, sorted, plus one error per missing path."""
+    """(file, the given path it came from) pairs, sorted, plus one error per path that cannot be walked.
+
+    A named path that is not a folder is always a candidate, whatever it is: reading it (load.read_bytes)
+    says why a FIFO, a socket or /dev/null is not a notebook.
+    """
     found: List[Tuple[str, str]] = []
     errors: List[UnusableInput] = []
     for given in paths:
-        if os.path.isfile(given):
-            found.append((given, given))
-        elif os.path.isdir(given):
-            found.extend((f, given) for f in _walk(given, _Ignore.for_root(given)))
+        try:
+            is_dir = stat.S_ISDIR(os.stat(given).st_mode)
+        except OSError as exc:
+            errors.append(UnusableInput(_missing(given, exc), Location(given)))
+            continue
+        if is_dir:
+            found.extend((f, given) for f in _walk(given, _Ignore.for_root(given), errors, frozenset()))
         else:
-            errors.append(UnusableInput("no such file or directory", Location(given)))
+            found.append((given, given))
     seen: Dict[str, str] = {}
     for f, given in found:
         seen.setdefault(os.path.normpath(f), given)
     return sorted(seen.items()), errors
 
 
-def _walk(folder: str, ignore: "_Ignore") -> List[str]:
+def _missing(path: str, exc: OSError) -> str:
+    """Why a path cannot be looked at, in one line."""
+    if exc.errno == errno.ENOENT:
+        return "broken symlink (its target does not exist)" if os.path.islink(path) else "no such file or directory"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    return f"cannot read: {exc.strerror}"
+
+
+def _walk(folder: str, ignore: "_Ignore", errors: List[UnusableInput], above: frozenset) -> List[str]:
+    """Notebooks and scripts under `folder`; a folder that cannot be listed, a symlink loop, or a
+    symlink back to an enclosing folder is one error in `errors`, and the walk goes on."""
     out: List[str] = []
-    ignore = ignore.enter(folder)
     try:
+        info = os.stat(folder)
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        errors.append(UnusableInput(f"cannot list folder: {exc.strerror}", Location(os.path.normpath(folder))))
         return out
+    here = (info.st_dev, info.st_ino)
+    if here in above:
+        errors.append(UnusableInput("symlink loop (it leads back to a folder it is in)",
+                                    Location(os.path.normpath(folder))))
+        return out
+    above = above | {here}
+    ignore = ignore.enter(folder)
     for entry in entries:
         name = entry.name
         if name.startswith(".") or name in SKIP_DIRS:
             continue
-        is_dir = entry.is_dir()
+        try:
+            is_dir = entry.is_dir()
+        except OSError as exc:  # a symlink loop: what it was meant to be cannot be known
+            errors.append(UnusableInput(_missing(entry.path, exc), Location(os.path.normpath(entry.path))))
+            continue
         if ignore.ignored(entry.path, is_dir):
             continue
         if is_dir:
-            out.extend(_walk(entry.path, ignore))
+            out.extend(_walk(entry.path, ignore, errors, above))
         elif name.endswith(SUFFIXES):
             out.append(entry.path)
     return out
@@ -143,15 +175,19 @@ class _Ignore:
             return self
         base = os.path.abspath(folder)
         new = []
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for raw in f:
-                line = raw.rstrip("\n").rstrip()
-                if not line or line.startswith("#"):
-                    continue
-                negated = line.startswith("!")
-                line = line[1:] if negated else line
-                dir_only = line.endswith("/")
-                new.append((base, line.rstrip("/"), negated, dir_only))
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.readlines()
+        except OSError:  # an unreadable .gitignore excludes nothing, as git reads it
+            return self
+        for raw in lines:
+            line = raw.rstrip("\n").rstrip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            line = line[1:] if negated else line
+            dir_only = line.endswith("/")
+            new.append((base, line.rstrip("/"), negated, dir_only))
         return _Ignore(self.rules + tuple(new))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
