@@ -181,3 +181,44 @@ def test_unreadable_file_for_real(tmp_path):
     path.chmod(0)
     proc = nb2prod("lint", "--no-cache", "ok.ipynb", cwd=tmp_path, timeout=60)
     assert (proc.returncode, proc.stderr) == (2, "nb2prod: ok.ipynb: cannot read: Permission denied\n")
+
+
+# -- pyproject.toml: every malformed value is refused, naming the file -------------------------------------
+
+@pytest.mark.parametrize("toml, message", [
+    ("tool = 5\n", "[tool] must be a table, not a number"),
+    ('[tool]\nnb2prod = "x"\n', "[tool.nb2prod] must be a table, not a string"),
+    ("[tool.nb2prod]\nlint = [1]\n", "[tool.nb2prod.lint] must be a table, not an array"),
+    ('[tool.nb2prod.lint]\nselect = ["ZZ"]\n',
+     "[tool.nb2prod.lint] select: no rule code starts with 'ZZ' (see `nb2prod rules`)"),
+    ('[tool.nb2prod.lint]\nignore = ["NB1", "zz9"]\n',
+     "[tool.nb2prod.lint] ignore: no rule code starts with 'ZZ9' (see `nb2prod rules`)"),
+])
+def test_lint_refuses_a_malformed_pyproject(toml, message, tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("lint", "--no-cache", "ok.ipynb")
+    assert (result.exit_code, result.stderr) == (2, f"nb2prod: {tmp_path / 'pyproject.toml'}: {message}\n")
+
+
+def test_a_valid_select_in_pyproject_still_selects(tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.nb2prod.lint]\nselect = ["nb3"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run("lint", "--no-cache", "ok.ipynb").exit_code == 0
+
+
+@pytest.mark.parametrize("toml", ["tool = 5\n", '[tool]\nnb2prod = "x"\n', "[tool.nb2prod]\nheading-levels = [true]\n",
+                                  "[tool.nb2prod]\nheading-levels = []\n", "[tool.nb2prod]\nheading-levels = [7]\n"])
+def test_convert_refuses_a_malformed_pyproject(toml, tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("convert", "ok.ipynb", "-o", "out")
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"nb2prod: {tmp_path / 'pyproject.toml'}: [tool")
+    if "heading-levels" in toml:
+        assert result.stderr.endswith(": [tool.nb2prod] heading-levels must be a non-empty list of numbers "
+                                      "from 1 to 6\n")
+    assert not (tmp_path / "out").exists()

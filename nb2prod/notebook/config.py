@@ -48,10 +48,8 @@ def lint_settings(start: Path) -> LintSettings:
     pyproject = find_pyproject(start)
     if pyproject is None:
         return LintSettings()
-    table = _load_toml(pyproject).get("tool", {}).get("nb2prod", {}).get("lint", {})
+    table = tool_table(pyproject, "lint")
     where = Location(str(pyproject))
-    if not isinstance(table, dict):
-        raise UnusableInput("[tool.nb2prod.lint] must be a table", where)
     select = _codes(table, "select", where)
     ignore = _codes(table, "ignore", where) or ()
     names = table.get("builtins", [])
@@ -71,13 +69,40 @@ def _load_toml(path: Path) -> dict:
         raise UnusableInput(f"invalid TOML: {exc}", Location(str(path))) from None
 
 
+def tool_table(pyproject: Path, *keys: str) -> dict:
+    """`[tool.nb2prod]`, or the table `keys` name under it, of a pyproject.toml ({} when absent);
+    a value on the way that is not a table (`tool = 5`) is an UnusableInput naming the file and key."""
+    table = _load_toml(pyproject)
+    name = ""
+    for key in ("tool", "nb2prod", *keys):
+        name = f"{name}.{key}" if name else key
+        table = table.get(key, {})
+        if not isinstance(table, dict):
+            raise UnusableInput(f"[{name}] must be a table, not {_toml_type(table)}", Location(str(pyproject)))
+    return table
+
+
+def _toml_type(value) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
+    return names.get(type(value), type(value).__name__)
+
+
 def _codes(table: dict, key: str, where: Location) -> Optional[Tuple[str, ...]]:
+    """Rule code prefixes; one that starts no rule code is refused, as `--select ZZ` is on the command line."""
     value = table.get(key)
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UnusableInput(f"[tool.nb2prod.lint] {key} must be a list of rule code prefixes", where)
-    return tuple(v.strip().upper() for v in value)
+    codes = tuple(v.strip().upper() for v in value)
+    if codes:
+        from nb2prod.rules import RULES  # only for a table that selects: a plain run never imports the rules
+
+        for p in codes:
+            if not any(r.code.startswith(p) for r in RULES):
+                raise UnusableInput(f"[tool.nb2prod.lint] {key}: no rule code starts with {p!r} (see `nb2prod rules`)",
+                                    where)
+    return codes
 
 
 def find_files(paths: List[str]) -> Tuple[List[Tuple[str, str]], List[UnusableInput]]:
@@ -225,12 +250,12 @@ def convert_settings(start: Path) -> ConvertSettings:
     pyproject = find_pyproject(start)
     if pyproject is None:
         return ConvertSettings()
-    table = _load_toml(pyproject).get("tool", {}).get("nb2prod", {})
+    table = tool_table(pyproject)
     where = Location(str(pyproject))
     levels = table.get("heading-levels")
-    if levels is not None and (not isinstance(levels, list) or not all(isinstance(v, int) and 1 <= v <= 6
-                                                                       for v in levels)):
-        raise UnusableInput("[tool.nb2prod] heading-levels must be a list of numbers from 1 to 6", where)
+    if levels is not None and (not isinstance(levels, list) or not levels
+                               or not all(type(v) is int and 1 <= v <= 6 for v in levels)):  # True is no level
+        raise UnusableInput("[tool.nb2prod] heading-levels must be a non-empty list of numbers from 1 to 6", where)
     roles = table.get("sections", {})
     if not isinstance(roles, dict) or not all(isinstance(v, str) and v in ROLES for v in roles.values()):
         raise UnusableInput(f"[tool.nb2prod.sections] maps heading text to one of: {', '.join(sorted(ROLES))}",
