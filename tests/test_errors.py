@@ -62,6 +62,16 @@ def test_lint_never_crashes_on_invalid_input(name, in_invalid):
         assert f"nb2prod: {name}.ipynb:" in result.output
 
 
+# Verdicts only convert gives: there is nothing to convert, but nothing wrong to lint.
+CONVERT_ONLY = {"markdown_only", "no_cells", "no_model"}
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if expected(n)[1] == 2 and n not in CONVERT_ONLY])
+def test_lint_refuses_unusable_input_with_the_same_line_as_convert(name, in_invalid):
+    result = CliRunner().invoke(main, ["lint", "--no-cache", f"{name}.ipynb"], catch_exceptions=False)
+    assert (result.exit_code, result.stderr.splitlines()) == (2, [expected(name)[0]])
+
+
 def test_missing_file(in_invalid, tmp_path):
     result = convert("does_not_exist.ipynb", "-o", str(tmp_path))
     assert (result.exit_code, result.stderr) == (2, "nb2prod: does_not_exist.ipynb: no such file\n")

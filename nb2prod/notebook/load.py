@@ -140,7 +140,7 @@ def load_notebook_text(path: str, text: str, *, validate: bool = False) -> Noteb
         raise UnusableInput(f"{what} (line {exc.lineno}, column {exc.colno}): {exc.msg}", where) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise UnusableInput("JSON but not a notebook (no 'nbformat' field)", where)
-    if validate:
+    if validate or not _well_formed(raw):  # lint too refuses what convert refuses, paying only for suspects
         _validate(raw, where)
     version = raw.get("nbformat")
     if version == 3:
@@ -175,6 +175,61 @@ def _validate(raw: dict, where: Location) -> None:
         raise UnusableInput(f"not a valid notebook{at}: {first}", where) from None
     except Exception as exc:  # nbformat raises plain errors for unknown minor versions
         raise UnusableInput(f"not a valid notebook: {exc or type(exc).__name__}", where) from None
+
+
+_TOP = frozenset({"metadata", "nbformat_minor", "nbformat", "cells"})
+_CELL_KEYS = {"code": frozenset({"id", "cell_type", "metadata", "source", "outputs", "execution_count"}),
+              "markdown": frozenset({"id", "cell_type", "metadata", "attachments", "source"}),
+              "raw": frozenset({"id", "cell_type", "metadata", "attachments", "source"})}
+_OUTPUT_KEYS = {"stream": frozenset({"output_type", "name", "text"}),
+                "display_data": frozenset({"output_type", "data", "metadata"}),
+                "execute_result": frozenset({"output_type", "data", "metadata", "execution_count"}),
+                "error": frozenset({"output_type", "ename", "evalue", "traceback"})}
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _well_formed(raw: dict) -> bool:
+    """A cheap necessary check of nbformat's v4 schema: the keys and types of the notebook, its
+    metadata, cells and outputs, not the contents of outputs. True: no need to ask the validator;
+    False: ask it (_validate), which refuses with the same line as convert or accepts after all."""
+    if raw.keys() != _TOP or type(raw["nbformat"]) is not int or raw["nbformat"] != 4 \
+            or type(raw["nbformat_minor"]) is not int:
+        return False
+    meta, cells = raw["metadata"], raw["cells"]
+    if type(meta) is not dict or type(cells) is not list or not _metadata_ok(meta):
+        return False
+    for cell in cells:
+        if type(cell) is not dict:
+            return False
+        keys = _CELL_KEYS.get(cell.get("cell_type"))
+        if keys is None or not (cell.keys() <= keys and keys - {"id", "attachments"} <= cell.keys()):
+            return False
+        source, cid = cell["source"], cell.get("id", "")
+        if not (type(source) is str or type(source) is list and all(type(t) is str for t in source)):
+            return False
+        if type(cell["metadata"]) is not dict or cid != "" and not (type(cid) is str and _CELL_ID.fullmatch(cid)):
+            return False
+        if keys is _CELL_KEYS["code"] and not _code_ok(cell):
+            return False
+    return True
+
+
+def _metadata_ok(meta: dict) -> bool:
+    kernel, info = meta.get("kernelspec", {}), meta.get("language_info", {"name": ""})
+    return (type(kernel) is dict and (not kernel or type(kernel.get("name")) is str
+                                      and type(kernel.get("display_name")) is str)
+            and type(info) is dict and type(info.get("name")) is str)
+
+
+def _code_ok(cell: dict) -> bool:
+    count, outputs = cell["execution_count"], cell["outputs"]
+    if not (count is None or type(count) is int) or type(outputs) is not list:
+        return False
+    for out in outputs:
+        keys = _OUTPUT_KEYS.get(out.get("output_type")) if type(out) is dict else None
+        if keys is None or out.keys() != keys and not (keys - {"metadata"} <= out.keys() <= keys):
+            return False
+    return True
 
 
 def _passes_schema(raw: dict) -> bool:

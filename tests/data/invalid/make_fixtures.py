@@ -80,6 +80,25 @@ CASES = {
     "no_model": (dump(notebook([code("import numpy as np\nx = np.arange(3)\nprint(x.sum())\n")])),
                  (": cannot tell what this notebook produces: it neither fits and saves a model (training) nor "
                   "loads one and predicts (scoring); pass --kind training or --kind scoring"), 2),
+    # structurally invalid, so refused by lint as well as convert (issue 11 §4)
+    "nbformat_a_float": (dump(notebook([code("x = 1")])).replace(b'"nbformat": 4,', b'"nbformat": 4.0,'),
+                         ": not a valid notebook at nbformat: 4.0 is not an integer", 2),
+    "no_nbformat_minor": (dump({k: v for k, v in notebook([code("x = 1")]).items() if k != "nbformat_minor"}),
+                          ": not a valid notebook: 'nbformat_minor' is a required property", 2),
+    "v3_without_worksheets": (b'{"nbformat": 3, "nbformat_minor": 0, "metadata": {}}\n',
+                              ": not a valid notebook: 'worksheets' is a required property", 2),
+    "metadata_null": (dump(notebook([code("x = 1")], metadata={})).replace(b'"metadata": {},\n "cells"',
+                                                                            b'"metadata": null,\n "cells"'),
+                      ": not a valid notebook at metadata: None is not of type 'object'", 2),
+    "code_cell_without_outputs": (dump(notebook([{k: v for k, v in code("x = 1").items() if k != "outputs"}])),
+                                  ": not a valid notebook at cells/0: 'outputs' is a required property", 2),
+    "stream_without_name": (dump(notebook([{**code("x = 1"), "outputs": [{"output_type": "stream", "text": "1"}]}])),
+                            ": not a valid notebook at cells/0/outputs/0: 'name' is a required property", 2),
+    "kernelspec_without_name": (dump(notebook([code("x = 1")], metadata={"kernelspec": {"language": "python"}})),
+                                ": not a valid notebook at metadata/kernelspec: 'name' is a required property", 2),
+    "unknown_top_level_key": (dump(notebook([code("x = 1")], extra=1)),
+                              (": not a valid notebook: Additional properties are not allowed "
+                               "('extra' was unexpected)"), 2),
 }
 
 
