@@ -222,3 +222,20 @@ def test_convert_refuses_a_malformed_pyproject(toml, tmp_path, monkeypatch):
         assert result.stderr.endswith(": [tool.nb2prod] heading-levels must be a non-empty list of numbers "
                                       "from 1 to 6\n")
     assert not (tmp_path / "out").exists()
+
+
+# -- a line too complex for Python's parser says why ----------------------------------------------------
+
+@pytest.mark.parametrize("source", ["x = " + "-" * 20_000 + "1", "x = " + "+".join(["1"] * 10_000)])
+def test_a_line_too_complex_to_parse_gives_a_reason(source, tmp_path, monkeypatch):
+    (tmp_path / "long.ipynb").write_text(notebook_json([source]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("lint", "--no-cache", "long.ipynb")
+    assert result.exit_code == 1
+    line = result.stdout.splitlines()[0]
+    assert line.startswith("long.ipynb:cell 1:1: NB300 cannot parse cell: ")
+    reason = line.split("cannot parse cell: ", 1)[1]
+    assert reason in ("Python source too complex to parse (the parser's stack overflowed)",
+                      "maximum recursion depth exceeded during ast construction")
+    result = run("convert", "long.ipynb", "-o", "out")
+    assert (result.exit_code, result.stderr) == (1, f"nb2prod: long.ipynb:cell 1:1: cannot parse cell: {reason}\n")

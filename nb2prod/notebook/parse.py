@@ -41,7 +41,7 @@ def _parse_cell(path: str, cell: Cell, first_index: int) -> ParsedCell:
         msg = exc.msg if exc.msg else "invalid syntax"
         raise CodeProblem(f"syntax error: {msg}", _where(path, cell, line, col)) from None
     except (ValueError, MemoryError, RecursionError) as exc:
-        raise CodeProblem(f"cannot parse cell: {exc}", _where(path, cell, cell.offset + 1, None)) from None
+        raise CodeProblem(f"cannot parse cell: {_reason(exc)}", _where(path, cell, cell.offset + 1, None)) from None
     by_line: Dict[int, Magic] = {m.line: m for m in magics}
     lines = python.split("\n")
     statements = []
@@ -61,6 +61,15 @@ def _parse_cell(path: str, cell: Cell, first_index: int) -> ParsedCell:
             )
         )
     return ParsedCell(cell=cell, python=python, statements=tuple(statements), magics=magics, tree=tree)
+
+
+_NO_REASON = {MemoryError: "Python source too complex to parse (the parser's stack overflowed)",
+              RecursionError: "Python source too complex to parse (nested too deeply)"}
+
+
+def _reason(exc: Exception) -> str:
+    """The parser's own words; CPython raises MemoryError with none for `x = ---…1` and the like."""
+    return str(exc) or _NO_REASON.get(type(exc), type(exc).__name__)
 
 
 def _where(path: str, cell: Cell, line: int, col) -> Location:
