@@ -15,6 +15,7 @@ from nb2prod.errors import Nb2prodError
 from nb2prod.progress import Progress
 from nb2prod.report import check as check_report
 from nb2prod.report import convert as convert_report
+from nb2prod.report import fault
 from nb2prod.report import lint as lint_report
 from nb2prod.report import verify as verify_report
 
@@ -25,6 +26,18 @@ LINT_BAR_DELAY = 0.25  # seconds: a lint that finishes sooner never draws its pr
 class _Group(click.Group):
     """Turns Nb2prodError into one line and an exit code; hides tracebacks unless --debug."""
 
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as exc:  # --version or --help into a full disk: raised before any command runs
+            from nb2prod.report import fault
+
+            message = fault.line(exc)
+            if not message:
+                raise
+            click.echo(message, err=True)
+            sys.exit(2)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -34,6 +47,10 @@ class _Group(click.Group):
             if isinstance(exc, Nb2prodError):
                 click.echo(f"nb2prod: {exc}", err=True)
                 ctx.exit(exc.exit_code)
+            message = fault.line(exc)
+            if message:  # a closed pipe or a full disk: the environment's fault, exit 2
+                click.echo(message, err=True)
+                ctx.exit(2)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(

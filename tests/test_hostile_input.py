@@ -239,3 +239,54 @@ def test_a_line_too_complex_to_parse_gives_a_reason(source, tmp_path, monkeypatc
                       "maximum recursion depth exceeded during ast construction")
     result = run("convert", "long.ipynb", "-o", "out")
     assert (result.exit_code, result.stderr) == (1, f"nb2prod: long.ipynb:cell 1:1: cannot parse cell: {reason}\n")
+
+
+# -- where output goes: a closed pipe or a full disk is one line and exit 2 ----------------------------------
+
+@posix_only
+@pytest.mark.parametrize("args", [["rules"], ["rule", "NB101"], ["lint", "--no-cache", "ok.ipynb"]])
+def test_a_closed_pipe_is_one_line_not_an_internal_error(args, tmp_path):
+    good(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # as `nb2prod rules | head -1` once head has gone: every write fails with EPIPE
+    try:
+        proc = nb2prod(*args, cwd=tmp_path, stdout=write, timeout=60)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (2, "nb2prod: cannot write output: Broken pipe\n")
+
+
+@posix_only
+def test_a_closed_pipe_before_any_command_is_clicks_quiet_exit(tmp_path):
+    read, write = os.pipe()
+    os.close(read)
+    try:  # click itself handles EPIPE while parsing options (--version): silently, exit 1
+        proc = nb2prod("--version", cwd=tmp_path, stdout=write, timeout=60)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (1, "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["rules"], ["lint", "--no-cache", "ok.ipynb"], ["--version"], ["--help"]])
+def test_stdout_on_a_full_disk_is_one_line_not_an_internal_error(args, tmp_path):
+    good(tmp_path)
+    with open("/dev/full", "w") as full:
+        proc = nb2prod(*args, cwd=tmp_path, stdout=full, timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, "nb2prod: cannot write output: No space left on device\n")
+
+
+# -- a POSIX locale (ASCII) and non-ASCII file names and text ------------------------------------------------
+
+@posix_only
+@pytest.mark.parametrize("utf8_mode", ["0", "1"])
+def test_non_ascii_paths_under_the_c_locale(utf8_mode, tmp_path):
+    (tmp_path / "données.ipynb").write_text(
+        notebook_json(["import pandas as pd", "données = pd.read_csv('données.csv')", "données.head()"]),
+        encoding="utf-8")
+    env = {"LC_ALL": "C", "PYTHONUTF8": utf8_mode, "PYTHONCOERCECLOCALE": "0"}
+    for args, code in ((["lint", "--no-cache", "."], 1), (["lint", "--format", "json", "."], 1),
+                       (["lint", "--no-cache", "--diff", "données.ipynb"], 1), (["lint", "absent_é.ipynb"], 2)):
+        proc = nb2prod(*args, cwd=tmp_path, env=env, timeout=120)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
