@@ -85,7 +85,7 @@ def test_a_file_over_the_size_cap_is_refused_and_the_cap_is_configurable(tmp_pat
 
 
 def test_the_default_size_cap_is_well_above_real_notebooks():
-    from nb2prod.notebook.load import max_bytes
+    from nb2prod.notebook.files import max_bytes
 
     assert max_bytes() == 256 * 1024 * 1024
 

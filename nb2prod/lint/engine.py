@@ -421,7 +421,7 @@ def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
 
 def _read(path: str) -> Optional[bytes]:
     from nb2prod.errors import UnusableInput
-    from nb2prod.notebook.load import read_bytes
+    from nb2prod.notebook.files import read_bytes
 
     try:
         return read_bytes(path)  # regular files only, size-capped: a FIFO here would block forever
