@@ -20,7 +20,7 @@ from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
-from nb2prod.notebook.config import find_pyproject, lint_settings
+from nb2prod.notebook.config import find_pyproject, lint_settings, tool_table
 from nb2prod.notebook.load import load
 
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
@@ -86,8 +86,7 @@ def declared_projects(start: Path) -> List[Project]:
     pyproject = find_pyproject(start)
     if pyproject is None:
         return []
-    table = _toml(pyproject).get("tool", {}).get("nb2prod", {})
-    entries = table.get("projects", []) if isinstance(table, dict) else []
+    entries = tool_table(pyproject).get("projects", [])
     where = Location(str(pyproject))
     if not isinstance(entries, list):
         raise UnusableInput("[tool.nb2prod] projects must be a list of {notebook, output} tables", where)
@@ -103,15 +102,6 @@ def _project(entry, base: Path, where: Location) -> Project:
         raise UnusableInput(f"[tool.nb2prod] projects: kind must be auto, training or scoring, not {kind!r}", where)
     return Project(str(base / entry["notebook"]), str(base / entry["output"]), kind,
                    bool(entry.get("with_evaluate", False)))
-
-
-def _toml(path: Path) -> dict:
-    import tomllib
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UnusableInput(f"invalid TOML: {exc}", Location(str(path))) from None
 
 
 def select(paths: Sequence[str], outdir: Optional[str] = None) -> List[Project]:
