@@ -1,0 +1,168 @@
+"""The typed contexts of the five templates: one frozen dataclass per template, and the small ones
+they hold. Templates are a public interface (`--templates DIR`); templates/README.md documents
+every field, and tests/test_artifacts.py checks that it does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+if TYPE_CHECKING:  # lift imports libcst; the contexts only name its Function type
+    from nb2prod.convert.lift import Function
+
+
+@dataclass(frozen=True)
+class Option:
+    """One `parser.add_argument(...)` of train.py's main()."""
+
+    flag: str  # "--n-estimators"
+    dest: str  # the variable name when the flag does not spell it, else ""
+    type: str  # "int", "float", "str", "bool"
+    default: str  # the default as Python source: "100", '"data.csv"'
+    help: str  # the help text
+
+
+@dataclass(frozen=True)
+class TrainContext:
+    """train.py.j2"""
+
+    title: str
+    intro: str
+    notebook: str
+    script: str
+    imports: Tuple[str, ...]
+    module: Tuple[str, ...]
+    gap: str
+    module_block: str
+    functions: Tuple[Function, ...]
+    options: Tuple[Option, ...]
+    options_name: str
+    calls: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrainCall:
+    """The training step as the tests call it."""
+
+    name: str  # "train_model"
+    args: str  # "X_train, y_train"
+    returns: str  # "model"
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The model the training step returns."""
+
+    variable: str  # "model"
+    cls: Optional[str]  # its class as train.py names it, None for a factory (`make_pipeline`)
+    slug: str  # snake_case of the class for test names: "random_forest_regressor"
+
+
+@dataclass(frozen=True)
+class Mocked:
+    """The estimator class whose fit/predict the mocked test patches."""
+
+    slug: str
+    fit_target: str  # "train.RandomForestRegressor.fit"
+    predict_target: str  # "train.RandomForestRegressor.predict"
+    predicts: bool  # the training step also calls predict
+
+
+@dataclass(frozen=True)
+class MainTest:
+    """One test that runs main() and checks a file it saves."""
+
+    slug: str  # from the file name: "model"
+    chdir: bool  # the file name is fixed in the code: the test runs main() in tmp_path
+    argv: str  # main()'s arguments as Python source: "[]", '["--model-path", str(tmp_path / "m.pkl")]'
+    path: str  # where the file lands, as Python source: 'tmp_path / "model.pkl"'
+    loader: Optional[str]  # how to read it back given `path`: "joblib.load(path)", or None
+    predicts: bool  # the saved object is the model (it must have predict)
+
+
+@dataclass(frozen=True)
+class TrainTestsContext:
+    """test_train.py.j2"""
+
+    script: str
+    notebook: str
+    module: str
+    imports: Tuple[str, ...]
+    upstream: Tuple[str, ...]
+    train: Optional[TrainCall]
+    fitted: Optional[Fitted]
+    mocked: Optional[Mocked]
+    predict_input: Optional[str]
+    main_tests: Tuple[MainTest, ...]
+    printed: List[int]  # a list: the template writes its repr
+    data_files: Tuple[str, ...]
+    smoke: bool
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """score.py.j2"""
+
+    title: str
+    intro: str
+    notebook: str
+    script: str
+    imports: Tuple[str, ...]
+    module: Tuple[str, ...]
+    gap: str
+    module_block: str
+    functions: Tuple[Function, ...]
+    sample: Optional[str]
+    globals: Tuple[str, ...]
+    uses_model_file: bool
+    uses_jsonable: bool
+    options_name: str
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The companion training script the end-to-end score test runs first."""
+
+    module: str  # "train"
+    argv: str  # "[]"
+    data_files: Tuple[str, ...]  # what the training notebook reads
+
+
+@dataclass(frozen=True)
+class ScoreTestsContext:
+    """test_score.py.j2"""
+
+    script: str
+    notebook: str
+    module: str
+    imports: Tuple[str, ...]
+    sample: Optional[str]
+    globals: Tuple[str, ...]
+    loader: bool
+    dumper: str
+    model_file: str
+    model_global: Optional[str]
+    trained: Optional[Trained]
+    result_key: Optional[str]
+    stub: str
+    rows_key: Optional[str]
+
+
+@dataclass(frozen=True)
+class EvaluateContext:
+    """evaluate.py.j2 (built by convert/evaluate.py; the fields are its keys)"""
+
+    notebook: str
+    metric: str
+    model: str
+    body: Tuple[str, ...]
+    inputs: List[str]
+    calls: List[str]
+    imports: List[str]
+    from_train: List[str]
+    loader: str
+    higher_is_better: Optional[bool]
+
+
+CONTEXTS = (TrainContext, TrainTestsContext, ScoreContext, ScoreTestsContext, EvaluateContext,
+            Option, TrainCall, Fitted, Mocked, MainTest, Trained)
