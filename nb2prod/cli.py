@@ -30,8 +30,6 @@ class _Group(click.Group):
         try:
             return super().main(*args, **kwargs)
         except OSError as exc:  # --version or --help into a full disk: raised before any command runs
-            from nb2prod.report import fault
-
             message = fault.line(exc)
             if not message:
                 raise

@@ -7,6 +7,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
+# The roles a notebook section can play (headings, code and [tool.nb2prod.sections] map onto them).
+TRAINING_ROLES = ("setup", "load", "prepare", "split", "train", "evaluate", "save", "other")
+SCORING_ROLES = ("setup", "load_model", "prepare", "score", "other")
+ROLES = frozenset(TRAINING_ROLES + SCORING_ROLES)
+
 
 @dataclass(frozen=True)
 class Location:

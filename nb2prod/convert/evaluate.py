@@ -61,7 +61,7 @@ def build_context(plan, ref: str) -> Tuple[Optional[dict], str]:
     inputs = [n for n in dict.fromkeys(available) if n in metric.reads]
     calls = [(f"{', '.join(s.returns)} = " if s.returns else "") + f"train.{s.name}({', '.join(s.params)})"
              for s in upstream]
-    from nb2prod.convert.lift import sort_imports
+    from nb2prod.convert.lift import sort_imports  # heavy: libcst
 
     return dict(
         notebook=ref, metric=metric.name, model=model, body=metric.body, inputs=inputs, calls=calls,

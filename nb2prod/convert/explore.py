@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Sequence, Tuple
 
+from nb2prod.lint.engine import lint_parsed
 from nb2prod.model import Notebook, ParsedCell, Statement
 
 MAGIC_CODES = {
@@ -69,6 +70,4 @@ def _calls_any(stmt: Statement, names: Sequence[str]) -> bool:
 
 
 def _findings(nb: Notebook, cells: Sequence[ParsedCell]):
-    from nb2prod.lint.engine import lint_parsed
-
     return lint_parsed(nb, tuple(cells))

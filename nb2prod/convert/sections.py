@@ -12,11 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.model import Notebook, ParsedCell, Statement
-
-TRAINING_ROLES = ("setup", "load", "prepare", "split", "train", "evaluate", "save", "other")
-SCORING_ROLES = ("setup", "load_model", "prepare", "score", "other")
-ROLES = frozenset(TRAINING_ROLES + SCORING_ROLES)
+from nb2prod.model import ROLES, Notebook, ParsedCell, Statement
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _OVERRIDE = re.compile(r"#\s*nb2prod:\s*section\s*=\s*([a-z_]+)")

@@ -18,6 +18,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from nb2prod.lint.jsontext import replace_sources
 from nb2prod.model import Finding, Notebook, ParsedCell
+from nb2prod.notebook.ipython import mask
+from nb2prod.notebook.load import load_script
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 # Between two statements of one logical line: one `;`, blanks and `\` line continuations.
@@ -232,8 +234,6 @@ class _Text:
 
     def keeps(self, units) -> bool:
         """Whether removing `units` leaves exactly the other statements (ast.dump, positions aside)."""
-        from nb2prod.notebook.ipython import mask
-
         removed = frozenset().union(*(u.statements for u in units))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -268,7 +268,6 @@ def apply(nb: Notebook, text: str, sources: Dict[int, str]) -> str:
     """The file text with the given cells' sources replaced (JSON write-back, or the script's lines)."""
     if not nb.is_script:
         return replace_sources(text, sources)
-    from nb2prod.notebook.load import load_script
 
     starts = [0]
     for line in text.splitlines(keepends=True):  # the lines load_script counts a cell's offset in

@@ -11,6 +11,8 @@ import re
 from json.decoder import scanstring
 from typing import Dict, Iterator, Tuple
 
+from nb2prod.notebook.load import load_notebook_text
+
 _SPACE = re.compile(r"\s*")
 _LITERAL = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -32,8 +34,6 @@ def replace_sources(text: str, sources: Dict[int, str]) -> str:
 
 def _check(new: str, sources: Dict[int, str]) -> None:
     """The edited text must still be JSON whose cells hold exactly the new sources."""
-    from nb2prod.notebook.load import load_notebook_text
-
     nb = load_notebook_text("<fixed>", new)
     for cell in nb.cells:
         if cell.index in sources and cell.source != sources[cell.index]:

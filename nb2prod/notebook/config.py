@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from nb2prod.errors import UnusableInput
-from nb2prod.model import Location
+from nb2prod.model import ROLES, Location
 
 SUFFIXES = (".ipynb", ".py")
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages"})
@@ -245,8 +245,6 @@ class ConvertSettings:
 
 def convert_settings(start: Path) -> ConvertSettings:
     """Settings for a notebook under `start`; a malformed table is an UnusableInput naming the file."""
-    from nb2prod.convert.sections import ROLES
-
     pyproject = find_pyproject(start)
     if pyproject is None:
         return ConvertSettings()

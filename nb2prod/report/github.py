@@ -12,7 +12,7 @@ def _escape(text: str, prop: bool = False) -> str:
 
 def lines(report) -> List[str]:
     """Notebook lines are cell-relative, so notebook findings annotate the file and name the cell."""
-    from nb2prod.rules import BY_CODE
+    from nb2prod.rules import BY_CODE  # heavy: every rule module, which a cache-served lint never loads
 
     out = []
     for f in report.findings:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Dict, List
+from nb2prod import __version__
 
 
 def finding_dict(f) -> Dict[str, object]:
-    from nb2prod.rules import BY_CODE
+    from nb2prod.rules import BY_CODE  # heavy: every rule module, which a cache-served lint never loads
 
     loc = f.location
     return {
@@ -34,8 +35,6 @@ def unusable(report) -> List[Dict[str, str]]:
 
 
 def render(report) -> str:
-    from nb2prod import __version__
-
     findings = report.findings
     doc = {
         "tool": "nb2prod",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 from typing import Dict, List
+from nb2prod import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _rules() -> List[Dict[str, object]]:
-    from nb2prod.rules import RULES
+    from nb2prod.rules import RULES  # heavy: every rule module, which a cache-served lint never loads
 
     return [{
         "id": r.code,
@@ -48,8 +49,6 @@ def _result(f, index: Dict[str, int]) -> Dict[str, object]:
 
 
 def render(report) -> str:
-    from nb2prod import __version__
-
     rules = _rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     notifications = [{

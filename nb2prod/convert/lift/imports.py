@@ -6,6 +6,7 @@ import ast
 import sys
 from typing import Dict, List, Sequence, Tuple
 
+from nb2prod.analysis.dataflow import module_globals
 from nb2prod.model import Statement
 
 
@@ -23,7 +24,6 @@ def _spelled_out(lines: List[str], body_code: str) -> List[str]:
     stars = [line for line in lines if line.startswith("from ") and line.endswith(" import *")]
     if len(stars) != 1:
         return lines
-    from nb2prod.analysis.dataflow import module_globals
 
     defined, reads = module_globals(body_code)
     read = {name for name, _ in reads}
