@@ -25,7 +25,7 @@ from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
 from nb2prod.convert.plan import drops, placement, scoring, slicing
 from nb2prod.convert.plan.kind import detect_kind
-from nb2prod.convert.plan.names import CodeProblems, check_names
+from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps
 from nb2prod.convert.plan.testfacts import script_facts
 from nb2prod.convert.plan.types import Decision, Drops, Plan, Source, Step
@@ -98,6 +98,7 @@ def _layout(src: Source, dropped: Drops, contract: scoring.Contract) -> _Layout:
 def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source, dropped: Drops,
               contract: scoring.Contract) -> Plan:
     lay = _layout(src, dropped, contract)
+    check_contract_names(nb, src.statements, src.flows, lay.dropped, src.kind)
     steps = make_steps(lay.src, sections, {s.index for s in lay.imports + lay.module}, lay.hypers, lay.dropped)
     decisions = _decisions(src.statements, lay, steps)
     kept = [s for s in src.statements if s.index in decisions and decisions[s.index].kept]

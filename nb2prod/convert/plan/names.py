@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Collection, Dict, List, Sequence
 
 from nb2prod.analysis.dataflow import Flow, undefined_names
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
@@ -43,3 +43,26 @@ def check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[
         where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
         errors.append(CodeProblem(message, where))
     raise CodeProblems(errors)
+
+
+CONTRACT_NAMES = {  # names the generated script must define itself, and why
+    "training": {"main": "the entry point of train.py (its tests call main())"},
+    "scoring": {"init": "required in score.py by the Azure ML entry-script contract",
+                "run": "required in score.py by the Azure ML entry-script contract"},
+}
+
+
+def check_contract_names(nb: Notebook, statements: Sequence[Statement], flows: Dict[int, Flow],
+                         dropped: Collection[int], kind: str) -> None:
+    """Refuse a kept statement binding a name the generated script defines by contract (`def main()`):
+    the script's own definition would replace the notebook's, or the other way round."""
+    contract = CONTRACT_NAMES.get(kind, {})
+    errors = []
+    for stmt in statements:
+        if stmt.index in dropped:
+            continue
+        for name in sorted(flows[stmt.index].defs & contract.keys()):
+            where = Location(nb.path, None if nb.is_script else stmt.cell, stmt.line, stmt.col + 1)
+            errors.append(CodeProblem(f"`{name}` is {contract[name]}; rename it in the notebook", where))
+    if errors:
+        raise CodeProblems(errors)

@@ -81,7 +81,7 @@ def _steps(groups: Sequence[Group], flows: Mapping[int, Flow], hypers: Mapping[i
     scalar_hypers = {h.name: h for hs in hypers.values() for h in hs if not h.key}
     steps: List[Step] = []
     producers: Dict[str, int] = {}  # name → the latest step writing it
-    names = StepNames()
+    names = StepNames({n for i, f in flows.items() if i not in dropped for n in f.defs})
     for role, title, stmts in groups:
         stmts = [s for s in stmts if s.index not in dropped]
         if not stmts:
@@ -116,13 +116,17 @@ def _inputs(stmts: Sequence[Statement], flows: Mapping[int, Flow], hypers: Mappi
 
 
 class StepNames:
-    """Function names handed out so far: a role's name, else a slug of the title, numbered when taken."""
+    """Function names handed out so far: a role's name, else a slug of the title, numbered when taken;
+    `<name>_step` when the notebook itself binds the name (`def train_model(...)` stays the user's)."""
 
-    def __init__(self) -> None:
-        self.taken: Set[str] = {"main"}
+    def __init__(self, notebook_names: Collection[str] = ()) -> None:
+        self.notebook_names = frozenset(notebook_names)
+        self.taken: Set[str] = {"main"} | self.notebook_names
 
     def take(self, role: str, title: str) -> str:
         base = STEP_NAMES.get(role) or slug(title) or "step"
+        if base in self.notebook_names:
+            base += "_step"
         name, n = base, 2
         while name in self.taken:
             name, n = f"{base}_{n}", n + 1

@@ -1,0 +1,114 @@
+"""Generated names never collide with the notebook's: step functions, options, test fixtures (issue 11 §3).
+
+Each case converts the smallest notebook that shows the collision, then checks the generated files at
+run time: `main(["--help"])` on the imported module, the whole script, and its generated tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nb2prod import api
+from tests.build import write_notebook
+
+IMPORTS = "import joblib\nimport numpy as np\nfrom sklearn.linear_model import LinearRegression"
+DATA = "## Load data\n"  # a heading cell
+LOAD = ("rng = np.random.default_rng(1)\nX = rng.normal(size=(40, 2))\n"
+        "y = X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=40)")
+TRAIN = "model = LinearRegression()\nmodel.fit(X, y)"
+SAVE = "joblib.dump(model, 'model.pkl')"
+
+
+def _convert(tmp_path, cells, **kwargs):
+    nb = write_notebook(tmp_path / "nb.ipynb", cells)
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out), **kwargs)
+    return result, out
+
+
+def _import(path: Path):
+    spec = importlib.util.spec_from_file_location(f"generated_{path.stem}_{id(path)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _help(path: Path) -> str:
+    """What `main(["--help"])` prints; argparse would raise at start-up on a conflicting option."""
+    module = _import(path)
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    assert exit_.value.code == 0
+    return ""
+
+
+def _run(args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def _check_runs(out: Path, script: str = "train.py") -> None:
+    """The script runs end to end and its generated tests pass, run from the output folder."""
+    ran = _run([script], out)
+    assert ran.returncode == 0, ran.stderr
+    tests = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert " passed" in tests.stdout and "skipped" not in tests.stdout, tests.stdout
+
+
+# -- step names -------------------------------------------------------------------------------
+
+USER_FUNCTIONS = [
+    ("def load_data():\n    rng = np.random.default_rng(1)\n    X = rng.normal(size=(40, 2))\n"
+     "    return X, X[:, 0] - X[:, 1]", "X, y = load_data()", "load_data_step"),
+    ("def train_model(X, y):\n    return LinearRegression().fit(X, y)", None, "train_model_step"),
+]
+
+
+@pytest.mark.parametrize("helper, call, step", USER_FUNCTIONS, ids=["load_data", "train_model"])
+def test_a_step_is_renamed_rather_than_the_notebooks_function(tmp_path, helper, call, step):
+    load = call or LOAD
+    train = "model = train_model(X, y)" if call is None else TRAIN
+    cells = [IMPORTS, helper, "## Load data", load, "## Train", train, "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    assert result.error is None, str(result.error)
+    text = (out / "train.py").read_text()
+    assert f"def {step}(" in text and text.count(f"def {helper.split('(')[0][4:]}(") == 1
+    _help(out / "train.py")
+    _check_runs(out)
+
+
+def test_a_variable_named_like_a_step_renames_the_step(tmp_path):
+    cells = [IMPORTS, "## Load data", LOAD + "\nsplit_data = len(X) // 4", "## Split",
+             "n_test = split_data\nX_train, y_train = X[n_test:], y[n_test:]",
+             "## Train", "model = LinearRegression()\nmodel.fit(X_train, y_train)", "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    assert result.error is None, str(result.error)
+    assert "def split_data_step(" in (out / "train.py").read_text()
+    _help(out / "train.py")
+    _check_runs(out)
+
+
+CONTRACT = [
+    ("training", "def main():\n    return 1", "`main`", 2),
+    ("scoring", "def run(data):\n    return data", "`run`", 2),
+    ("scoring", "init = 3", "`init`", 2),
+]
+
+
+@pytest.mark.parametrize("kind, cell, name, cell_number", CONTRACT, ids=["main", "run", "init"])
+def test_a_contract_name_bound_by_the_notebook_is_a_code_problem(tmp_path, kind, cell, name, cell_number):
+    if kind == "training":
+        cells = [IMPORTS, cell, "## Load data", LOAD + "\nmain()", "## Train", TRAIN, "## Save", SAVE]
+    else:
+        cells = ["import joblib\nimport json", cell, "## Load model", "model = joblib.load('model.pkl')",
+                 "## Score", "data = json.loads('[[1, 2]]')\nprint(model.predict(data), " + name[1:-1] + ")"]
+    result, out = _convert(tmp_path, cells, kind=kind)
+    assert result.error is not None and result.error.exit_code == 1
+    message = str(result.error)
+    assert len(message.splitlines()) == 1, message
+    assert name in message and f"cell {cell_number}:1:1" in message and "rename it in the notebook" in message
+    assert not (out / ("train.py" if kind == "training" else "score.py")).exists()
