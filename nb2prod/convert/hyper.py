@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
@@ -22,10 +22,11 @@ class Hyper:
     default: object
     source_name: str  # the notebook variable
     key: Optional[str] = None  # set when flattened out of `source_name = {key: value}`
+    flag: str = ""  # the command-line option, set once for all hypers by `with_options`
 
     @property
     def option(self) -> str:
-        return "--" + self.name.lower().replace("_", "-")
+        return self.flag or "--" + option_word(self.name)
 
     @property
     def literal(self) -> str:
@@ -88,7 +89,34 @@ def find_hypers(
         elif isinstance(value, dict) and value and all(_flattenable(k, v, used_names) for k, v in value.items()):
             found[stmt.index] = tuple(Hyper(k, v, name, key=k) for k, v in value.items())
             used_names.update(value)
-    return found
+    return with_options(found)
+
+
+RESERVED_OPTIONS = frozenset({"help"})  # argparse's own -h/--help
+
+
+def option_word(name: str) -> str:
+    """`_seed` → `seed`, `n_estimators` → `n-estimators`: lower case, dashes, no leading or trailing ones."""
+    return name.lower().strip("_").replace("_", "-") or "value"
+
+
+def with_options(found: Dict[int, Tuple[Hyper, ...]]) -> Dict[int, Tuple[Hyper, ...]]:
+    """Every hyper's option, chosen once for all of them: a name argparse owns or one already given
+    (`rate` and `Rate`, `seed` and `_seed`, `help`) is numbered, `--rate-2`, `--help-2`; the dest stays the
+    variable name, and the same name always gets the same option."""
+    flags: Dict[str, str] = {}
+    taken = set(RESERVED_OPTIONS)
+    for hypers in found.values():
+        for h in hypers:
+            if h.name in flags:
+                continue
+            base = option_word(h.name)
+            word, n = base, 2
+            while word in taken:
+                word, n = f"{base}-{n}", n + 1
+            taken.add(word)
+            flags[h.name] = "--" + word
+    return {i: tuple(replace(h, flag=flags[h.name]) for h in hypers) for i, hypers in found.items()}
 
 
 def _flattenable(key, value, taken) -> bool:
