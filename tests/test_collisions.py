@@ -112,3 +112,67 @@ def test_a_contract_name_bound_by_the_notebook_is_a_code_problem(tmp_path, kind,
     assert len(message.splitlines()) == 1, message
     assert name in message and f"cell {cell_number}:1:1" in message and "rename it in the notebook" in message
     assert not (out / ("train.py" if kind == "training" else "score.py")).exists()
+
+
+# -- option names -----------------------------------------------------------------------------
+
+OPTIONS = [  # (the notebook's constants, the options train.py must offer)
+    ("_seed = 1", ["--seed"]),
+    ("alpha = 0.5\nAlpha = 2.0", ["--alpha", "--alpha-2"]),
+    ("help = 3", ["--help-2"]),
+    ("seed = 1\n_seed = 2\nseed_ = 3", ["--seed", "--seed-2", "--seed-3"]),
+]
+
+
+@pytest.mark.parametrize("constants, flags", OPTIONS, ids=["underscore", "case", "help", "three"])
+def test_options_are_unique_and_not_argparse_own(tmp_path, monkeypatch, constants, flags):
+    names = [line.split(" = ")[0] for line in constants.splitlines()]
+    cells = [IMPORTS, "## Load data", LOAD + "\n" + constants, "## Train",
+             "model = LinearRegression()\nmodel.fit(X * " + " * ".join(names) + ", y)", "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    assert result.error is None, str(result.error)
+    text = (out / "train.py").read_text()
+    for flag, name in zip(flags, names):
+        assert f'"{flag}",' in text
+        assert (f'dest="{name}",' in text) == (flag[2:].replace("-", "_") != name)
+    _help(out / "train.py")
+    module = _import(out / "train.py")
+    monkeypatch.chdir(out)
+    module.main([flags[0], "7"])  # an option given on the command line reaches the step
+    _check_runs(out)
+
+
+# -- test fixtures stay inside tmp_path ---------------------------------------------------------
+
+def _reading(path: str):
+    return [IMPORTS + "\nimport pandas as pd", "## Load data",
+            f"frame = pd.read_csv({path!r})\nX, y = frame[['a', 'b']].to_numpy(), frame['y'].to_numpy()",
+            "## Train", TRAIN, "## Save", SAVE]
+
+
+def _write_data(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "x.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{2 * i}\n" for i in range(20)))
+
+
+def test_a_file_read_from_outside_the_run_folder_is_not_linked_and_the_tests_say_why(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    result, out = _convert(project, _reading("../data/x.csv"))
+    assert result.error is None, str(result.error)
+    tests = (out / "test_train.py").read_text()
+    assert "DATA_FILES" not in tests and "tmp_path / \"../" not in tests
+    assert "def test_main_writes" not in tests
+    assert "No test runs main() in tmp_path: the notebook reads \"../data/x.csv\"" in tests
+    _write_data(project / "data")  # where the script, run from out/, finds ../data/x.csv
+    _help(out / "train.py")
+    _check_runs(out)
+
+
+def test_a_file_read_inside_the_run_folder_is_still_linked(tmp_path):
+    result, out = _convert(tmp_path, _reading("data/../data/x.csv"))
+    assert result.error is None, str(result.error)
+    tests = (out / "test_train.py").read_text()
+    assert 'DATA_FILES = ["data/../data/x.csv"]' in tests and "def test_main_writes_model" in tests
+    _write_data(out / "data")
+    _check_runs(out)

@@ -96,6 +96,7 @@ class TrainTestsContext:
     main_tests: Tuple[MainTest, ...]
     printed: List[int]  # a list: the template writes its repr
     data_files: Tuple[str, ...]
+    outside: Tuple[str, ...]  # files main() reads from outside the folder it runs in: no test runs main()
     smoke: bool
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import keyword
+import posixpath
 import re
 import textwrap
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Sequence
 
 from nb2prod.escape import code_comments, docstring_text, help_text, split_lines, string_literal
@@ -125,6 +126,10 @@ def _train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCo
     upstream = tuple(_call_line(module, step) for step in facts.upstream)
     main_tests = tuple(_main_test(saved, facts.estimator is not None) for saved in facts.saved
                        if saved.path is not None)
+    outside = tuple(name for name in facts.read_files if not _inside(name)) if main_tests else ()
+    runs_main = bool(main_tests)
+    if outside:
+        main_tests = ()  # main() run in tmp_path would read, and write, outside it
     data_files = tuple(facts.read_files) if any(t.chdir for t in main_tests) else ()
     train = facts.train
     call = TrainCall(train.name, ", ".join(train.params), ", ".join(train.returns)) if train else None
@@ -138,7 +143,7 @@ def _train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCo
     return TrainTestsContext(
         script="train.py", notebook=ref, module=module, imports=tuple(sort_imports(imports)), upstream=upstream,
         train=call, fitted=fitted, mocked=mocked, predict_input=facts.predict_input, main_tests=main_tests,
-        printed=list(facts.printed), data_files=data_files, smoke=not (main_tests or fitted or mocked))
+        printed=list(facts.printed), data_files=data_files, outside=outside, smoke=not (runs_main or fitted or mocked))
 
 
 def _call_line(module: str, step: Step) -> str:
@@ -209,7 +214,8 @@ def _score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: O
     model_file, library = facts.model_file, facts.library
     loader = bool(model_file and library and lifted.uses_model_file and facts.model_global)
     trained = None
-    if companion is not None and model_file and any(s.name == model_file for s in saved_files(companion)):
+    if (companion is not None and model_file and any(s.name == model_file for s in saved_files(companion))
+            and all(_inside(name) for name in companion.read_files)):
         trained = Trained("train", "[]", tuple(companion.read_files))
     imports = ["import json", "import numpy as np"] if facts.sample is not None else ["import numpy as np"]
     if trained and trained.data_files and facts.sample is not None:
@@ -240,6 +246,11 @@ def _module_alias(module: str, taken: set) -> str:
     while alias in taken:
         alias += "_script"
     return alias
+
+
+def _inside(name: str) -> bool:
+    """A relative path that stays inside the folder it is read from: `data/x.csv`, not `../data/x.csv`."""
+    return not PurePosixPath(name).is_absolute() and not posixpath.normpath(name).startswith("..")
 
 
 def _free_name(base: str, taken: set) -> str:
