@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List
+from typing import Iterator, List
 
 from nb2prod.errors import Nb2prodError
 from nb2prod.model import Location
@@ -52,7 +55,18 @@ def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
         raise VerifyError(f"the notebook fails: {exc.ename}: {exc.evalue}", Location(path, cell)) from None
     except DeadKernelError:
         raise VerifyError("the kernel died while running the notebook", where) from None
+    finally:
+        _shut_down(client)
     return nb, answer(nb.cells[-1])
+
+
+def _shut_down(client) -> None:
+    """Kill the kernel if it is still up: interrupted while it started, setup_kernel never shut it down."""
+    from nbclient.util import ensure_async, run_sync
+
+    km = client.km
+    if km is not None and km.has_kernel:
+        run_sync(lambda: ensure_async(km.shutdown_kernel(now=True)))()
 
 
 def answer(cell) -> dict:
@@ -64,17 +78,60 @@ def answer(cell) -> dict:
 
 
 def start(argv: List[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """`argv` in its own process group, so `stop` can end it together with whatever it started."""
+    return subprocess.Popen(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 def finish(proc: subprocess.Popen, name: str, timeout: int) -> subprocess.CompletedProcess:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        stop(proc)
         raise VerifyError(f"{name} ran longer than the {timeout} s timeout (raise it with --timeout)") from None
+    finally:
+        _kill_group(proc)  # children it left running
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill `proc`'s process group and reap it; nothing happens if it has already been finished."""
+    if proc.returncode is not None:
+        return
+    _kill_group(proc)
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a grandchild that left the group still holds the pipes
+        proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        pass
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived during verify: unwinds like an exception so children are killed and folders removed."""
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While inside, SIGTERM raises `Terminated` (exit 143) once; the previous handler is restored after."""
+    def unwind(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not interrupt the cleanup
+        raise Terminated(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, unwind)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def tail(text: str, lines: int = 6) -> str:

@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
-from nb2prod.run import MARK, execute, finish, start, tail
+from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
 
 _NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
 _SKIP = shutil.ignore_patterns(".*", "__pycache__", ".ipynb_checkpoints", "*.executed.ipynb")
@@ -59,21 +59,30 @@ def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] 
     if plan.kind == "scoring":
         partner = (companion, plan_notebook(companion)) if companion else companion_plan(path, plan)
     plans = [partner, (path, plan)] if partner else [(path, plan)]
-    with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
-        nb_dir, script_dir = Path(tmp) / "notebook", Path(tmp) / "script"
-        texts = {}
-        for gen in generate(plans, str(script_dir)):
-            texts.update(gen.texts)
-        main = "train.py" if plan.kind == "training" else "score.py"
-        if script:
-            texts[main] = Path(script).read_text(encoding="utf-8")
-        for folder in (nb_dir, script_dir):
-            _copy_folder(Path(path).parent, folder, [p for _, p in plans])
-        for name, text in texts.items():
-            (script_dir / name).write_text(text, encoding="utf-8")
-        if plan.kind == "training":
-            return _training(path, plan, nb_dir, script_dir, timeout, kernel)
-        return _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
+    with sigterm_unwinds():
+        tmp = Path(tempfile.mkdtemp(prefix="nb2prod-verify-"))
+        try:
+            return _run_both(path, plan, partner, plans, script, tmp, timeout, kernel)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_both(path, plan, partner, plans, script, tmp: Path, timeout: int, kernel: str) -> VerifyReport:
+    """Write the generated files beside a copy of the notebook's folder, then run each side in its own copy."""
+    nb_dir, script_dir = tmp / "notebook", tmp / "script"
+    texts = {}
+    for gen in generate(plans, str(script_dir)):
+        texts.update(gen.texts)
+    main = "train.py" if plan.kind == "training" else "score.py"
+    if script:
+        texts[main] = Path(script).read_text(encoding="utf-8")
+    for folder in (nb_dir, script_dir):
+        _copy_folder(Path(path).parent, folder, [p for _, p in plans])
+    for name, text in texts.items():
+        (script_dir / name).write_text(text, encoding="utf-8")
+    if plan.kind == "training":
+        return _training(path, plan, nb_dir, script_dir, timeout, kernel)
+    return _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
 
 
 def find_companion(path: str) -> Optional[str]:
@@ -137,7 +146,10 @@ def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: 
         finished["script"] = finish(script, "train.py", timeout)
         return _model_probe(plan.predict_input, pairs)
 
-    nb, answer = execute(path, nb_dir, timeout, kernel, probe)
+    try:
+        nb, answer = execute(path, nb_dir, timeout, kernel, probe)
+    finally:
+        stop(script)  # the notebook failed or was interrupted before the probe waited for the script
     done = finished["script"]
     if done.returncode != 0:
         return VerifyReport(path, "training", (Comparison("train.py runs", False, tail(done.stderr)),), tuple(notes))
@@ -228,8 +240,12 @@ def _scoring(path, plan, partner, nb_dir: Path, script_dir: Path, timeout: int, 
         return VerifyReport(path, "scoring", tuple(comparisons), tuple(notes))
     shown = _shown_expression(plan.returned)
     server = start([sys.executable, "score.py"], script_dir)
-    _, answer = execute(path, nb_dir, timeout, kernel, lambda: _value_probe(shown))
-    comparisons.append(_served(finish(server, "score.py", timeout), answer, shown))
+    try:
+        _, answer = execute(path, nb_dir, timeout, kernel, lambda: _value_probe(shown))
+        served = finish(server, "score.py", timeout)
+    finally:
+        stop(server)  # not finished: the notebook failed or verify was interrupted
+    comparisons.append(_served(served, answer, shown))
     return VerifyReport(path, "scoring", tuple(comparisons), tuple(notes))
 
 
