@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from nb2prod.cli import main
+from nb2prod.verify import _copy_folder
 from tests.notebooks import ensure_kernelspec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,3 +100,37 @@ def test_sigterm_kills_the_script_and_the_kernel_and_removes_the_folder(tmp_path
     for pid in pids:
         assert_gone(pid)
     assert leftovers(tmpdir_env) == []
+
+
+def test_a_symlink_loop_beside_the_notebook_is_no_internal_error(tmp_path, tmpdir_env):
+    ensure_kernelspec()
+    path = notebook_with(tmp_path / "nb")
+    (path.parent / "itself").symlink_to(".", target_is_directory=True)
+    (path.parent / "a").symlink_to("b")
+    (path.parent / "b").symlink_to("a")
+    script = tmp_path / "train.py"
+    script.write_text("raise SystemExit('boom')\n")
+    result = CliRunner().invoke(main, ["verify", str(path), "--script", str(script), "--timeout", "60"],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[1:3] == ["  DIFF  train.py runs", "        boom"]
+    assert leftovers(tmpdir_env) == []
+
+
+def test_the_copy_skips_environments_caches_and_loops(tmp_path):
+    source = tmp_path / "project"
+    for name in ("venv/lib/python3/site-packages/pkg", "env2/bin", "node_modules/x", "__pycache__", ".git",
+                 "data/site-packages", "data/inner"):
+        (source / name).mkdir(parents=True)
+    (source / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (source / "env2" / "conda-meta").mkdir()
+    (source / "data" / "inner" / "rows.csv").write_text("a\n1\n")
+    (source / "data.csv").write_text("a\n1\n")
+    (source / "training.executed.ipynb").write_text("{}")
+    (source / "data" / "inner" / "up").symlink_to("..", target_is_directory=True)
+    (source / "loop").symlink_to("loop")
+    (source / "linked.csv").symlink_to("data.csv")
+    target = tmp_path / "copy"
+    _copy_folder(source, target, [])
+    copied = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
+    assert copied == ["data", "data.csv", "data/inner", "data/inner/rows.csv", "linked.csv"]
