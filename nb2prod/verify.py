@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -26,9 +25,9 @@ from typing import List, Optional, Sequence, Tuple
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
+from nb2prod.workdir import copy_data
 
 _NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
-_SKIP_NAME = re.compile(r"\..*|.*\.executed\.ipynb|__pycache__|site-packages|node_modules")
 
 
 @dataclass(frozen=True)
@@ -380,39 +379,9 @@ def _clip(text: str, width: int = 70) -> str:
 def _copy_folder(source: Path, target: Path, plans) -> None:
     """The notebook's folder (its data files), without the model files a run is expected to write."""
     target.mkdir(parents=True)
-    _copy_entries(source, target, frozenset())
+    copy_data(source, target)
     for plan in plans:
         for name in saved_files(plan)[0]:
             stale = target / name
             if stale.is_file():
                 stale.unlink()
-
-
-def _copy_entries(source: Path, target: Path, above: frozenset) -> None:
-    """Copy what `source` holds into `target`, following symlinks; a symlink loop or an unreadable entry is
-    skipped, and so are hidden names, caches and virtual environments (copying them took minutes)."""
-    try:
-        info = os.stat(source)
-        entries = sorted(os.scandir(source), key=lambda e: e.name)
-    except OSError:
-        return
-    above = above | {(info.st_dev, info.st_ino)}
-    for entry in entries:
-        if _SKIP_NAME.fullmatch(entry.name):
-            continue
-        try:
-            if entry.is_dir():
-                inner = os.stat(entry.path)
-                if (inner.st_dev, inner.st_ino) in above or _is_environment(entry.path):
-                    continue
-                (target / entry.name).mkdir()
-                _copy_entries(Path(entry.path), target / entry.name, above)
-            elif entry.is_file():  # FIFOs, sockets and devices are not data files
-                shutil.copy2(entry.path, target / entry.name)
-        except OSError:  # a symlink loop (ELOOP), a broken symlink, or no permission to read
-            continue
-
-
-def _is_environment(folder: str) -> bool:
-    """A virtual environment or a conda environment: never data a notebook reads."""
-    return any(os.path.exists(os.path.join(folder, marker)) for marker in ("pyvenv.cfg", "conda-meta"))
