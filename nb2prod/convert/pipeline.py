@@ -16,7 +16,7 @@ from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
 from nb2prod.notebook.config import convert_settings
 from nb2prod.notebook.load import load
-from nb2prod.notebook.parse import parse_notebook
+from nb2prod.notebook.parse import deep_enough, parse_notebook
 from nb2prod.progress import PARALLEL_ABOVE, parallel_map
 
 
@@ -51,6 +51,7 @@ class Generated:
     notices: Tuple[str, ...]
 
 
+@deep_enough
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
     nb = load(path, validate=True)
@@ -90,6 +91,7 @@ def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Gene
     return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
+@deep_enough
 def _generate_one(job) -> Generated:
     from nb2prod.convert import render  # heavy: libcst and jinja2
     from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from nb2prod.model import Finding, Location, Notebook, ParsedCell
+from nb2prod.notebook.parse import deep_enough
 
 if TYPE_CHECKING:
     from nb2prod.notebook.config import LintSettings
@@ -301,6 +302,7 @@ class LintReport:
         return 1 if self.findings or any(r.diff or r.notes for r in self.files) else 0
 
 
+@deep_enough
 def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False,
               builtins=()) -> FileResult:
     """Load and lint one file; with `fix`/`show_diff`, remove fixable findings and lint the result.

@@ -3,12 +3,54 @@
 from __future__ import annotations
 
 import ast
+import functools
+import sys
 import warnings
 from typing import Dict, List, Tuple
 
 from nb2prod.errors import CodeProblem
 from nb2prod.notebook.ipython import mask
 from nb2prod.model import Cell, Location, Magic, Notebook, ParsedCell, Statement
+
+
+# CPython's own parser takes about 3,000 nested nodes (a sum of 2,993 terms, an elif chain as long);
+# nb2prod's walkers (dataflow, lint, libcst) spend a few Python frames per level, so they need more
+# than the default limit of 1,000. From 3.11 Python calls do not use the C stack, so a high limit is
+# safe; before that each frame does, and the limit stays within a default 8 MB thread stack.
+# Cells are still parsed at the caller's limit, so nb2prod refuses exactly what CPython would.
+DEEP_RECURSION = 40_000 if sys.version_info >= (3, 11) else 12_000
+_caller_limit: List[int] = []  # the limit deep_enough raised, while it runs
+_OWN_FRAMES = 200  # what the caller's stack and nb2prod's own calls use up before a cell is parsed
+
+
+def deep_enough(func):
+    """Run `func` with a recursion limit that lets nb2prod walk any tree CPython itself can compile."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        before = sys.getrecursionlimit()
+        if before >= DEEP_RECURSION:
+            return func(*args, **kwargs)
+        sys.setrecursionlimit(DEEP_RECURSION)
+        _caller_limit.append(before)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _caller_limit.pop()
+            sys.setrecursionlimit(before)
+
+    return wrapper
+
+
+def _parse_as_cpython(python: str) -> ast.Module:
+    """`ast.parse` at the limit CPython would compile the cell with, not the raised one."""
+    if not _caller_limit:
+        return ast.parse(python)
+    sys.setrecursionlimit(_caller_limit[-1] + _OWN_FRAMES)
+    try:
+        return ast.parse(python)
+    finally:
+        sys.setrecursionlimit(DEEP_RECURSION)
 
 
 def parse_notebook(nb: Notebook) -> Tuple[ParsedCell, ...]:
@@ -34,7 +76,7 @@ def parse_cell(path: str, cell: Cell, first_index: int = 0) -> ParsedCell:
 def _parse_cell(path: str, cell: Cell, first_index: int) -> ParsedCell:
     python, magics = mask(cell.source)
     try:
-        tree = ast.parse(python)
+        tree = _parse_as_cpython(python)
     except SyntaxError as exc:
         line = (exc.lineno or 1) + cell.offset
         col = exc.offset if exc.offset else None
