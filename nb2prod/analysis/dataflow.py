@@ -13,10 +13,11 @@ import builtins
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-BUILTINS = frozenset(dir(builtins)) | {
-    "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__",
-    # what IPython puts in every notebook's namespace
-    "display", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "_i", "_ii", "_iii", "_oh", "_ih", "_dh",
+# What IPython puts in every notebook's namespace and a script does not have (`exit` and `quit` it has).
+IPYTHON_NAMES = frozenset(
+    {"display", "get_ipython", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_oh", "_ih", "_dh"})
+BUILTINS = frozenset(dir(builtins)) | IPYTHON_NAMES | {
+    "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__", "exit", "quit",
 }
 
 # Methods that return a new value and leave their receiver as it was.

@@ -2,14 +2,15 @@
 
 Reads the lint findings, the statements' flows and the names magics define; returns the final
 drops (statement index → (code, reason)). A dropped data definition that kept code reads comes
-back; code drawing on a dropped figure or axes (or on a magic's result) is dropped with it (NB905).
+back; code drawing on a dropped figure or axes (or on a magic's result, or on a name only IPython
+defines, such as `get_ipython`) is dropped with it (NB905).
 """
 
 from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.dataflow import IPYTHON_NAMES, Flow
 from nb2prod.convert.explore import exploration_drops
 from nb2prod.convert.plan.codes import USES_DROPPED
 from nb2prod.convert.plan.types import Drops, Source
@@ -66,6 +67,8 @@ class _Closure:
             if definer is None and name in self.magic_names:
                 magic = self.magic_names[name]
                 return self._drop(s, f"uses `{name}`, which only the `{magic}` magic defines", "notebook-only line")
+            if definer is None and name in IPYTHON_NAMES:  # get_ipython(), Out[3], _: no script has them
+                return self._drop(s, f"uses `{name}`, which only IPython defines", "notebook-only line")
             if definer is None or definer.index not in self.dropped:
                 continue
             origin = self._shown_origin(definer)
