@@ -115,7 +115,6 @@ ORDINARY = {
 
 KNOWN = {  # open: the reproducer stays, the test says strict xfail until the mechanism is fixed
     "get_ipython-in-a-function": "drops.close_over does not drop a def whose body reads an IPython-only name",
-    "hyperparameter-1e400": "convert/hyper.py renders the value as `inf`, an undefined name",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -30,7 +31,13 @@ class Hyper:
 
     @property
     def literal(self) -> str:
-        return string_literal(self.default) if isinstance(self.default, str) else repr(self.default)
+        """The default as Python source; a float too large for a literal (`1e400`) is `float("inf")`
+        (repr gives `inf`, which is no name in Python)."""
+        if isinstance(self.default, str):
+            return string_literal(self.default)
+        if isinstance(self.default, float) and not math.isfinite(self.default):
+            return f'float("{self.default!r}")'
+        return repr(self.default)
 
 
 def literal_value(stmt: Statement):
