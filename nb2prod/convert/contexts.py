@@ -23,8 +23,8 @@ class Option:
 
 
 @dataclass(frozen=True)
-class TrainContext:
-    """train.py.j2"""
+class ScriptContext:
+    """What train.py.j2 and score.py.j2 both receive: the module docstring, imports, module code, steps."""
 
     title: str
     intro: str
@@ -35,6 +35,12 @@ class TrainContext:
     gap: str
     module_block: str
     functions: Tuple[Function, ...]
+
+
+@dataclass(frozen=True)
+class TrainContext(ScriptContext):
+    """train.py.j2"""
+
     options: Tuple[Option, ...]
     options_name: str
     calls: Tuple[str, ...]
@@ -101,18 +107,9 @@ class TrainTestsContext:
 
 
 @dataclass(frozen=True)
-class ScoreContext:
+class ScoreContext(ScriptContext):
     """score.py.j2"""
 
-    title: str
-    intro: str
-    notebook: str
-    script: str
-    imports: Tuple[str, ...]
-    module: Tuple[str, ...]
-    gap: str
-    module_block: str
-    functions: Tuple[Function, ...]
     sample: Optional[str]
     globals: Tuple[str, ...]
     uses_model_file: bool
