@@ -334,9 +334,9 @@ def test_imports_repeated_across_cells_are_bound_once(tmp_path):
 
 
 def test_one_binding_each_keeps_different_things_apart():
-    from nb2prod.convert.lift import _one_binding_each
+    from nb2prod.convert.lift.imports import one_binding_each
 
-    assert _one_binding_each(["import matplotlib.pyplot as plt", "from matplotlib import pyplot as plt",
+    assert one_binding_each(["import matplotlib.pyplot as plt", "from matplotlib import pyplot as plt",
                               "from skimage import data, color", "from skimage import data, transform",
                               "import os.path", "import os", "from a import b as c", "from d import c"]) == [
         "import matplotlib.pyplot as plt", "from skimage import data, color, transform", "import os.path",

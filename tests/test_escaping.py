@@ -152,12 +152,16 @@ def test_check_reports_the_first_differing_line_as_python_counts_it(tmp_path):
     assert "-x = 1" in found.diff and '-s = "a\u2028b"' not in found.diff
 
 
+def _with_metric(metric: str) -> list:
+    """A training notebook whose Evaluate section is `metric`: what evaluate.py is built from."""
+    return [IMPORTS, "## Load data", DATA, "## Train", "model = LinearRegression()\nmodel.fit(X, y)",
+            "## Evaluate", metric, "## Save", "joblib.dump(model, 'model.pkl')"]
+
+
 def test_evaluate_py_keeps_a_comment_inside_the_metric_statement(tmp_path):
     metric = ("from sklearn.metrics import mean_squared_error\n"
               f"mse = mean_squared_error(y,  # truth\u2028, {PAYLOAD}\n    model.predict(X))\nprint(mse)")
-    cells = [IMPORTS, "## Load data", DATA, "## Train", "model = LinearRegression()\nmodel.fit(X, y)",
-             "## Evaluate", metric, "## Save", "joblib.dump(model, 'model.pkl')"]
-    result = convert(tmp_path, cells, with_evaluate=True)
+    result = convert(tmp_path, _with_metric(metric), with_evaluate=True)
     assert "evaluate.py" in result.texts
     assert_no_exec(result)
 
@@ -199,9 +203,7 @@ def test_metric_name_cannot_end_evaluate_py_docstrings(tmp_path):
     key = repr(f'mse"""; {PAYLOAD}; """')
     metric = ("from sklearn.metrics import mean_squared_error\n"
               f"metrics = {{{key}: mean_squared_error(y, model.predict(X))}}\nprint(metrics)")
-    cells = [IMPORTS, "## Load data", DATA, "## Train", "model = LinearRegression()\nmodel.fit(X, y)",
-             "## Evaluate", metric, "## Save", "joblib.dump(model, 'model.pkl')"]
-    result = convert(tmp_path, cells, with_evaluate=True)
+    result = convert(tmp_path, _with_metric(metric), with_evaluate=True)
     assert "evaluate.py" in result.texts
     assert_no_exec(result)
 

@@ -87,13 +87,19 @@ class MainTest:
 
 
 @dataclass(frozen=True)
-class TrainTestsContext:
-    """test_train.py.j2"""
+class TestsContext:
+    """What test_train.py.j2 and test_score.py.j2 both receive: the script under test and its imports."""
 
     script: str
     notebook: str
     module: str
     imports: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrainTestsContext(TestsContext):
+    """test_train.py.j2"""
+
     upstream: Tuple[str, ...]
     train: Optional[TrainCall]
     fitted: Optional[Fitted]
@@ -127,13 +133,9 @@ class Trained:
 
 
 @dataclass(frozen=True)
-class ScoreTestsContext:
+class ScoreTestsContext(TestsContext):
     """test_score.py.j2"""
 
-    script: str
-    notebook: str
-    module: str
-    imports: Tuple[str, ...]
     sample: Optional[str]
     globals: Tuple[str, ...]
     loader: bool
