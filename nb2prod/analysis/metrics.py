@@ -1,0 +1,228 @@
+"""Which statements evaluate a model, and on which side of the split the data they score comes from.
+
+A metric call is a call of a metric function (anything from `sklearn.metrics` or `torchmetrics`, a
+function named like one: `*_score`, `*_error`, `*_loss`, `classification_report`, `confusion_matrix`;
+a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cross_validate`), or a
+call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`).
+
+Its side comes from the data it is given: held-out when a name or key on the held-out side of the
+split reaches it (`X_test`, `y_val`, `valid_df`, `data["test"]["y"]`, the second half of each pair
+`train_test_split` returns, and whatever is computed from those: `preds = model.predict(X_test)`);
+training when only training-side data does (`model.score(X_train, y_train)`); unknown otherwise.
+Cross-validation scores held-out folds by construction. Plain `ast`: lint reads this too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set
+
+from nb2prod.analysis.dataflow import Flow, walk
+
+HELD_OUT, TRAINING, UNKNOWN = "held-out", "training", "unknown"
+METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")
+CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate"})
+# Metric functions whose value is not one number: a report, a matrix, a curve, per-fold scores.
+NOT_SCALAR = frozenset({"classification_report", "confusion_matrix", "roc_curve", "precision_recall_curve",
+                        "det_curve", "precision_recall_fscore_support", "multilabel_confusion_matrix",
+                        "cross_val_score", "cross_validate", "evaluate"})
+_METRIC_NAME = re.compile(r"^(?:\w+_(?:score|error|loss)|classification_report|confusion_matrix|roc_curve|"
+                          r"precision_recall_curve|log_loss|hinge_loss)$")
+# A model's own scoring methods, with the arguments they need (`model.score(X, y)`, `model.evaluate(X, y)`);
+# counted only when the data they are given is known to be one side of the split (`kde.evaluate(grid)` is not).
+METHOD_METRICS = {"score": 2, "evaluate": 1}
+_NOT_METRIC = frozenset({"make_scorer", "get_scorer", "check_scoring", "score_samples", "decision_function"})
+HELD_OUT_WORDS = frozenset({"test", "tests", "val", "vali", "valid", "validation", "holdout", "heldout", "hold",
+                            "eval", "evaluation", "dev", "oof", "unseen"})
+TRAINING_WORDS = frozenset({"train", "training", "trn", "tr", "fit"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric call of a top-level statement: where, what it calls, on which side of the split."""
+
+    position: int  # the statement's position in the sequence given
+    in_sweep: bool  # made in a loop that fits a model per iteration over settings (not over folds)
+    call: ast.Call
+    name: str  # the function it calls (`accuracy_score`, `score`, `evaluate_model`)
+    side: str  # HELD_OUT, TRAINING or UNKNOWN
+    scalar: bool  # whether its value is one number
+
+
+def name_side(name: str) -> Optional[str]:
+    """The side of the split a name (or a string key) says it holds: `X_test` held-out, `y_train` training."""
+    short = _SHORT.match(name)
+    if short:
+        return TRAINING if "tr" in name.lower() else HELD_OUT
+    words = {w.lower() for w in _WORD.findall(name.replace("_", " _ "))}
+    if words & HELD_OUT_WORDS:
+        return HELD_OUT
+    if words & TRAINING_WORDS:
+        return TRAINING
+    return None
+
+
+def metric_name(call: ast.Call, modules: Dict[str, str], helpers: FrozenSet[str] = frozenset()) -> Optional[str]:
+    """The metric function a call makes (its last name), or None when it is no metric call."""
+    func = call.func
+    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if not last or last in _NOT_METRIC:
+        return None
+    if isinstance(func, ast.Name) and func.id in helpers:
+        return last
+    if last.startswith("pairwise") or ".pairwise." in (_resolve(func, modules) or ""):
+        return None  # distances between rows, not a model's quality
+    resolved = _resolve(func, modules)
+    if resolved is not None and resolved.startswith(METRIC_MODULES):
+        return last
+    if last in METHOD_METRICS and isinstance(func, ast.Attribute):
+        return last if len(call.args) + len(call.keywords) >= METHOD_METRICS[last] else None
+    return last if _METRIC_NAME.match(last) or last in CROSS_VALIDATION else None
+
+
+def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metric]:
+    """Every metric call of the top-level statements `nodes` (with their `flows`), in order."""
+    modules = _imports(nodes)
+    helpers = _metric_helpers(nodes, modules)
+    sides: Dict[str, str] = {}
+    found: List[Metric] = []
+    for position, (node, f) in enumerate(zip(nodes, flows)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+            continue
+        swept = _sweep_calls(node)
+        for sub in walk(node):
+            if isinstance(sub, ast.Call):
+                name = metric_name(sub, modules, helpers)
+                side = _call_side(sub, name, sides) if name is not None else UNKNOWN
+                if name is not None and not (name in METHOD_METRICS and side == UNKNOWN):
+                    found.append(Metric(position, id(sub) in swept, sub, name, side, name not in NOT_SCALAR))
+        _bind_sides(node, f, sides)
+    return found
+
+
+def _sweep_calls(node: ast.stmt) -> Set[int]:
+    """Ids of the calls inside loops (and comprehensions) that fit a model on each pass, unless the loop
+    runs over folds (`for train_idx, val_idx in kf.split(X)`): a sweep's throwaway scores."""
+    found: Set[int] = set()
+    for loop in walk(node):
+        if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+            body = [sub for stmt in loop.body for sub in walk(stmt)]
+            over = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else loop.test
+        elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            body = walk(loop.elt if not isinstance(loop, ast.DictComp) else loop.value)
+            over = loop.generators[0].iter
+        else:
+            continue
+        folds = any(isinstance(sub, ast.Call) and _last(sub.func) == "split" for sub in walk(over))
+        if not folds and any(isinstance(sub, ast.Call) and _last(sub.func) == "fit" for sub in body):
+            found.update(id(sub) for sub in body if isinstance(sub, ast.Call))
+    return found
+
+
+def _call_side(call: ast.Call, name: str, sides: Dict[str, str]) -> str:
+    if name in CROSS_VALIDATION:
+        return HELD_OUT
+    args = list(call.args) + [kw.value for kw in call.keywords]
+    found = {expression_side(arg, sides) for arg in args}
+    if HELD_OUT in found:
+        return HELD_OUT
+    return TRAINING if TRAINING in found else UNKNOWN
+
+
+def expression_side(node: ast.AST, sides: Dict[str, str]) -> Optional[str]:
+    """The side of the data an expression holds: string keys first (`data["test"]["X"]`), then names."""
+    keys = [name_side(sub.slice.value) for sub in walk(node) if isinstance(sub, ast.Subscript)
+            and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str)]
+    if HELD_OUT in keys:
+        return HELD_OUT
+    if TRAINING in keys:
+        return TRAINING
+    names = [sides.get(sub.id) or name_side(sub.id) for sub in walk(node) if isinstance(sub, ast.Name)]
+    if HELD_OUT in names:
+        return HELD_OUT
+    return TRAINING if TRAINING in names else None
+
+
+def _bind_sides(node: ast.stmt, f: Flow, sides: Dict[str, str]) -> None:
+    """The names a statement binds take the side of what it reads; a fit binds a model, not data, and
+    `a, b, c, d = train_test_split(X, y)` splits each array into a training and a held-out half."""
+    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    if isinstance(node, ast.Assign) and isinstance(value, ast.Call) and _last(value.func) == "train_test_split":
+        for target in node.targets:
+            if isinstance(target, (ast.Tuple, ast.List)):
+                for i, elt in enumerate(target.elts):
+                    if isinstance(elt, ast.Name):
+                        sides[elt.id] = HELD_OUT if i % 2 else TRAINING
+        return
+    if any(isinstance(sub, ast.Call) and _last(sub.func) in ("fit", "fit_transform", "train") for sub in walk(node)):
+        if not isinstance(value, ast.Call) or _last(value.func) != "fit_transform":
+            return
+    side = expression_side(value if value is not None else node, sides) if f.defs else None
+    for name in f.defs:
+        own = name_side(name)
+        if own is not None:
+            sides[name] = own
+        elif side is not None:
+            sides[name] = side
+        else:
+            sides.pop(name, None)
+
+
+def _metric_helpers(nodes: Sequence[ast.stmt], modules: Dict[str, str]) -> FrozenSet[str]:
+    """Notebook functions whose body makes a metric call (`def evaluate(m, X, y): return {"auc": ...}`)."""
+    helpers: Set[str] = set()
+    defs = [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    changed = True
+    while changed:  # a helper calling a helper
+        changed = False
+        for d in defs:
+            if d.name not in helpers and any(isinstance(sub, ast.Call) and metric_name(sub, modules, frozenset(helpers))
+                                             for stmt in d.body for sub in walk(stmt)):
+                helpers.add(d.name)
+                changed = True
+    return frozenset(helpers)
+
+
+def _imports(nodes: Sequence[ast.stmt]) -> Dict[str, str]:
+    modules: Dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                modules[a.asname or a.name] = f"{node.module}.{a.name}"
+    return modules
+
+
+def _resolve(func: ast.AST, modules: Dict[str, str]) -> Optional[str]:
+    parts: List[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id not in modules:
+        return None
+    return ".".join([modules[func.id]] + parts[::-1])
+
+
+def _last(func: ast.AST) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def evaluation_positions(metrics: Sequence[Metric]) -> FrozenSet[int]:
+    """Statements that evaluate the model as an output: a held-out (or unknown-side) metric; a metric on
+    the training rows only when the notebook has no other (its only evaluation)."""
+    counted = [m for m in metrics if not m.in_sweep]
+    outputs = {m.position for m in counted if m.side != TRAINING}
+    return frozenset(outputs or {m.position for m in counted})
+
+
+def training_only_positions(metrics: Sequence[Metric]) -> FrozenSet[int]:
+    """Statements whose every metric scores the training rows, when the notebook also evaluates elsewhere:
+    a fit-quality diagnostic, not the evaluation."""
+    evaluations = evaluation_positions(metrics)
+    return frozenset(m.position for m in metrics if m.position not in evaluations and not m.in_sweep)

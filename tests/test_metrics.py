@@ -1,0 +1,94 @@
+"""analysis/metrics: which calls are metrics, on which side of the split, and which statements are the
+model's evaluation (pyupgrade-style tables: sources that must be found, sources that must not)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from nb2prod.analysis.dataflow import flow
+from nb2prod.analysis.metrics import (HELD_OUT, TRAINING, UNKNOWN, evaluation_positions, find_metrics, name_side,
+                                      training_only_positions)
+
+SPLIT = "from sklearn.model_selection import train_test_split\nX_train, X_test, y_train, y_test = train_test_split(X, y)\n"
+
+
+def metrics_of(source: str):
+    nodes = ast.parse(source).body
+    return find_metrics(nodes, [flow(n) for n in nodes])
+
+
+@pytest.mark.parametrize("name, side", [
+    ("X_test", HELD_OUT), ("y_val", HELD_OUT), ("valid_df", HELD_OUT), ("ytest", HELD_OUT), ("Xtest", HELD_OUT),
+    ("holdout", HELD_OUT), ("X_valid", HELD_OUT), ("testX", HELD_OUT), ("dev_set", HELD_OUT),
+    ("X_train", TRAINING), ("ytrain", TRAINING), ("train_df", TRAINING), ("trainX", TRAINING),
+    ("X", None), ("device", None), ("features", None), ("attest", None), ("contest", None),
+])
+def test_name_side(name, side):
+    assert name_side(name) == side
+
+
+# (source, the last metric's function, its side)
+FOUND = [
+    (SPLIT + "from sklearn.metrics import accuracy_score\np = m.predict(X_test)\naccuracy_score(y_test, p)",
+     "accuracy_score", HELD_OUT),
+    (SPLIT + "import sklearn.metrics as skm\nskm.f1_score(y_train, m.predict(X_train))", "f1_score", TRAINING),
+    ("a, b, c, d = train_test_split(X, y)\nm.fit(a, c)\nm.score(b, d)", "score", HELD_OUT),
+    ("a, b, c, d = train_test_split(X, y)\nm.fit(a, c)\nm.score(a, c)", "score", TRAINING),
+    ("data = {'train': {'X': a}, 'test': {'X': b}}\nmse = mean_squared_error(data['test']['y'], p)",
+     "mean_squared_error", HELD_OUT),
+    ("mse = mean_squared_error(data['train']['y'], p)", "mean_squared_error", TRAINING),
+    ("scores = cross_val_score(model, X, y, cv=5)", "cross_val_score", HELD_OUT),
+    ("history = model.evaluate(X_val, y_val)", "evaluate", HELD_OUT),
+    ("def evaluate(m, X, y):\n    return {'auc': roc_auc_score(y, m.predict(X))}\nholdout = evaluate(clf, X_valid, y_valid)",
+     "evaluate", HELD_OUT),
+    ("print(f'accuracy {accuracy_score(y, pred):.3f}')", "accuracy_score", UNKNOWN),
+    ("scaled = scaler.transform(X_test)\npred = m.predict(scaled)\nr2_score(y_test, pred)", "r2_score", HELD_OUT),
+    ("X_s = scaler.fit_transform(X_train)\nlog_loss(y_train, m.predict_proba(X_s))", "log_loss", TRAINING),
+]
+NOT_FOUND = [
+    "kde.evaluate(grid)",  # a density's evaluate, no data of the split
+    "numexpr.evaluate('x > 1')",
+    "from sklearn.metrics import pairwise_distances\npairwise_distances(X)",
+    "m.score(X)",  # one argument: not a model's score
+    "scorer = make_scorer(f1_score)",
+    "def helper(x):\n    return accuracy_score(x, x)",  # a definition is not an evaluation; its calls are
+    "score = 3\nprint(score)",
+]
+
+
+@pytest.mark.parametrize("source, name, side", FOUND)
+def test_metric_found(source, name, side):
+    found = metrics_of(source)
+    assert found, source
+    assert (found[-1].name, found[-1].side) == (name, side)
+
+
+@pytest.mark.parametrize("source", NOT_FOUND)
+def test_not_a_metric(source):
+    assert metrics_of(source) == []
+
+
+def test_a_sweep_is_not_the_evaluation_the_final_fit_is():
+    source = SPLIT + ("for c in [0.1, 1, 10]:\n    cand = LogisticRegression(C=c).fit(X_train, y_train)\n"
+                      "    print(c, cand.score(X_test, y_test))\n"
+                      "model = LogisticRegression(C=1).fit(X_train, y_train)\n"
+                      "acc = accuracy_score(y_test, model.predict(X_test))\n")
+    found = metrics_of(source)
+    assert [m.in_sweep for m in found] == [True, False]
+    assert evaluation_positions(found) == {found[1].position}
+
+
+def test_a_fold_loop_is_evaluation():
+    source = ("for tr, va in KFold(5).split(X):\n    m.fit(X[tr], y[tr])\n"
+              "    scores.append(accuracy_score(y[va], m.predict(X[va])))\n")
+    (metric,) = metrics_of(source)
+    assert not metric.in_sweep and metric.position in evaluation_positions([metric])
+
+
+def test_training_metrics_are_diagnostics_unless_they_are_the_only_ones():
+    both = metrics_of(SPLIT + "a = accuracy_score(y_train, m.predict(X_train))\nb = accuracy_score(y_test, m.predict(X_test))")
+    assert training_only_positions(both) == {2} and evaluation_positions(both) == {3}
+    only = metrics_of(SPLIT + "a = accuracy_score(y_train, m.predict(X_train))")
+    assert evaluation_positions(only) == {2} and training_only_positions(only) == set()
