@@ -123,3 +123,4 @@ class Rewrite(enum.Enum):
     VALUE_ONLY = "value-only"  # `history = model.fit(...)` with the result never read: keep the call only
     RETURN = "return"  # run()'s shown answer becomes its return value
     RETURN_AFTER = "return-after"  # run() returns the name this statement assigns, after it
+    BIND_METRIC = "bind-metric"  # a metric computed inline (`print("acc:", accuracy_score(...))`) gets a name first

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from nb2prod.convert.artifacts import metric_expressions, metrics_file
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
@@ -142,9 +143,11 @@ def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: 
     script = start([sys.executable, "train.py"], script_dir)
     finished = {}
 
+    metrics = metric_expressions(plan)
+
     def probe() -> str:
         finished["script"] = finish(script, "train.py", timeout)
-        return _model_probe(plan.predict_input, pairs)
+        return _model_probe(plan.predict_input, pairs, metrics)
 
     try:
         nb, answer = execute(path, nb_dir, timeout, kernel, probe)
@@ -154,20 +157,31 @@ def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: 
     if done.returncode != 0:
         return VerifyReport(path, "training", (Comparison("train.py runs", False, tail(done.stderr)),), tuple(notes))
     comparisons = _model_comparisons(answer, plan.predict_input)
-    comparisons += compare_printed(printed_lines(nb), done.stdout.splitlines())
+    printed = done.stdout.splitlines()
+    if metrics:
+        written = _written_metrics(script_dir / metrics_file(plan))
+        comparisons += _metric_comparisons(answer.get("metrics", {}), written, metrics)
+        printed = _without_report(printed, list(written) if isinstance(written, dict) else [])
+    comparisons += compare_printed(printed_lines(nb), printed)
     if plan.predict_input is None:
         notes.append("the notebook never calls .predict(X); saved models are compared by type only")
     return VerifyReport(path, "training", tuple(comparisons), tuple(notes))
 
 
-def _model_probe(predict_input: Optional[str], pairs) -> str:
-    """Code for the notebook's kernel: load both sides' model files and predict on the notebook's inputs."""
+def _model_probe(predict_input: Optional[str], pairs, metrics=()) -> str:
+    """Code for the notebook's kernel: load both sides' model files and predict on the notebook's inputs;
+    evaluate the expressions holding the metrics train.py reports."""
     return f'''
-def {MARK}(expression, pairs):
+def {MARK}(expression, pairs, metrics):
     import json, os
     import numpy as np
     from joblib import load  # reads plain pickle files too
-    out = {{"inputs": None, "files": []}}
+    out = {{"inputs": None, "files": [], "metrics": {{}}}}
+    for key, source, merged in metrics:
+        try:
+            out["metrics"][key] = {{"value": eval(source)}}
+        except Exception as exc:
+            out["metrics"][key] = {{"error": f"{{type(exc).__name__}}: {{exc}}"}}
     inputs = None
     if expression:
         try:
@@ -195,10 +209,11 @@ def {MARK}(expression, pairs):
             else:
                 same, diff = bool(np.array_equal(pa, pb)), "labels differ"
             entry["results"][method] = [same, int(pa.shape[0]) if pa.ndim else 1, diff]
-    print({MARK!r} + json.dumps(out))
+    plain = lambda value: value.tolist() if hasattr(value, "tolist") else str(value)
+    print({MARK!r} + json.dumps(out, default=plain))
 
 
-{MARK}({predict_input!r}, {pairs!r})
+{MARK}({predict_input!r}, {pairs!r}, {list(metrics)!r})
 del {MARK}
 '''
 
@@ -218,6 +233,42 @@ def _model_comparisons(answer, predict_input) -> List[Comparison]:
         for method, (same, rows, diff) in entry["results"].items():
             detail = f"{rows} rows of {predict_input}" + ("" if same else f"; {diff}")
             out.append(Comparison(f"{name}: {method}()", same, detail))
+    return out
+
+
+def _written_metrics(path: Path):
+    """The metrics train.py wrote (a dict), or why there are none (a str)."""
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"train.py wrote no readable {path.name}: {exc}"
+    return values if isinstance(values, dict) else f"{path.name} holds no dict"
+
+
+def _metric_comparisons(notebook: dict, script, metrics) -> List[Comparison]:
+    """Each metric train.py wrote to its JSON file against the value the notebook's kernel holds."""
+    if not isinstance(script, dict):
+        return [Comparison("metrics written", False, script)]
+    out = []
+    for key, source, merged in metrics:
+        found = notebook.get(key, {})
+        what = f"metric {key}"
+        if "error" in found or "value" not in found:
+            out.append(Comparison(what, False, f"the notebook has no value for `{source}`: {found.get('error', '')}"))
+            continue
+        mine = found["value"]
+        theirs = {k: script.get(k) for k in mine} if merged and isinstance(mine, dict) else script.get(key)
+        same, detail = compare_values(mine, theirs)
+        out.append(Comparison(what, same, detail.replace("run()", "train.py")))
+    return out
+
+
+def _without_report(lines: List[str], keys: Sequence[str]) -> List[str]:
+    """The script's printed lines without main()'s metric report (`name: value`, last), which the
+    metrics comparison covers."""
+    out = list(lines)
+    while out and any(out[-1].startswith(f"{key}: ") for key in keys):
+        out.pop()
     return out
 
 

@@ -103,8 +103,8 @@ def test_generated_tests_assert_the_metric_the_notebook_printed(tmp_path):
     assert "def test_steps_print_what_the_notebook_printed" in generated
     ran = subprocess.run([sys.executable, "-c", "import train; train.main([])"], cwd=out, capture_output=True,
                          text=True)
-    printed = ran.stdout.strip().splitlines()[-1]
-    assert printed.startswith("mae ")
+    printed = next(line for line in ran.stdout.splitlines() if line.startswith("mae "))  # the notebook's print
+    assert ran.stdout.strip().splitlines()[-1].startswith("mae: ")  # then main()'s report of the metric
     # saved without outputs, with the true value, with a wrong one: the same generated file (outputs never
     # enter generated code), and its regression test skips, passes, fails
     for line, outcome in ((None, "1 skipped"), (printed, "passed"), ("mae 12.5", "1 failed")):

@@ -46,6 +46,8 @@ FOUND = [
     ("print(f'accuracy {accuracy_score(y, pred):.3f}')", "accuracy_score", UNKNOWN),
     ("scaled = scaler.transform(X_test)\npred = m.predict(scaled)\nr2_score(y_test, pred)", "r2_score", HELD_OUT),
     ("X_s = scaler.fit_transform(X_train)\nlog_loss(y_train, m.predict_proba(X_s))", "log_loss", TRAINING),
+    ("residuals = y - model.predict(X)\nrmse = float(np.sqrt(np.mean(residuals ** 2)))", "rmse", UNKNOWN),
+    ("val_acc = (model.predict(X_val) == y_val).mean()", "val_acc", HELD_OUT),
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split
@@ -55,6 +57,8 @@ NOT_FOUND = [
     "scorer = make_scorer(f1_score)",
     "def helper(x):\n    return accuracy_score(x, x)",  # a definition is not an evaluation; its calls are
     "score = 3\nprint(score)",
+    "loss = compute(x)",  # spelled like a metric, but no prediction reaches it
+    "acc = [m.predict(X)]",  # a container, not a number
 ]
 
 

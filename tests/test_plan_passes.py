@@ -222,7 +222,7 @@ def test_steps_wire_parameters_and_returns():
     text = ("# %% [markdown]\n# # Load data\n# %%\ndf = read()\n"
             "# %% [markdown]\n# # Train\n# %%\nm = fit(df)\nsave(m)\n")
     nb, cells, src = _source(text)
-    made = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, set())
+    made, _ = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, set())
     assert [(s.name, s.params, s.returns) for s in made] == [("load_data", (), ("df",)),
                                                             ("train_model", ("df",), ())]
 
@@ -230,7 +230,7 @@ def test_steps_wire_parameters_and_returns():
 def test_steps_group_keeps_dropped_out():
     text = "# %% [markdown]\n# # Train\n# %%\nm = fit()\nprint(m)\n"
     nb, cells, src = _source(text)
-    made = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, {1})
+    made, _ = steps.make_steps(src, split_sections(nb, cells, "training"), set(), {}, {1})
     assert [_text(s) for s in made[0].statements] == ["m = fit()"]
 
 

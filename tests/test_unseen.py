@@ -187,7 +187,9 @@ def test_a_loop_printing_computed_metrics_is_kept_with_what_it_reports(tmp_path)
     assert all(f.kept for f in result.fates if "metrics" in f.text or "print" in f.text)
     ran = _run(out, "train.py")
     assert ran.returncode == 0, ran.stderr
-    assert [line.split(":")[0] for line in ran.stdout.splitlines()] == ["acc", "f1"]
+    # the notebook's own loop, then main()'s report of the same metrics
+    assert [line.split(":")[0] for line in ran.stdout.splitlines()] == ["acc", "f1", "acc", "f1"]
+    assert json.loads((out / "metrics.json").read_text()).keys() == {"acc", "f1"}
 
 
 def _stub_model(path: Path):
@@ -402,7 +404,8 @@ def test_a_notebook_variable_named_train_does_not_rebind_the_script_in_its_tests
     assert "import train as train_script\n" in tests and "train, test = train_script.split_data(df)" in tests
     _points_csv(out)
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert ran.returncode == 0 and "2 passed" in ran.stdout, ran.stdout[-2000:]
+    assert ran.returncode == 0 and "4 passed" in ran.stdout, ran.stdout[-2000:]  # main, fitted, mocked, metrics
+    assert "def test_evaluation_reports_finite_metrics" in tests
     _pyflakes_clean(out)
 
 

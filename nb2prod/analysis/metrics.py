@@ -3,7 +3,8 @@
 A metric call is a call of a metric function (anything from `sklearn.metrics` or `torchmetrics`, a
 function named like one: `*_score`, `*_error`, `*_loss`, `classification_report`, `confusion_matrix`;
 a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cross_validate`), or a
-call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`).
+call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`); or a
+metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions.
 
 Its side comes from the data it is given: held-out when a name or key on the held-out side of the
 split reaches it (`X_test`, `y_val`, `valid_df`, `data["test"]["y"]`, the second half of each pair
@@ -17,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow, walk
 
@@ -37,6 +38,10 @@ _NOT_METRIC = frozenset({"make_scorer", "get_scorer", "check_scoring", "score_sa
 HELD_OUT_WORDS = frozenset({"test", "tests", "val", "vali", "valid", "validation", "holdout", "heldout", "hold",
                             "eval", "evaluation", "dev", "oof", "unseen"})
 TRAINING_WORDS = frozenset({"train", "training", "trn", "tr", "fit"})
+# Words a name holding a metric computed by hand is spelled with (`rmse = np.sqrt(np.mean(residuals ** 2))`).
+METRIC_WORDS = frozenset({"mse", "rmse", "mae", "mape", "smape", "rmsle", "r2", "accuracy", "acc", "auc", "f1",
+                          "precision", "recall", "logloss", "loss", "error", "err", "score"})
+PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "forward"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
 
@@ -47,10 +52,12 @@ class Metric:
 
     position: int  # the statement's position in the sequence given
     in_sweep: bool  # made in a loop that fits a model per iteration over settings (not over folds)
-    call: ast.Call
-    name: str  # the function it calls (`accuracy_score`, `score`, `evaluate_model`)
+    call: ast.expr  # the call; for a metric computed by hand, the assigned value
+    name: str  # the function it calls (`accuracy_score`, `score`, `evaluate_model`), or the name assigned
     side: str  # HELD_OUT, TRAINING or UNKNOWN
     scalar: bool  # whether its value is one number
+    mapping: bool = False  # its value is a dict of metrics (`cross_validate`, a helper returning `{...}`)
+    keys: Tuple[str, ...] = ()  # a mapping's keys, when its code spells them (`return {"auc": ..., "f1": ...}`)
 
 
 def name_side(name: str) -> Optional[str]:
@@ -88,7 +95,9 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     """Every metric call of the top-level statements `nodes` (with their `flows`), in order."""
     modules = _imports(nodes)
     helpers = _metric_helpers(nodes, modules)
+    mappings = _dict_returning(nodes, helpers)
     sides: Dict[str, str] = {}
+    predicted: Set[str] = set()  # names computed from a model's predictions
     found: List[Metric] = []
     for position, (node, f) in enumerate(zip(nodes, flows)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
@@ -99,9 +108,37 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 name = metric_name(sub, modules, helpers)
                 side = _call_side(sub, name, sides) if name is not None else UNKNOWN
                 if name is not None and not (name in METHOD_METRICS and side == UNKNOWN):
-                    found.append(Metric(position, id(sub) in swept, sub, name, side, name not in NOT_SCALAR))
+                    helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
+                    mapping = name == "cross_validate" or helper is not None
+                    found.append(Metric(position, id(sub) in swept, sub, name, side,
+                                        name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
+        if not any(m.position == position for m in found[-1:]):
+            by_hand = _by_hand(position, node, predicted, sides)
+            if by_hand is not None:
+                found.append(by_hand)
+        if f.defs and (f.uses & predicted or _predicts(node)):
+            predicted |= f.defs
         _bind_sides(node, f, sides)
     return found
+
+
+def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str]) -> Optional["Metric"]:
+    """`rmse = float(np.sqrt(np.mean((y - model.predict(X)) ** 2)))`: a name spelled like a metric assigned
+    from predictions, no metric function called."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    words = {w.lower() for w in _WORD.findall(node.targets[0].id.replace("_", " _ "))}
+    reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
+    if not words & METRIC_WORDS or not (reads & predicted or _predicts(node)):
+        return None
+    if isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant, ast.Lambda)):
+        return None
+    side = expression_side(node.value, sides) or UNKNOWN
+    return Metric(position, False, node.value, node.targets[0].id, side, True)
+
+
+def _predicts(node: ast.AST) -> bool:
+    return any(isinstance(sub, ast.Call) and _last(sub.func) in PREDICTING for sub in walk(node))
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:
@@ -185,6 +222,31 @@ def _metric_helpers(nodes: Sequence[ast.stmt], modules: Dict[str, str]) -> Froze
                 helpers.add(d.name)
                 changed = True
     return frozenset(helpers)
+
+
+def _dict_returning(nodes: Sequence[ast.stmt], helpers: FrozenSet[str]) -> Dict[str, Tuple[str, ...]]:
+    """The metric helpers whose every `return` gives a dict (`return {"auc": ..., "recall": ...}`), with the
+    keys its returns spell (empty when they differ or are not all string literals)."""
+    out: Dict[str, Tuple[str, ...]] = {}
+    for node in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in helpers:
+            returns = [sub.value for stmt in node.body for sub in walk(stmt) if isinstance(sub, ast.Return)]
+            if returns and all(isinstance(r, ast.Dict) or isinstance(r, ast.Call) and _last(r.func) == "dict"
+                               for r in returns):
+                spelled = {dict_keys(r) for r in returns}
+                out[node.name] = spelled.pop() if len(spelled) == 1 else ()
+    return out
+
+
+def dict_keys(node: ast.AST) -> Tuple[str, ...]:
+    """The keys a dict display or `dict(k=...)` call spells, () when one is not a plain string."""
+    if isinstance(node, ast.Dict):
+        keys = [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None for k in node.keys]
+    elif isinstance(node, ast.Call) and not node.args:
+        keys = [kw.arg for kw in node.keywords]
+    else:
+        return ()
+    return tuple(keys) if keys and all(k is not None for k in keys) else ()
 
 
 def _imports(nodes: Sequence[ast.stmt]) -> Dict[str, str]:

@@ -95,9 +95,37 @@ def training_artifacts(plan: Plan) -> TrainingArtifacts:
     if estimator is not None and estimator.returned and plan.predict_input:
         if _free(plan.predict_input) <= available | {estimator.variable}:
             predict_input = plan.predict_input
-    printed = _printed(plan, plan.steps[: plan.steps.index(train) + 1] if train else ())
+    printed = _printed(plan, plan.steps[: printing_end(plan)])
     return TrainingArtifacts(notebook_names(plan), train, tuple(upstream), estimator, predict_input,
                              saved_files(plan), plan.read_files, tuple(printed))
+
+
+def metrics_file(plan: Plan) -> Optional[str]:
+    """Where train.py writes its metrics by default: `metrics.json` beside the (first) model file the
+    notebook saves, inside the folder it runs in; None when no step reports metrics."""
+    if not any(step.metrics for step in plan.steps):
+        return None
+    model = next((f.path for f in saved_files(plan) if f.path is not None and not f.plain), None)
+    inside = model is not None and not model.startswith(("/", "~")) and ".." not in model.split("/")
+    folder = model.rsplit("/", 1)[0] if inside and "/" in model else ""
+    return f"{folder}/metrics.json" if folder else "metrics.json"
+
+
+def metric_expressions(plan: Plan) -> Tuple[Tuple[str, str, bool], ...]:
+    """(key, the notebook expression holding it, merged) for every metric train.py reports: a name the
+    notebook binds (`mse`), or the call a generated name stands for (`accuracy_score(y_test, pred)`)."""
+    bound = {b.name: b.expr for made in plan.bindings.values() for b in made}
+    return tuple((m.key, bound.get(m.name, m.name), m.merged) for step in plan.steps for m in step.metrics)
+
+
+def printing_end(plan: Plan) -> int:
+    """How many steps the printed-output test runs: through training, and through the last step that
+    reports metrics when one comes later."""
+    train = next((i for i, s in enumerate(plan.steps) if s.role == "train"), None)
+    last = max((i for i, s in enumerate(plan.steps) if s.metrics), default=-1)
+    if train is None:
+        return 0
+    return max(train, last) + 1
 
 
 def saved_files(plan: Plan) -> Tuple[SavedFile, ...]:

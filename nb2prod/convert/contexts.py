@@ -38,12 +38,33 @@ class ScriptContext:
 
 
 @dataclass(frozen=True)
+class MetricsReport:
+    """What train.py's main() does with the metrics its evaluation steps return."""
+
+    var: str  # the variable holding them in main(): "metrics"
+    report: str  # the function that prints them and writes them as JSON: "report_metrics"
+    plain: str  # its JSON helper for numpy values: "_plain"
+    dest: str  # the option holding the JSON file's path: "metrics_path"
+
+
+@dataclass(frozen=True)
 class TrainContext(ScriptContext):
     """train.py.j2"""
 
     options: Tuple[Option, ...]
     options_name: str
     calls: Tuple[str, ...]
+    metrics: Optional[MetricsReport]  # None when the notebook evaluates nothing train.py can report
+
+
+@dataclass(frozen=True)
+class EvaluationTest:
+    """The test of the evaluation steps: run the steps through the last one, check the metrics."""
+
+    calls: Tuple[str, ...]  # the steps as the test calls them, the metrics collected into `var`
+    var: str  # "metrics"
+    keys: Tuple[str, ...]  # the keys the metrics must have, in order (a `**merged` dict adds its own)
+    exact: bool  # no merged dict: the keys are exactly these
 
 
 @dataclass(frozen=True)
@@ -100,7 +121,8 @@ class TestsContext:
 class TrainTestsContext(TestsContext):
     """test_train.py.j2"""
 
-    upstream: Tuple[str, ...]
+    upstream: Tuple[str, ...]  # the steps before training, as the fitted-model test calls them
+    mocked_upstream: Tuple[str, ...]  # the same, as the mocked test calls them (it reads less)
     train: Optional[TrainCall]
     fitted: Optional[Fitted]
     mocked: Optional[Mocked]
@@ -110,6 +132,9 @@ class TrainTestsContext(TestsContext):
     data_files: Tuple[str, ...]
     outside: Tuple[str, ...]  # files main() reads from outside the folder it runs in: no test runs main()
     smoke: bool
+    evaluation: Optional[EvaluationTest]
+    printing: Tuple[str, ...]  # the steps the printed-output test runs, through the last one that prints
+    metrics_argv: str  # main()'s arguments that send the metrics JSON under tmp_path ("" without metrics)
 
 
 @dataclass(frozen=True)

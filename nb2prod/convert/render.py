@@ -8,18 +8,19 @@ import re
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, docstring_text, help_text, split_lines, string_literal
-from nb2prod.convert.artifacts import (Estimator, SavedFile, ScoringArtifacts, TrainingArtifacts, saved_files,
-                                       scoring_artifacts, training_artifacts)
-from nb2prod.convert.contexts import (Fitted, MainTest, Mocked, Option, ScoreContext, ScoreTestsContext,
-                                      TrainCall, TrainContext, Trained, TrainTestsContext)
+from nb2prod.convert.artifacts import (Estimator, SavedFile, ScoringArtifacts, TrainingArtifacts, metrics_file,
+                                       printing_end, saved_files, scoring_artifacts, training_artifacts)
+from nb2prod.convert.contexts import (EvaluationTest, Fitted, MainTest, MetricsReport, Mocked, Option, ScoreContext,
+                                      ScoreTestsContext, TrainCall, TrainContext, Trained, TrainTestsContext)
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift, sort_imports
 from nb2prod.convert.plan import Plan, Step
 
 TRAIN_IMPORTS = ("import argparse",)
+METRICS_IMPORTS = ("import json", "from pathlib import Path")  # main() writes the metrics as JSON
 SCORE_IMPORTS = ("import argparse", "import json", "import os")
 
 
@@ -77,20 +78,67 @@ def _fill(env, name: str, context) -> str:
 # -- training ---------------------------------------------------------------------------------
 
 def _training(plan: Plan, ref: str, env) -> Rendered:
-    lifted = lift(plan, TRAIN_IMPORTS)
+    reporting = any(step.metrics for step in plan.steps)
+    lifted = lift(plan, TRAIN_IMPORTS + (METRICS_IMPORTS if reporting else ()))
     facts = training_artifacts(plan)
     options_name = _free_name("options", facts.notebook_names)
+    taken = set(facts.notebook_names) | {s.name for s in plan.steps} | {h.name for h in plan.hypers} | {options_name}
+    metrics = _metrics_report(taken) if reporting else None
+    options = tuple(_option(h) for h in _unique(plan.hypers))
+    if metrics is not None:
+        options += (_metrics_option(metrics, metrics_file(plan)),)
     context = TrainContext(
         title=plan.title or f"Train the model of {Path(plan.notebook.path).name}",
         intro=_docstring_text(plan.intro), notebook=ref, script="train.py",
         imports=lifted.imports, module=lifted.module,
         gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
-        functions=lifted.functions, options=tuple(_option(h) for h in _unique(plan.hypers)),
-        options_name=options_name, calls=tuple(f.calls.format(options=options_name) for f in lifted.functions),
+        functions=lifted.functions, options=options, options_name=options_name,
+        calls=_main_calls(plan, lifted, options_name, metrics, taken), metrics=metrics,
     )
     files = {"train.py": _fill(env, "train.py.j2", context),
              "test_train.py": _fill(env, "test_train.py.j2", _train_tests(plan, facts, ref))}
     return Rendered(files, lifted)
+
+
+def _metrics_report(taken: set) -> MetricsReport:
+    names = []
+    for base in ("metrics", "report_metrics", "_plain", "metrics_path"):
+        names.append(_numbered(base, taken))
+        taken.add(names[-1])
+    return MetricsReport(*names)
+
+
+def _metrics_option(metrics: MetricsReport, default: str) -> Option:
+    """`--metrics-path`, by default `metrics.json` beside the model file (artifacts.metrics_file)."""
+    return Option(flag="--" + metrics.dest.replace("_", "-"), dest="", type="str", default=py_literal(default),
+                  help=help_text("where main() writes the metrics, as JSON"))
+
+
+def _main_calls(plan: Plan, lifted: Lifted, options_name: str, metrics: Optional[MetricsReport],
+                taken: set) -> Tuple[str, ...]:
+    """main()'s lines: each step's call, the evaluation steps' metrics gathered into one dict, then reported."""
+    calls: List[str] = []
+    first = True
+    for step, f in zip(plan.steps, lifted.functions):
+        if not step.metrics or metrics is None:
+            calls.append(f.calls.format(options=options_name, metrics=""))
+        elif first:
+            calls.append(f.calls.format(options=options_name, metrics=metrics.var))
+            first = False
+        else:
+            more = _numbered(metrics.var, taken)
+            taken.add(more)
+            calls += [f.calls.format(options=options_name, metrics=more), f"{metrics.var}.update({more})"]
+    if metrics is not None:
+        calls.append(f"{metrics.report}({metrics.var}, {options_name}.{metrics.dest})")
+    return tuple(calls)
+
+
+def _numbered(base: str, taken: set) -> str:
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
 
 
 def _docstring_text(text: str) -> str:
@@ -123,7 +171,9 @@ def _unique(hypers: Sequence[Hyper]) -> List[Hyper]:
 
 def _train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsContext:
     module = _module_alias("train", facts.notebook_names)
-    upstream = tuple(_call_line(module, step) for step in facts.upstream)
+    train_args = set(facts.train.params) if facts.train else set()
+    upstream = _calls(module, facts.upstream, train_args | set(re.findall(r"[A-Za-z_]\w*", facts.predict_input or "")))
+    mocked_upstream = _calls(module, facts.upstream, train_args)
     main_tests = tuple(_main_test(saved, facts.estimator is not None) for saved in facts.saved
                        if saved.path is not None)
     outside = tuple(name for name in facts.read_files if not _inside(name)) if main_tests else ()
@@ -140,15 +190,91 @@ def _train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCo
     if data_files:
         imports += ["import shutil", "from pathlib import Path"]
     imports += [f"import {library}" for library in {t.loader.split(".")[0] for t in main_tests if t.loader}]
+    evaluation = _evaluation_test(plan, module, facts) if any(s.metrics for s in plan.steps) else None
+    metrics_argv = '"--metrics-path", str(tmp_path / "metrics.json")' if evaluation else ""
+    if evaluation:
+        main_tests = tuple(replace(t, argv=_with_argv(t.argv, metrics_argv)) for t in main_tests)
+        imports = imports + ["import numpy as np", "import json"]
     return TrainTestsContext(
         script="train.py", notebook=ref, module=module, imports=tuple(sort_imports(imports)), upstream=upstream,
+        mocked_upstream=mocked_upstream,
         train=call, fitted=fitted, mocked=mocked, predict_input=facts.predict_input, main_tests=main_tests,
-        printed=list(facts.printed), data_files=data_files, outside=outside, smoke=not (runs_main or fitted or mocked))
+        printed=list(facts.printed), data_files=data_files, outside=outside, smoke=not (runs_main or fitted or mocked),
+        evaluation=evaluation, printing=_printing_calls(plan, module), metrics_argv=metrics_argv)
 
 
-def _call_line(module: str, step: Step) -> str:
-    call = f"{module}.{step.name}({', '.join(step.params)})"
-    return f"{', '.join(step.returns)} = {call}" if step.returns else call
+def _with_argv(argv: str, extra: str, width: int = 120) -> str:
+    """`["--model", str(p)]` plus `"--metrics-path", str(q)`, as Python source; on lines of its own, as
+    black writes it, when `    train.main(...)` would be longer than `width`."""
+    parts = [part for part in (argv.strip()[1:-1], extra) if part]
+    flat = "[" + ", ".join(parts) + "]"
+    if len(f"    train.main({flat})") <= width:
+        return flat
+    if len(f"        {flat}") <= width:
+        return f"\n        {flat}\n    "
+    items = [item for part in parts for item in _top_level_items(part)]
+    return "\n        [\n" + "".join(f"            {item},\n" for item in items) + "        ]\n    "
+
+
+def _top_level_items(source: str) -> List[str]:
+    """The comma-separated items of a list's inside, commas in brackets and strings aside."""
+    items, depth, quote, current = [], 0, "", ""
+    for char in source:
+        if quote:
+            quote = "" if char == quote and not current.endswith("\\") else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+            continue
+        current += char
+    return items + [current.strip()] if current.strip() else items
+
+
+def _evaluation_test(plan: Plan, module: str, facts: TrainingArtifacts) -> EvaluationTest:
+    """Run the steps through the last evaluation step, gathering their metrics, as main() does."""
+    taken = set(facts.notebook_names) | {module}
+    var = _numbered("metrics", taken)
+    last = max(i for i, s in enumerate(plan.steps) if s.metrics)
+    reported = [m for s in plan.steps for m in s.metrics]
+    keys = tuple(k for m in reported for k in (m.keys if m.merged else (m.key,)))
+    exact = all(m.keys or not m.merged for m in reported)
+    return EvaluationTest(_calls(module, plan.steps[: last + 1], set(), var, taken | {var}), var,
+                          tuple(dict.fromkeys(keys)), exact)
+
+
+def _printing_calls(plan: Plan, module: str) -> Tuple[str, ...]:
+    """The printed-output test's calls: the steps through the last one that prints."""
+    return _calls(module, plan.steps[: printing_end(plan)], set())
+
+
+def _calls(module: str, steps: Sequence[Step], needed: set, metrics: str = "", taken: set = frozenset()
+           ) -> Tuple[str, ...]:
+    """A test's calls of `steps`, in order: each assigns what a later call or `needed` reads (`_name` for a
+    value it must unpack but nothing reads); with `metrics`, the steps' metrics are gathered into it."""
+    lines: List[List[str]] = []
+    gathered = [i for i, step in enumerate(steps) if step.metrics] if metrics else []
+    taken = set(taken)
+    for i in range(len(steps) - 1, -1, -1):
+        step = steps[i]
+        call = f"{module}.{step.name}({', '.join(step.params)})"
+        results = [r if r in needed else f"_{r}" for r in step.returns]
+        extra: List[str] = []
+        if i in gathered:
+            target = metrics if i == gathered[0] else _numbered(metrics, taken)
+            taken.add(target)
+            results.append(target)
+            extra = [] if i == gathered[0] else [f"{metrics}.update({target})"]
+        elif not set(step.returns) & needed:
+            results = []  # nothing reads what it returns: called for what it does
+        lines.append([f"{', '.join(results)} = {call}" if results else call] + extra)
+        needed = (needed - set(step.returns)) | set(step.params)
+    return tuple(line for group in reversed(lines) for line in group)
 
 
 def _fitted(estimator: Optional[Estimator]) -> Optional[Fitted]:

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from nb2prod.escape import comment_text, docstring_text, split_lines
+from nb2prod.escape import comment_text, docstring_text, split_lines, string_literal
 from nb2prod.convert.lift.codegen import code as _code, render_block as _render_block
 from nb2prod.convert.lift.imports import hoisted_imports
 from nb2prod.convert.lift.nodes import NodeIndex, Text as _Text
@@ -78,7 +78,9 @@ def _module_code(plan: Plan, nodes: NodeIndex, ctx: Rewriter, anchors) -> List[s
 
 def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) -> Function:
     body, marks, carry = _body(plan, step, nodes, ctx, anchors)
-    if step.returns:
+    if step.metrics:
+        body.append(_Text([], metrics_return(step)))
+    elif step.returns:
         body.append(_Text([], [f"return {', '.join(step.returns)}"]))
     if not body:
         body.append(_Text([], ["pass"]))
@@ -132,9 +134,23 @@ def _signature(step: Step) -> str:
 
 
 def _call(step: Step) -> str:
+    """The call main() makes, `{options}` and `{metrics}` standing for the names main() gives them."""
     args = list(step.params) + [f"{h.name}={{options}}.{h.name}" for h in step.hypers]
     call = f"{step.name}({', '.join(args)})"
-    return f"{', '.join(step.returns)} = {call}" if step.returns else call
+    results = list(step.returns) + (["{metrics}"] if step.metrics else [])
+    return f"{', '.join(results)} = {call}" if results else call
+
+
+def metrics_return(step: Step, width: int = 116) -> List[str]:
+    """`return {"mse": mse, **scores}`: the metrics an evaluation step reports, after what later steps need."""
+    entries = [f"**{m.name}" if m.merged else f"{string_literal(m.key)}: {m.name}" for m in step.metrics]
+    head = "return " + "".join(f"{name}, " for name in step.returns)
+    if len(step.metrics) == 1 and step.metrics[0].merged:
+        return [head + step.metrics[0].name]  # the notebook's own dict of metrics
+    line = head + "{" + ", ".join(entries) + "}"
+    if len(line) <= width:
+        return [line]
+    return [head + "{"] + [f"    {entry}," for entry in entries] + ["}"]
 
 
 def _docstring(step: Step, sample: Optional[str] = None) -> str:

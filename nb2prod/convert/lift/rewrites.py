@@ -97,6 +97,46 @@ def _return_after(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> Li
     return [node, cst.SimpleStatementLine([cst.Return(value)])]
 
 
+def _bind_metrics(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+    """`print("accuracy:", accuracy_score(y, p))` → `accuracy = accuracy_score(y, p)` then
+    `print("accuracy:", accuracy)`; a metric only shown (`model.score(X_test, y_test)`) → just the binding."""
+    bindings = ctx.plan.bindings.get(stmt.index, ())
+    namer = _NameMetricCalls([(b.expr, b.name) for b in bindings])
+    changed = node.visit(namer)
+    if len(namer.found) != len(bindings):
+        return [node]  # the calls were not found as the plan saw them: leave the statement as it was
+    emitted: List[cst.BaseStatement] = [
+        cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(b.name))], call)])
+        for b, call in zip(bindings, namer.found)]
+    if not (bindings and bindings[0].alone):
+        emitted.append(changed.with_changes(leading_lines=()))
+    emitted[0] = emitted[0].with_changes(leading_lines=node.leading_lines)
+    return emitted
+
+
+class _NameMetricCalls(cst.CSTTransformer):
+    """Replaces the calls written as `wanted` (their text, in source order) by the names the plan gave them."""
+
+    def __init__(self, wanted: Sequence[Tuple[str, str]]):
+        self.wanted = list(wanted)
+        self.found: List[cst.Call] = []
+
+    def leave_Call(self, original, updated):
+        if len(self.found) < len(self.wanted):
+            expr, name = self.wanted[len(self.found)]
+            if _unparsed(original) == expr:
+                self.found.append(updated)
+                return cst.Name(name)
+        return updated
+
+
+def _unparsed(call: cst.Call) -> Optional[str]:
+    try:
+        return ast.unparse(ast.parse(cst.Module([]).code_for_node(call).strip(), mode="eval").body)
+    except SyntaxError:
+        return None
+
+
 def _shown_expression(node: cst.BaseStatement) -> cst.BaseExpression:
     expr = node.body[0].value  # an Expr statement
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("print", "display"):
@@ -271,4 +311,5 @@ EDITS: Dict[Rewrite, Edit] = {
 RETURNS: Dict[Rewrite, Emit] = {
     Rewrite.RETURN: _return_shown,
     Rewrite.RETURN_AFTER: _return_after,
+    Rewrite.BIND_METRIC: _bind_metrics,
 }

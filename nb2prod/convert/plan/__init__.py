@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
-from nb2prod.convert.plan import drops, placement, scoring, slicing
+from nb2prod.convert.plan import drops, evaluation, placement, scoring, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps
@@ -52,9 +52,10 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     sections = sec.split_sections(nb, cells, kind, settings)
     role_of = {s.index: x.role for x in sections for s in x.statements}
     src = Source(statements, flows, role_of, kind, imported)
-    dropped = drops.close_over(src, drops.exploration(nb, cells, src), magic_definitions(cells))
+    ev = evaluation.evaluation(statements, flows, kind)
+    dropped = drops.close_over(src, drops.exploration(nb, cells, src, ev.statements), magic_definitions(cells))
     contract = scoring.contract(_alive(src, dropped), role_of) if kind == "scoring" else scoring.Contract()
-    return _assemble(nb, cells, sections, src, {**dropped, **contract.drops}, contract)
+    return _assemble(nb, cells, sections, src, {**dropped, **contract.drops}, contract, ev)
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,13 @@ class _Layout:
     helper_globals: Dict[str, Tuple[str, ...]]
 
 
-def _layout(src: Source, dropped: Drops, contract: scoring.Contract) -> _Layout:
+def _layout(src: Source, dropped: Drops, contract: scoring.Contract, outputs: FrozenSet[int]) -> _Layout:
     """Slice from the outputs, then place imports, module level, options and helper globals."""
     alive = _alive(src, dropped)
     defs = [s for s in alive if isinstance(s.node, _DEFS)]  # a call reads what the body reads, when it runs
     src = replace(src, flows=placement.with_callee_reads(src.flows, placement.free_names(src, defs),
                                                          [s for s in alive if s not in defs]))
-    sliced = slicing.slice_outputs(alive, src.flows, contract.returned, contract.rewrites)
+    sliced = slicing.slice_outputs(alive, src.flows, contract.returned, contract.rewrites, outputs)
     dropped = {**dropped, **sliced.drops}
     alive = _alive(src, dropped)
     counts = placement.Counts.of(src.flows)
@@ -96,10 +97,12 @@ def _layout(src: Source, dropped: Drops, contract: scoring.Contract) -> _Layout:
 
 
 def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source, dropped: Drops,
-              contract: scoring.Contract) -> Plan:
-    lay = _layout(src, dropped, contract)
+              contract: scoring.Contract, ev: evaluation.Evaluation) -> Plan:
+    lay = _layout(src, dropped, contract, ev.statements)
     check_contract_names(nb, src.statements, src.flows, lay.dropped, src.kind)
-    steps = make_steps(lay.src, sections, {s.index for s in lay.imports + lay.module}, lay.hypers, lay.dropped)
+    steps, bindings = make_steps(lay.src, sections, {s.index for s in lay.imports + lay.module}, lay.hypers,
+                                 lay.dropped, ev)
+    rewrites = {**lay.rewrites, **dict.fromkeys(bindings, Rewrite.BIND_METRIC)}
     decisions = _decisions(src.statements, lay, steps)
     kept = [s for s in src.statements if s.index in decisions and decisions[s.index].kept]
     all_hypers = tuple(h for idx in sorted(lay.hypers) for h in lay.hypers[idx])
@@ -109,11 +112,12 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
     intro = notes.pop(first.index, "") if placement.is_import_like(first.node) else ""
     return Plan(
         kind=src.kind, notebook=nb, cells=cells, imports=tuple(lay.imports), module=tuple(lay.module),
-        steps=steps, decisions=decisions, hypers=all_hypers, rewrites=lay.rewrites,
+        steps=steps, decisions=decisions, hypers=all_hypers, rewrites=rewrites,
         helper_globals=lay.helper_globals, sample_input=contract.sample, sample_name=contract.sample_name,
-        returned=contract.returned, title=_title(nb), notices=lay.notices,
+        returned=contract.returned, title=_title(nb), notices=lay.notices + _reported(steps),
         estimator=facts.estimator, predict_input=facts.predict_input, saved=facts.saved,
         plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
+        evaluations=ev.statements, bindings=bindings,
     )
 
 
@@ -126,6 +130,17 @@ def _decisions(statements: Sequence[Statement], lay: _Layout, steps: Sequence[St
     decisions.update((s.index, Decision(s, True, where="<imports>")) for s in lay.imports)
     decisions.update((s.index, Decision(s, True, where="<module>")) for s in lay.module)
     return decisions
+
+
+def _reported(steps: Sequence[Step]) -> Tuple[str, ...]:
+    """A notice naming the metrics each evaluation step reports (main() prints them and writes them as JSON)."""
+    out = []
+    for step in steps:
+        if step.metrics:
+            names = ", ".join(f"`{k}`" for m in step.metrics for k in (m.keys if m.merged and m.keys else (m.key,)))
+            out.append(f"{step.name}() reports the held-out metrics {names}: main() prints them and writes "
+                       f"them as JSON (--metrics-path)")
+    return tuple(out)
 
 
 def _alive(src: Source, dropped: Drops) -> List[Statement]:

@@ -8,7 +8,7 @@ defines, such as `get_ipython`) is dropped with it (NB905).
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Collection, Dict, List, Mapping, Optional, Sequence
 
 from nb2prod.analysis.dataflow import IPYTHON_NAMES, Flow
 from nb2prod.convert.explore import exploration_drops
@@ -20,10 +20,12 @@ SHOWN_RESULT = ("NB103", "NB104")  # in a scoring notebook's score section: run(
 _FOR_SHOW = {"NB105": "plot"}  # dropped definitions that cannot come back: what they bind is a figure
 
 
-def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source) -> Drops:
-    """What lint flags as exploration or notebook-only syntax (reads src.kind, src.role_of)."""
+def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source, outputs: Collection[int] = ()) -> Drops:
+    """What lint flags as exploration or notebook-only syntax (reads src.kind, src.role_of); the model's
+    evaluation (`outputs`) is an output whatever shape it ends in (`model.score(X_test, y_test)` shown)."""
     return {index: found for index, found in exploration_drops(nb, cells).items()
-            if not (src.kind == "scoring" and src.role_of.get(index) == "score" and found[0] in SHOWN_RESULT)}
+            if not (src.kind == "scoring" and src.role_of.get(index) == "score" and found[0] in SHOWN_RESULT)
+            and not (index in outputs and found[0].startswith("NB1"))}
 
 
 def close_over(src: Source, drops: Drops, magic_names: Mapping[str, str]) -> Drops:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.plan.codes import NO_EFFECT
@@ -24,8 +24,9 @@ class Sliced:
 
 
 def slice_outputs(alive: Sequence[Statement], flows: Mapping[int, Flow], returned: Optional[Statement],
-                  rewritten: Mapping[int, Rewrite]) -> Sliced:
-    """Walk back from the last statement, keeping sinks and whatever writes a name still needed."""
+                  rewritten: Mapping[int, Rewrite], outputs: Collection[int] = ()) -> Sliced:
+    """Walk back from the last statement, keeping sinks, the model's evaluation (`outputs`: statement
+    indexes) and whatever writes a name still needed."""
     live: Set[str] = set()
     drops: Drops = {}
     rewrites: Dict[int, Rewrite] = {}
@@ -34,10 +35,10 @@ def slice_outputs(alive: Sequence[Statement], flows: Mapping[int, Flow], returne
         f = flows[s.index]
         if isinstance(s.node, (ast.Import, ast.ImportFrom)):
             continue
-        if not (s is returned or is_sink(s.node) or (f.writes & live)):
+        if not (s is returned or s.index in outputs or is_sink(s.node) or (f.writes & live)):
             drops[s.index] = NO_EFFECT.drop
             continue
-        if s is not returned and s.index not in rewritten and names_unread(s.node, live):
+        if s is not returned and s.index not in rewritten and s.index not in outputs and names_unread(s.node, live):
             rewrites[s.index] = Rewrite.VALUE_ONLY  # `history = model.fit(...)`: keep the call only
             notices.append(f"cell {s.cell}:{s.line}: kept `{ast.unparse(s.node.value)}` for its effect; "
                            f"nothing reads `{ast.unparse(s.node.targets[0])}`")

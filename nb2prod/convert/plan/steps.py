@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow, walk
 from nb2prod.convert.hyper import Hyper
+from nb2prod.convert.plan import evaluation
+from nb2prod.convert.plan.evaluation import Binding
 from nb2prod.convert.plan.types import Source, Step
 from nb2prod.convert.sections import Section
 from nb2prod.model import Statement
@@ -24,20 +27,38 @@ Group = Tuple[str, str, List[Statement]]  # (role, title, statements)
 
 
 def make_steps(src: Source, sections: Sequence[Section], placed: Collection[int],
-               hypers: Mapping[int, Tuple[Hyper, ...]], dropped: Collection[int]) -> Tuple[Step, ...]:
-    """The generated functions, in notebook order (`placed`, `dropped`: statement indexes)."""
-    groups = move_to_first_use(group(sections, src.kind, placed, dropped), [src.statements[i] for i in hypers],
-                               src.flows)
+               hypers: Mapping[int, Tuple[Hyper, ...]], dropped: Collection[int],
+               ev: evaluation.Evaluation = evaluation.NONE) -> Tuple[Tuple[Step, ...], Dict[int, Tuple[Binding, ...]]]:
+    """The generated functions, in notebook order (`placed`, `dropped`: statement indexes), and the names
+    inline metric calls get in the evaluation steps."""
+    groups = group(sections, src.kind, placed, dropped)
+    if ev.statements:
+        groups = evaluation.split_groups(groups, src.flows, ev.statements - set(dropped))
+    groups = move_to_first_use(groups, [src.statements[i] for i in hypers], src.flows)
     steps = wire_returns(_steps(groups, src.flows, hypers, dropped), src.flows)
     if src.kind == "scoring":
-        steps = scoring_steps(steps, src.flows)
-    return tuple(steps)
+        return tuple(scoring_steps(steps, src.flows)), {}
+    return _with_metrics(steps, src, ev, dropped)
+
+
+def _with_metrics(steps: List[Step], src: Source, ev: evaluation.Evaluation, dropped: Collection[int]):
+    """Each evaluation step reports its metrics (names never taken by the notebook or another step)."""
+    taken = {n for i, f in src.flows.items() for n in f.defs | f.uses | f.deferred} | {s.name for s in steps}
+    bindings: Dict[int, Tuple[Binding, ...]] = {}
+    out = []
+    for step in steps:
+        if step.role == "evaluate" and ev.statements & {s.index for s in step.statements}:
+            metrics, made = evaluation.reported(step.statements, ev, taken)
+            bindings.update(made)
+            step = replace(step, metrics=metrics)
+        out.append(step)
+    return tuple(out), bindings
 
 
 def group(sections: Sequence[Section], kind: str, placed: Collection[int],
           dropped: Collection[int]) -> List[Group]:
-    """Sections by role: setup joins the next section, a section joins one of its role before it,
-    evaluation joins training; a scoring notebook has two roles, load_model and score."""
+    """Sections by role: setup joins the next section, a section joins one of its role before it; a
+    scoring notebook has two roles, load_model and score."""
     groups: List[Group] = []
     pending: List[Statement] = []
     for section in sections:
@@ -52,7 +73,7 @@ def group(sections: Sequence[Section], kind: str, placed: Collection[int],
         pending = []
         title = section.title if any(s.index not in dropped for s in stmts) else ""
         last = groups[-1] if groups else None
-        if last and (last[0] == role or (last[0] == "train" and role == "evaluate")):
+        if last and last[0] == role:
             last[2].extend(stmts)
             if title:
                 groups[-1] = (last[0], "; ".join(t for t in (last[1], title) if t), last[2])

@@ -7,6 +7,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.hyper import Hyper
+from nb2prod.convert.plan.evaluation import Binding, Reported
 from nb2prod.model import Notebook, ParsedCell, Rewrite, Statement
 
 Drops = Dict[int, Tuple[str, str]]  # statement index → (code, reason): what a pass leaves out
@@ -46,6 +47,7 @@ class Step:
     hypers: Tuple[Hyper, ...] = ()
     returns: Tuple[str, ...] = ()
     globals_: Tuple[str, ...] = ()
+    metrics: Tuple[Reported, ...] = ()  # an evaluation step's report: it returns them as a dict, last
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,5 @@ class Plan:
     read_files: Tuple[str, ...] = ()  # relative paths the kept code reads (`pd.read_csv("data.csv")`)
     notes: Dict[int, str] = field(default_factory=dict)  # statement index → markdown prose before it
     intro: str = ""  # prose that came before any code: the module docstring
+    evaluations: FrozenSet[int] = frozenset()  # statements that evaluate the model: outputs, never dropped
+    bindings: Dict[int, Tuple[Binding, ...]] = field(default_factory=dict)  # Rewrite.BIND_METRIC's names

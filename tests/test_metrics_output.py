@@ -1,0 +1,167 @@
+"""Metrics are an output (issue 13): the model's evaluation on held-out data is never dropped, whatever
+shape it ends in; train.py gets an evaluation step that returns the metrics under the notebook's names,
+and main() prints them and writes them as JSON (`--metrics-path`) for a pipeline step to read.
+
+Each notebook below is small and shaped like one nb2prod used to lose the evaluation of; each test runs
+the generated train.py and its generated tests for real."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nb2prod import api
+from tests.build import write_notebook
+
+IMPORTS = ("import joblib\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression\n"
+           "from sklearn.metrics import accuracy_score, f1_score, recall_score, roc_auc_score\n"
+           "from sklearn.model_selection import train_test_split")
+DATA = ("rng = np.random.default_rng(0)\nX = rng.normal(size=(200, 3))\ny = (X[:, 0] + X[:, 1] > 0).astype(int)\n"
+        "X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.25, random_state=0)")
+FIT = "clf = LogisticRegression(C=0.5)\nclf.fit(X_train, y_train)"
+SAVE = "joblib.dump(clf, 'model.joblib')"
+
+
+def _convert(tmp_path: Path, cells, **options):
+    nb = write_notebook(tmp_path / "nb.ipynb", cells)
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out), **options)
+    assert result.error is None, str(result.error)
+    return result, out
+
+
+def _run(folder: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def _trained(out: Path, *args, tests: bool = True) -> subprocess.CompletedProcess:
+    """Run train.py (and its generated tests); what it printed."""
+    ran = _run(out, "train.py", *args)
+    assert ran.returncode == 0, ran.stderr
+    if not tests:
+        return ran
+    tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_train.py")
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "def test_evaluation_reports_finite_metrics" in (out / "test_train.py").read_text()
+    flakes = _run(out, "-m", "pyflakes", "train.py", "test_train.py")
+    assert flakes.returncode == 0, flakes.stdout
+    return ran
+
+
+def _written(path: Path) -> dict:
+    values = json.loads(path.read_text(encoding="utf-8"))
+    assert all(math.isfinite(v) for v in _leaves(values)), values
+    return values
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def test_a_helper_returning_a_dict_shown_bare_is_the_evaluation(tmp_path):
+    """The issue's case: `holdout = score_model(...)` then `holdout` as the cell's last expression."""
+    helper = ("def score_model(model, X, y):\n    p = model.predict(X)\n"
+              "    return {'accuracy': accuracy_score(y, p), 'recall': recall_score(y, p)}")
+    cells = ["# Churn", IMPORTS, "## Data", DATA, "## Helpers", helper, "## Train", FIT,
+             "## Validate", "holdout = score_model(clf, X_valid, y_valid)\nholdout", "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert "holdout = score_model(clf, X_valid, y_valid)" in train
+    assert "    return holdout\n" in train
+    assert "def split_data" not in train or "X_valid" in train.split("def split_data")[1].split("def ")[0]
+    ran = _trained(out)
+    assert _written(out / "metrics.json").keys() == {"accuracy", "recall"}
+    assert "accuracy: " in ran.stdout and "recall: " in ran.stdout
+
+
+def test_a_displayed_dict_of_metrics_is_merged_under_its_keys(tmp_path):
+    metrics = ("proba = clf.predict_proba(X_valid)[:, 1]\n"
+               "scores = {'auc': roc_auc_score(y_valid, proba), 'f1': f1_score(y_valid, clf.predict(X_valid))}\n"
+               "scores")
+    _, out = _convert(tmp_path, ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Scores", metrics,
+                                 "## Save", SAVE])
+    assert "    return scores\n" in (out / "train.py").read_text()
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["auc", "f1"]
+
+
+@pytest.mark.parametrize("shape, key", [
+    ("clf.score(X_valid, y_valid)", "score"),  # a bare expression: Jupyter shows it
+    ("display(clf.score(X_valid, y_valid))", "score"),
+    ("print(f'Validation accuracy: {accuracy_score(y_valid, clf.predict(X_valid)):.3f}')", "validation_accuracy"),
+    ("print('auc', roc_auc_score(y_valid, clf.predict_proba(X_valid)[:, 1]))", "auc"),
+    ("print(f1_score(y_valid, clf.predict(X_valid)))", "f1"),
+])
+def test_an_inline_metric_gets_a_name_and_is_reported(tmp_path, shape, key):
+    cells = ["# T", IMPORTS + "\nfrom IPython.display import display", "## Data", DATA, "## Train", FIT,
+             "## Evaluate", shape, "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert f"    {key} = " in train and f'return {{"{key}": {key}}}' in train
+    assert not [f for f in result.fates if not f.kept and "valid" in f.text]  # nothing of the evaluation dropped
+    _trained(out, tests=shape.startswith("print(f'"))
+    assert list(_written(out / "metrics.json")) == [key]
+
+
+def test_metric_names_never_take_a_notebook_name(tmp_path):
+    """`from sklearn import metrics` and a variable `accuracy` elsewhere: the generated names step aside."""
+    cells = ["# T", IMPORTS + "\nfrom sklearn import metrics", "## Data", DATA + "\naccuracy = 'a setting'",
+             "## Train", FIT, "## Evaluate", "print('accuracy', metrics.accuracy_score(y_valid, clf.predict(X_valid)))",
+             "## Save", SAVE + "\nprint(accuracy)"]
+    _, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert "accuracy_2 = metrics.accuracy_score(" in train
+    assert "metrics_2 = evaluate_model(" in train
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["accuracy"]
+
+
+def test_the_metrics_file_goes_beside_the_model_and_has_an_option(tmp_path):
+    save = "import os\nos.makedirs('outputs', exist_ok=True)\njoblib.dump(clf, 'outputs/model.joblib')"
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Evaluate",
+             "acc = accuracy_score(y_valid, clf.predict(X_valid))\nprint('acc', acc)", "## Save", save]
+    _, out = _convert(tmp_path, cells)
+    assert "default=\"outputs/metrics.json\"" in (out / "train.py").read_text()
+    _trained(out, "--metrics-path", "elsewhere/m.json")
+    assert list(_written(out / "elsewhere" / "m.json")) == ["acc"]
+
+
+def test_evaluation_inside_the_training_section_gets_its_own_step(tmp_path):
+    """No heading of its own: the predictions and the metric after the fit move to evaluate_model, and the
+    training step stops taking the held-out rows."""
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train",
+             FIT + "\npred = clf.predict(X_valid)\nacc = accuracy_score(y_valid, pred)\nprint('acc', acc)",
+             "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert "def train_model(X_train, y_train):" in train
+    assert "def evaluate_model(clf, X_valid, y_valid):" in train
+    _trained(out)
+
+
+def test_a_sweep_is_not_reported_the_final_fit_is(tmp_path):
+    sweep = ("for c in [0.1, 1.0, 10.0]:\n    candidate = LogisticRegression(C=c).fit(X_train, y_train)\n"
+             "    print(c, candidate.score(X_valid, y_valid))")
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Sweep", sweep, "## Train", FIT, "## Evaluate",
+             "acc = accuracy_score(y_valid, clf.predict(X_valid))", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["acc"]
+
+
+def test_a_notebook_without_evaluation_gets_no_metrics_option(tmp_path):
+    _, out = _convert(tmp_path, ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Save", SAVE])
+    train = (out / "train.py").read_text()
+    assert "--metrics-path" not in train and "evaluate_model" not in train
