@@ -81,3 +81,8 @@ def split_lines(text: str) -> list:
     """Generated text's lines, cut where Python cuts them (\\n, \\r\\n, \\r), never where str.splitlines
     also would (U+2028, \\x0b, ... inside a string or comment)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def py_literal(value) -> str:
+    """A Python literal for `value`: strings through `string_literal`, anything else through repr."""
+    return string_literal(value) if isinstance(value, str) else repr(value)
