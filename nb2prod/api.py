@@ -1,6 +1,6 @@
 """The entry points the CLI and the tests use; each returns results as data and never prints.
 
-Each delegates to the module that does the work: lint.engine, convert.pipeline, check, verify.
+Each delegates to the module that does the work: lint.batch, convert.pipeline, check, verify.
 The convert side is imported inside its entry points: `nb2prod lint` never needs the planner's
 twenty modules, which would add a third to the start-up of a lint served from the cache.
 """
@@ -12,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.lint.engine import FileResult as LintedFile
-from nb2prod.lint.engine import LintReport, lint_files
+from nb2prod.lint.batch import lint_files
+from nb2prod.lint.results import FileResult as LintedFile
+from nb2prod.lint.results import LintReport
 from nb2prod.notebook import config
 
 

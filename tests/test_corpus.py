@@ -129,7 +129,7 @@ def test_generated_code_uses_no_undefined_name(kind, outroot):
 
 @pytest.mark.parametrize("path", ALL)
 def test_lint_never_crashes(path):
-    from nb2prod.lint.engine import lint_file
+    from nb2prod.lint.files import lint_file
 
     result = lint_file(str(path))
     assert result.error is None or result.error.startswith(f"nb2prod: {path}:") or result.error.startswith(f"{path}:")

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from nb2prod import write
 from nb2prod.lint import fix
 from nb2prod.cli import main
-from nb2prod.lint.engine import lint_file, lint_notebook, parse_all
+from nb2prod.lint.engine import lint_notebook, parse_all
+from nb2prod.lint.files import lint_file
 from nb2prod.notebook.load import load, load_notebook_text
 from nb2prod.model import Finding, Location
 

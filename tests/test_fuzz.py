@@ -18,7 +18,7 @@ from pyflakes import checker, messages
 
 from nb2prod import api
 from nb2prod.errors import Nb2prodError
-from nb2prod.lint.engine import lint_file
+from nb2prod.lint.files import lint_file
 from nb2prod.notebook.parse import deep_enough
 from tests import mutate
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from click.testing import CliRunner
 
-from nb2prod.lint import engine as lint
+from nb2prod.lint import files, results
 from nb2prod.lint.cache import FOLDER
 from nb2prod.cli import main
 from nb2prod.model import Finding, Location
@@ -31,7 +31,7 @@ def project(tmp_path, monkeypatch):
 def test_warm_run_prints_what_the_cold_run_printed(project, monkeypatch):
     cold = run(".")
     assert (project / FOLDER / ".gitignore").read_text().endswith("*\n")
-    monkeypatch.setattr(lint, "lint_file", lambda path, *a, **k: pytest.fail(f"{path} was linted again"))
+    monkeypatch.setattr(files, "lint_file", lambda path, *a, **k: pytest.fail(f"{path} was linted again"))
     warm = run(".")
     assert (warm.exit_code, warm.output) == (cold.exit_code, cold.output)
     assert warm.exit_code == 1
@@ -54,8 +54,8 @@ def test_no_cache_reads_and_writes_nothing(project, monkeypatch):
     assert not (project / FOLDER).exists()
     run(".")
     calls = []
-    real = lint.lint_file
-    monkeypatch.setattr(lint, "lint_file", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    real = files.lint_file
+    monkeypatch.setattr(files, "lint_file", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     run("--no-cache", ".")
     assert sorted(calls) == ["clean.py", "dirty.py"]
 
@@ -84,8 +84,8 @@ def test_fix_bypasses_the_cache(project):
 
 def test_payload_carries_every_finding_field():
     finding = Finding(Location("a.ipynb", 3, 4, 5), "NB101", "message", "error", True, 7)
-    result = lint.FileResult("a.ipynb", (finding,))
-    assert lint._from_payload("a.ipynb", lint._to_payload(result)) == result
+    result = results.FileResult("a.ipynb", (finding,))
+    assert results.from_payload("a.ipynb", results.to_payload(result)) == result
     assert [f.name for f in dataclasses.fields(Finding)] == [
         "location", "code", "message", "severity", "fixable", "end_line"]
     assert [f.name for f in dataclasses.fields(Location)] == ["path", "cell", "line", "col"]

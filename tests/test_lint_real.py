@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nb2prod.lint.engine import lint_file, lint_notebook
+from nb2prod.lint.engine import lint_notebook
+from nb2prod.lint.files import lint_file
 from nb2prod.notebook.load import load
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -147,7 +147,7 @@ def test_lint_draws_the_bar_on_a_terminal(monkeypatch):
 
 
 def test_parallel_lint_is_identical_to_sequential(monkeypatch):
-    monkeypatch.setattr("nb2prod.lint.engine.PARALLEL_BYTES", 0)
+    monkeypatch.setattr("nb2prod.lint.batch.PARALLEL_BYTES", 0)
     paths = lint_inputs() + sorted(str(p) for p in EXAMPLES.glob("*/*.ipynb"))
     serial = api.lint(paths, workers=1)
     assert serial.findings and any(r.error for r in serial.files)

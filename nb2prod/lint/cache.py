@@ -21,7 +21,7 @@ ENV = "NB2PROD_CACHE_DIR"
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODE_DIRS = tuple(os.path.join(_PACKAGE, d) for d in ("", "notebook", "analysis", "lint", "rules"))  # what findings depend on
 
-Payload = tuple  # findings as plain tuples (see lint._to_payload): marshal stores them as they are
+Payload = tuple  # findings as plain tuples (see results.to_payload): marshal stores them as they are
 
 
 def folder(start: Optional[str] = None) -> str:
