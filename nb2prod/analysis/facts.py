@@ -6,11 +6,12 @@ import ast
 import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, root_name, undefined_names, walk
+from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, undefined_names
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
 from nb2prod.analysis.vocab import (EFFECT_MODULES, EXPORT_METHODS, EXPORT_PATH_KEYWORDS, LOG_METHODS, LOG_MODULES,
                                     LOGGER_NAMES, TRACKER_FACTORIES, TRACKER_NAMES, TRACKING_METHODS, WRITE_METHODS,
                                     in_modules)
+from nb2prod.analysis.walk import root_name, walk
 from nb2prod.model import Cell, ParsedCell, Statement
 
 # Methods that write a figure to a file: matplotlib and seaborn grids, plotly figures.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import flow, walk
+from nb2prod.analysis.dataflow import flow
+from nb2prod.analysis.walk import walk
 from nb2prod.model import ParsedCell
 
 

@@ -1,6 +1,33 @@
-"""The names of ML and logging calls that are made for their effect: writes, logging, experiment tracking."""
+"""Every list of names nb2prod knows: what a notebook's namespace has without defining it, the methods that leave
+their receiver as it was, and the calls made for their effect (writes, logging, experiment tracking)."""
 
 from __future__ import annotations
+
+import builtins
+
+# -- names a notebook has without defining them ------------------------------------------------
+# What IPython puts in every notebook's namespace and a script does not have (`exit` and `quit` it has).
+IPYTHON_NAMES = frozenset(
+    {"display", "get_ipython", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_oh", "_ih", "_dh"})
+BUILTINS = frozenset(dir(builtins)) | IPYTHON_NAMES | {
+    "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__", "exit", "quit",
+}
+
+# -- methods -----------------------------------------------------------------------------------
+# Methods that return a new value and leave their receiver as it was.
+PURE_METHODS = frozenset(
+    """predict predict_proba predict_log_proba decision_function score transform inverse_transform
+    get_params get_feature_names_out copy head tail describe info sample value_counts nunique unique
+    isnull isna notnull notna sum mean median std var min max count corr cov abs round cumsum
+    astype tolist to_numpy to_list to_dict to_frame reshape ravel flatten argmax argmin argsort
+    groupby agg aggregate apply map filter query merge join concat drop dropna fillna replace rename
+    reset_index set_index sort_values sort_index loc iloc at iat get keys values items
+    format split strip lower upper startswith endswith encode decode dumps loads read
+    any all dot mul add sub div pow mode quantile rank diff pct_change shift rolling resample
+    pivot pivot_table melt stack unstack explode dropna_columns select_dtypes memory_usage
+    squeeze clip nlargest nsmallest idxmax idxmin duplicated drop_duplicates isin between
+    where mask corrwith to_string to_json to_markdown""".split()
+)
 
 # -- writes ------------------------------------------------------------------------------------
 # Methods that write what they are called on to a file or a store, whatever object that is.

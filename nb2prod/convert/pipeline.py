@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod import write
-from nb2prod.analysis.dataflow import module_globals
+from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput

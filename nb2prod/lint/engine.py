@@ -11,7 +11,7 @@ import ast
 from dataclasses import replace
 from typing import Dict, List, Sequence, Tuple
 
-from nb2prod.analysis.dataflow import child_fields
+from nb2prod.analysis.walk import child_fields
 from nb2prod.analysis.facts import FACT_NODES, Facts
 from nb2prod.errors import CodeProblem
 from nb2prod.lint.selection import active_rules, unsuppressed

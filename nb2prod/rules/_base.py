@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional, Set, Tuple
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 from nb2prod.model import Finding, Location, Notebook, ParsedCell, Statement
 
 

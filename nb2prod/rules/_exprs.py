@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.dataflow import PURE_METHODS, walk
 from nb2prod.analysis.facts import FIGURE_WRITES, Facts, is_plot_method
+from nb2prod.analysis.vocab import PURE_METHODS
+from nb2prod.analysis.walk import walk
 
 INSPECT_METHODS = frozenset(
     "head tail describe info sample value_counts nunique unique isnull isna notnull notna "

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_inspection, is_output, shows_only
 

@@ -49,8 +49,8 @@ from __future__ import annotations
 import ast
 from typing import List, Set
 
-from nb2prod.analysis.dataflow import BUILTINS, PURE_METHODS, walk
-from nb2prod.analysis.vocab import EXPORT_METHODS, WRITE_METHODS
+from nb2prod.analysis.vocab import BUILTINS, EXPORT_METHODS, PURE_METHODS, WRITE_METHODS
+from nb2prod.analysis.walk import walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print
 

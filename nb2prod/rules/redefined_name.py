@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.dataflow import root_name, walk
+from nb2prod.analysis.walk import root_name, walk
 from nb2prod.rules._base import Context, Found, Rule, names_in
 
 IDEMPOTENT = frozenset(

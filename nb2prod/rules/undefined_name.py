@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 from nb2prod.model import Finding, Notebook
 from nb2prod.rules._base import Context, Found, Rule
 

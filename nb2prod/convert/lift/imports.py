@@ -6,7 +6,7 @@ import ast
 import sys
 from typing import Dict, List, Sequence, Tuple
 
-from nb2prod.analysis.dataflow import module_globals
+from nb2prod.analysis.scopes import module_globals
 from nb2prod.model import Statement
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Collection, Dict, List, Mapping, Optional, Sequence
 
-from nb2prod.analysis.dataflow import IPYTHON_NAMES, Flow
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.vocab import IPYTHON_NAMES
 from nb2prod.convert.explore import exploration_drops
 from nb2prod.convert.plan.codes import USES_DROPPED
 from nb2prod.convert.plan.types import Drops, Source

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import BUILTINS, Flow
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.vocab import BUILTINS
 from nb2prod.convert.hyper import Hyper, assigned_name, find_hypers, is_constant
 from nb2prod.convert.plan.codes import BECOMES_PARAMETER
 from nb2prod.convert.plan.types import Drops, Source

@@ -11,7 +11,8 @@ import re
 from dataclasses import replace
 from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import Flow, walk
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.walk import walk
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.plan import evaluation
 from nb2prod.convert.plan.evaluation import Binding

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import Hyper, assigned_name, is_constant, literal_value
 from nb2prod.model import Statement

@@ -1,0 +1,48 @@
+"""Walking plain `ast` fast: the fields of a node type that hold nodes, a breadth-first walk, the root name of an access."""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Tuple
+
+FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> child_fields(node type), filled as types are met
+
+
+def child_fields(kind: type) -> Tuple[str, ...]:
+    """A node type's fields that can hold nodes: less `ctx` (a leaf no check looks at) and the `_LEAVES`."""
+    fields = FIELDS.get(kind)
+    if fields is None:
+        leaves = ("ctx", "type_comment") + _LEAVES.get(kind.__name__, ())
+        fields = FIELDS[kind] = tuple(name for name in kind._fields if name not in leaves)
+    return fields
+
+
+# Fields that hold an identifier, a number or a constant, never a node, by node type name (in
+# Python 3.12 `name` of TypeAlias is a node, so no field name is skipped for every type).
+_LEAVES = {"Name": ("id",), "Attribute": ("attr",), "arg": ("arg",), "keyword": ("arg",), "Constant": ("value", "kind"),
+           "ImportFrom": ("module", "level"), "alias": ("name", "asname"), "FormattedValue": ("conversion",),
+           "comprehension": ("is_async",), "Global": ("names",), "Nonlocal": ("names",)}
+
+
+def walk(node: ast.AST) -> List[ast.AST]:
+    """What `ast.walk` yields, in the same breadth-first order, less expression contexts; a list, ~2x faster."""
+    out = [node]
+    append, fields_of, AST = out.append, FIELDS, ast.AST
+    for current in out:  # grows while it is read: breadth-first
+        fields = fields_of.get(current.__class__)
+        for name in child_fields(current.__class__) if fields is None else fields:
+            value = getattr(current, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        append(item)
+            elif value is not None and isinstance(value, AST):
+                append(value)
+    return out
+
+
+def root_name(node: ast.AST) -> Optional[str]:
+    """`df` for `df`, `df.a.b`, `df["x"][0]`, `df.loc[...]`; None when the root is not a name."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
