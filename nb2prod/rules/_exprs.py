@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.facts import FIGURE_WRITES, Facts, is_plot_method
+from nb2prod.analysis.facts import Facts
+from nb2prod.analysis.figures import FIGURE_WRITES, is_plot_method
 from nb2prod.analysis.vocab import PURE_METHODS
 from nb2prod.analysis.walk import walk
 

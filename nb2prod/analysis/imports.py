@@ -1,0 +1,37 @@
+"""What a notebook's import aliases stand for: `plt` is matplotlib.pyplot, `read_csv` pandas.read_csv."""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional
+
+
+class Imports:
+    """Alias -> full dotted name, from every import statement the walk met (a later one wins)."""
+
+    def __init__(self) -> None:
+        self.modules: Dict[str, str] = {}  # alias -> full dotted name
+
+    def add(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                self.modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif node.module and not node.level:
+            for a in node.names:
+                self.modules[a.asname or a.name] = f"{node.module}.{a.name}"
+
+    def module_of(self, node: ast.AST) -> Optional[str]:
+        """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
+        root = node
+        while root.__class__ is ast.Attribute:
+            root = root.value
+        if root.__class__ is not ast.Name or root.id not in self.modules:
+            return None  # most calls: a method of a variable, decided without building a name
+        parts: List[str] = []
+        while node.__class__ is ast.Attribute:
+            parts.append(node.attr)
+            node = node.value
+        return ".".join([self.modules[node.id]] + parts[::-1])
+
+    def is_module(self, name: Optional[str]) -> bool:
+        return name is not None and name in self.modules
