@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
+from nb2prod.report import github, sarif, text
+from nb2prod.report import json as as_json
+
 FORMATS = ("text", "json", "github", "sarif")
 
 
 def render(report, fmt: str = "text") -> Tuple[List[str], List[str]]:
-    from nb2prod.report import text  # each format module is loaded only when asked for
-
     if fmt == "json":
-        from nb2prod.report import json as as_json  # this format only
-
         return [as_json.render(report)], text.errors(report)
     if fmt == "sarif":
-        from nb2prod.report import sarif  # this format only
-
         return [sarif.render(report)], text.errors(report)
     if fmt == "github":
-        from nb2prod.report import github  # this format only
-
         return github.lines(report), text.errors(report)
     return text.lines(report), text.errors(report)
 
