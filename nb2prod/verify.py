@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from nb2prod.convert.artifacts import metric_expressions, metrics_file
+from nb2prod.convert.artifacts import metric_expressions, metrics_file, saved_files
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
@@ -104,7 +104,7 @@ def companion_plan(path: str, plan=None):
         except Nb2prodError:
             continue
         if sibling.kind == "training":
-            found.append((str(p), sibling, {Path(name).name for name in saved_files(sibling)[0]}))
+            found.append((str(p), sibling, {s.name for s in saved_files(sibling) if s.name is not None}))
     if len(found) > 1:  # several training notebooks: the one that saves a file this notebook reads
         read = _literal_strings(plan or plan_notebook(path))
         found = [f for f in found if f[2] & read]
@@ -117,28 +117,22 @@ def _literal_strings(plan) -> set:
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value}
 
 
-def saved_files(plan) -> Tuple[List[str], List[str]]:
-    """File names the training code saves to (literal or option default), and notes for the others."""
-    names, notes = [], []
-    defaults = {h.name: h.default for h in plan.hypers if not h.key}
-    for call, target in plan.saved:
-        value = defaults.get(target)
-        if value is None:
-            try:
-                value = ast.literal_eval(target)
-            except (ValueError, SyntaxError):
-                value = None
-        if isinstance(value, str):
-            names.append(value)
+def saved_paths(plan) -> Tuple[List[str], List[str]]:
+    """Relative paths the training code saves to, as convert.artifacts resolves them for render too (a
+    literal, an option's default, a config-dict entry's default), and a note for each it cannot name."""
+    paths, notes = [], []
+    for saved in saved_files(plan):
+        if saved.path is not None:
+            paths.append(saved.path)
         else:
-            notes.append(f"cannot tell which file `{call}(..., {target})` writes; it is not compared")
-    return names, notes
+            notes.append(f"cannot tell which file `{saved.call}(..., {saved.target})` writes; it is not compared")
+    return paths, notes
 
 
 # -- training ---------------------------------------------------------------------------------
 
 def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
-    files, notes = saved_files(plan)
+    files, notes = saved_paths(plan)
     pairs = [(name, str(nb_dir / name), str(script_dir / name)) for name in files]
     script = start([sys.executable, "train.py"], script_dir)
     finished = {}
@@ -432,7 +426,7 @@ def _copy_folder(source: Path, target: Path, plans) -> None:
     target.mkdir(parents=True)
     copy_data(source, target)
     for plan in plans:
-        for name in saved_files(plan)[0]:
+        for name in saved_paths(plan)[0]:
             stale = target / name
             if stale.is_file():
                 stale.unlink()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nb2prod import api
 from nb2prod.report import convert as convert_report
-from nb2prod.verify import saved_files
+from nb2prod.verify import saved_paths
 from tests.build import write_notebook
 
 IMPORTS = ("import joblib\nimport numpy as np\n"
@@ -89,7 +89,7 @@ def test_grid_search_saved_through_an_open_file_is_tested_and_verifiable(tmp_pat
     cells = ["# Grid", IMPORTS + "\nimport pickle", "## Data", DATA, "## Search", GRID,
              "## Save", "with open('best.pkl', 'wb') as f:\n    pickle.dump(best, f)"]
     result, out = _convert(tmp_path, cells)
-    assert saved_files(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["best.pkl"], [])
+    assert saved_paths(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["best.pkl"], [])
     tests = (out / "test_train.py").read_text()
     assert "def test_main_writes_best(" in tests and "pickle.loads(path.read_bytes())" in tests
     assert "GridSearchCV.fit" not in tests
@@ -251,7 +251,7 @@ def test_a_model_pickled_to_an_inline_open_is_known_to_be_saved(tmp_path):
     cells = ["# T", IMPORTS + "\nimport pickle", "## Data", DATA, "## Train", FIT,
              "## Save", "pickle.dump(model, open('m.pkl', 'wb'))"]
     _convert(tmp_path, cells)
-    assert saved_files(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["m.pkl"], [])
+    assert saved_paths(api.plan_notebook(str(tmp_path / "nb.ipynb"))) == (["m.pkl"], [])
 
 
 def test_records_given_as_a_list_of_dicts_become_the_request_data(tmp_path):

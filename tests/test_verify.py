@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from nb2prod import api
 from nb2prod.cli import main
-from nb2prod.verify import compare_printed, compare_values
+from nb2prod.verify import compare_printed, compare_values, saved_paths
+from tests.build import write_notebook
 from tests.notebooks import ensure_kernelspec, example_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +120,42 @@ def test_a_failing_notebook_names_the_cell(tmp_path):
     assert f"{tmp_path / 'training.ipynb'}:cell 4: the notebook fails: ZeroDivisionError: division by zero" \
         in result.output
 
+
+
+# -- saved files: resolved by convert.artifacts, as for render -----------------------------------
+
+RIDGE = ["# Ridge on the diabetes data",
+         "import joblib\nfrom sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import Ridge"]
+TRAIN = ["## Load the data", "X, y = load_diabetes(return_X_y=True)",
+         "## Train", "model = Ridge(alpha=0.5)\nmodel.fit(X, y)\nprint('mse', ((model.predict(X) - y) ** 2).mean())"]
+SAVED_PATHS = [  # (config cell or None, save cell, paths verify compares, notes)
+    (None, "joblib.dump(model, 'model.pkl')", ["model.pkl"], 0),
+    (None, "joblib.dump(model, 'out/model.joblib')", ["out/model.joblib"], 0),  # the path, not only the name
+    ("model_path = 'model.pkl'", "joblib.dump(model, model_path)", ["model.pkl"], 0),
+    # a config-dict entry: verify's own resolution knew none and noted "cannot tell which file"
+    ("cfg = {'model_path': 'models/m.pkl'}", "joblib.dump(model, cfg['model_path'])", ["models/m.pkl"], 0),
+    ("n = 3", "joblib.dump(model, n)", [], 1),
+]
+
+
+@pytest.mark.parametrize("config, save, paths, notes", SAVED_PATHS)
+def test_saved_paths_are_the_artifacts_ones(tmp_path, config, save, paths, notes):
+    cells = RIDGE + (["## Config", config] if config else []) + TRAIN + ["## Save", save]
+    found, noted = saved_paths(api.plan_notebook(str(write_notebook(tmp_path / "training.ipynb", cells))))
+    assert (found, len(noted)) == (paths, notes)
+
+
+def test_a_model_saved_to_a_config_dict_entry_is_compared(tmp_path):
+    """`joblib.dump(model, cfg['model_path'])` saves to the entry's default, which train.py's option keeps:
+    both sides' model files are compared (verify used to note it could not tell the file, and compared
+    only the printed lines)."""
+    cells = RIDGE + ["## Config", "cfg = {'model_path': 'model.pkl'}"] + TRAIN + \
+        ["## Save", "joblib.dump(model, cfg['model_path'])"]
+    result = run("verify", str(write_notebook(tmp_path / "training.ipynb", cells)))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  same  model.pkl: predict() (442 rows of X)" in lines
+    assert not any("cannot tell which file" in line for line in lines)
 
 SAME_PRINTED = [
     (["mse 3077.41"], ["mse 3077.41"]),
