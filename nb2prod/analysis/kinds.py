@@ -9,9 +9,19 @@ from typing import List, Optional, Set
 
 from nb2prod.analysis.figures import PLOT_MODULES, Figures, is_plot_library_data, is_plot_method
 from nb2prod.analysis.imports import Imports
-from nb2prod.analysis.vocab import (EFFECT_MODULES, EXPORT_METHODS, EXPORT_PATH_KEYWORDS, LOG_METHODS, LOG_MODULES,
-                                    LOGGER_NAMES, TRACKER_FACTORIES, TRACKER_NAMES, TRACKING_METHODS, WRITE_METHODS,
-                                    in_modules)
+from nb2prod.analysis.vocab import (
+    EFFECT_MODULES,
+    EXPORT_METHODS,
+    EXPORT_PATH_KEYWORDS,
+    LOG_METHODS,
+    LOG_MODULES,
+    LOGGER_NAMES,
+    TRACKER_FACTORIES,
+    TRACKER_NAMES,
+    TRACKING_METHODS,
+    WRITE_METHODS,
+    in_modules,
+)
 from nb2prod.analysis.walk import root_name, walk
 from nb2prod.model import Statement
 
@@ -64,8 +74,11 @@ class NameKinds:
         if not isinstance(func, ast.Attribute):
             return False
         method, receiver = func.attr, func.value
-        if method in WRITE_METHODS or method in EXPORT_METHODS and (
-                call.args or any(kw.arg in EXPORT_PATH_KEYWORDS for kw in call.keywords)):
+        if (
+            method in WRITE_METHODS
+            or method in EXPORT_METHODS
+            and (call.args or any(kw.arg in EXPORT_PATH_KEYWORDS for kw in call.keywords))
+        ):
             return True
         if isinstance(receiver, ast.Call):  # `logging.getLogger(__name__).info(...)`
             return self._makes_tracker(receiver)
@@ -87,7 +100,11 @@ class NameKinds:
             if name.startswith("pandas."):
                 return True
             func = value.func
-            return isinstance(func, ast.Attribute) and self.is_frame(func.value) and func.attr not in ("to_numpy", "tolist")
+            return (
+                isinstance(func, ast.Attribute)
+                and self.is_frame(func.value)
+                and func.attr not in ("to_numpy", "tolist")
+            )
         if isinstance(value, ast.Subscript):
             return self.is_frame(value.value)
         return False

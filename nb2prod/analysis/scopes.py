@@ -58,7 +58,6 @@ def body_names(node: ast.AST) -> Tuple[Set[str], Set[str]]:
     return (loads - bound) | (loads & declared_global), declared_global
 
 
-
 def module_globals(code: str, filename: str = "<generated>"):
     """(names the module defines at top level, [(name, (scope name, line)) of every global read]) of
     finished code, from the compiler's own symbol tables; parses, so a SyntaxError comes out as compile's.
@@ -77,9 +76,11 @@ def module_globals(code: str, filename: str = "<generated>"):
         for name, flags in table.symbols.items():
             scope = (flags >> st.SCOPE_OFF) & st.SCOPE_MASK
             if (table is top or scope == st.GLOBAL_EXPLICIT) and (
-                    flags & (st.DEF_LOCAL | st.DEF_IMPORT) or name in namespaces):
+                flags & (st.DEF_LOCAL | st.DEF_IMPORT) or name in namespaces
+            ):
                 defined.add(name)
-            if flags & st.USE and (table is top or scope in global_scopes
-                                   or table.name == "top" and flags & st.DEF_BOUND):
+            if flags & st.USE and (
+                table is top or scope in global_scopes or table.name == "top" and flags & st.DEF_BOUND
+            ):
                 read.append((name, (table.name, table.lineno)))
     return defined, read

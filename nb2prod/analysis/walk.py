@@ -19,9 +19,19 @@ def child_fields(kind: type) -> Tuple[str, ...]:
 
 # Fields that hold an identifier, a number or a constant, never a node, by node type name (in
 # Python 3.12 `name` of TypeAlias is a node, so no field name is skipped for every type).
-_LEAVES = {"Name": ("id",), "Attribute": ("attr",), "arg": ("arg",), "keyword": ("arg",), "Constant": ("value", "kind"),
-           "ImportFrom": ("module", "level"), "alias": ("name", "asname"), "FormattedValue": ("conversion",),
-           "comprehension": ("is_async",), "Global": ("names",), "Nonlocal": ("names",)}
+_LEAVES = {
+    "Name": ("id",),
+    "Attribute": ("attr",),
+    "arg": ("arg",),
+    "keyword": ("arg",),
+    "Constant": ("value", "kind"),
+    "ImportFrom": ("module", "level"),
+    "alias": ("name", "asname"),
+    "FormattedValue": ("conversion",),
+    "comprehension": ("is_async",),
+    "Global": ("names",),
+    "Nonlocal": ("names",),
+}
 
 
 def walk(node: ast.AST) -> List[ast.AST]:

@@ -17,9 +17,14 @@ if TYPE_CHECKING:
     from nb2prod.notebook.config import LintSettings
 
 
-def lint_files(jobs: Sequence[Tuple[str, "LintSettings"]], fix: bool = False, show_diff: bool = False,
-               workers: Optional[int] = None, cache: bool = False,
-               progress: Optional[Callable[[], None]] = None) -> List[FileResult]:
+def lint_files(
+    jobs: Sequence[Tuple[str, "LintSettings"]],
+    fix: bool = False,
+    show_diff: bool = False,
+    workers: Optional[int] = None,
+    cache: bool = False,
+    progress: Optional[Callable[[], None]] = None,
+) -> List[FileResult]:
     """Lint (path, its LintSettings) jobs, in order; with `cache`, files whose bytes the cache knows are not linted again.
 
     `progress` is called once per file, linted or found in the cache.

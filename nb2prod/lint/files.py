@@ -15,8 +15,9 @@ from nb2prod.notebook.parse import deep_enough
 
 
 @deep_enough
-def lint_file(path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False,
-              builtins=()) -> FileResult:
+def lint_file(
+    path: str, select=None, ignore=None, fix: bool = False, show_diff: bool = False, builtins=()
+) -> FileResult:
     """Load and lint one file; with `fix`/`show_diff`, remove fixable findings and lint the result.
 
     The file is read once: the fix is computed from, and written back only over, those bytes.
@@ -75,7 +76,5 @@ def _fix_plan(nb: Notebook, cells, findings: List[Finding], settings: tuple):
             break
         reasons.update((fix_key(f), why) for f, why in plan.refused)
         findings = lint_parsed(nb, cells, *settings, unfixable=frozenset(reasons))
-    notes = tuple(f"{f.location}: {f.code} not fixed: {reasons[fix_key(f)]}" for f in findings
-                  if fix_key(f) in reasons)
+    notes = tuple(f"{f.location}: {f.code} not fixed: {reasons[fix_key(f)]}" for f in findings if fix_key(f) in reasons)
     return findings, plan, notes
-

@@ -39,12 +39,22 @@ class LintReport:
         return 1 if self.findings or any(r.diff or r.notes for r in self.files) else 0
 
 
-
 def to_payload(result: FileResult) -> tuple:
     """Findings as plain tuples for the cache (marshal stores those as they are)."""
-    return tuple((f.code, f.message, f.severity, f.fixable, f.end_line, f.location.cell, f.location.line,
-                  f.location.col, None if f.location.path == result.path else f.location.path)
-                 for f in result.findings)
+    return tuple(
+        (
+            f.code,
+            f.message,
+            f.severity,
+            f.fixable,
+            f.end_line,
+            f.location.cell,
+            f.location.line,
+            f.location.col,
+            None if f.location.path == result.path else f.location.path,
+        )
+        for f in result.findings
+    )
 
 
 def from_payload(path: str, payload: Optional[tuple]) -> Optional[FileResult]:
@@ -52,8 +62,10 @@ def from_payload(path: str, payload: Optional[tuple]) -> Optional[FileResult]:
     if payload is None:
         return None
     try:
-        findings = tuple(Finding(Location(where or path, cell, line, col), code, message, severity, fixable, end)
-                         for code, message, severity, fixable, end, cell, line, col, where in payload)
+        findings = tuple(
+            Finding(Location(where or path, cell, line, col), code, message, severity, fixable, end)
+            for code, message, severity, fixable, end, cell, line, col, where in payload
+        )
     except (TypeError, ValueError):
         return None
     return FileResult(path, findings)
@@ -67,4 +79,3 @@ def encode(result: FileResult) -> tuple:
 def decode(values: tuple) -> FileResult:
     path, payload, error, fixed, diff, skipped, notes = values
     return FileResult(path, from_payload(path, payload).findings, error, fixed, diff, skipped, notes)
-

@@ -64,10 +64,12 @@ def _script_cell(nb: Notebook, line: int):
 
 
 def _noqa(lines: List[str], first: int, last: int, code: str) -> bool:
-    for text in lines[first - 1: last]:
+    for text in lines[first - 1 : last]:
         if "noqa" not in text.lower():
             continue
         m = re.search(_NOQA, text, re.IGNORECASE)
-        if m and (not m.group("codes") or any(code.startswith(c.upper()) for c in re.split(r"[\s,]+", m.group("codes")))):
+        if m and (
+            not m.group("codes") or any(code.startswith(c.upper()) for c in re.split(r"[\s,]+", m.group("codes")))
+        ):
             return True
     return False
