@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import Flow, walk
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.walk import walk
 
 HELD_OUT, TRAINING, UNKNOWN = "held-out", "training", "unknown"
 METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
-from nb2prod.analysis.dataflow import Flow, walk
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.walk import walk
 from nb2prod.analysis.metrics import Metric, dict_keys, evaluation_positions, find_metrics
 from nb2prod.model import Statement
 
