@@ -61,7 +61,8 @@ def test_a_changed_hyperparameter_is_caught(tmp_path):
     lines = result.output.splitlines()
     assert "  DIFF  sklearn_regression_model.pkl: predict()" in lines
     assert any(line.startswith("  DIFF  printed `mse ") for line in lines)
-    assert lines[-1] == "not equivalent: 2 of 2 comparisons differ"
+    assert "  DIFF  metric mse" in lines  # the value train.py wrote to metrics.json
+    assert lines[-1] == "not equivalent: 3 of 3 comparisons differ"
 
 
 def test_a_changed_scoring_result_is_caught(tmp_path):
