@@ -3,8 +3,9 @@
 The notebook runs top to bottom with nbclient in one copy of its folder, the generated script in
 another. A last probe cell, run in the notebook's kernel once the script has finished, loads the
 model files both sides saved and predicts with each on the notebook's own inputs
-(`plan.predict_input`), so both models see exactly the same data. Printed metric lines are
-compared number by number. For a scoring notebook, `python score.py` (the service's `run()` on
+(`plan.predict_input`), so both models see exactly the same data, and evaluates the expressions
+holding the metrics train.py reports, compared with the JSON file train.py wrote. Printed lines
+are compared number by number (nb2prod/compare.py). For a scoring notebook, `python score.py` (the service's `run()` on
 the notebook's sample request) is compared with the value the notebook showed.
 """
 
@@ -12,32 +13,21 @@ from __future__ import annotations
 
 import ast
 import json
-import math
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
+from nb2prod.compare import (Comparison, compare_printed, compare_values, metric_comparisons, printed_lines,
+                             without_report, written_metrics)
 from nb2prod.convert.artifacts import metric_expressions, metrics_file, saved_files
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
 from nb2prod.workdir import copy_data
-
-_NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One thing both sides produced, and whether they agree."""
-
-    what: str
-    same: bool
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,9 +143,9 @@ def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: 
     comparisons = _model_comparisons(answer, plan.predict_input)
     printed = done.stdout.splitlines()
     if metrics:
-        written = _written_metrics(script_dir / metrics_file(plan))
-        comparisons += _metric_comparisons(answer.get("metrics", {}), written, metrics)
-        printed = _without_report(printed, list(written) if isinstance(written, dict) else [])
+        written = written_metrics(script_dir / metrics_file(plan))
+        comparisons += metric_comparisons(answer.get("metrics", {}), written, metrics)
+        printed = without_report(printed, list(written) if isinstance(written, dict) else [])
     comparisons += compare_printed(printed_lines(nb), printed)
     if plan.predict_input is None:
         notes.append("the notebook never calls .predict(X); saved models are compared by type only")
@@ -227,42 +217,6 @@ def _model_comparisons(answer, predict_input) -> List[Comparison]:
         for method, (same, rows, diff) in entry["results"].items():
             detail = f"{rows} rows of {predict_input}" + ("" if same else f"; {diff}")
             out.append(Comparison(f"{name}: {method}()", same, detail))
-    return out
-
-
-def _written_metrics(path: Path):
-    """The metrics train.py wrote (a dict), or why there are none (a str)."""
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"train.py wrote no readable {path.name}: {exc}"
-    return values if isinstance(values, dict) else f"{path.name} holds no dict"
-
-
-def _metric_comparisons(notebook: dict, script, metrics) -> List[Comparison]:
-    """Each metric train.py wrote to its JSON file against the value the notebook's kernel holds."""
-    if not isinstance(script, dict):
-        return [Comparison("metrics written", False, script)]
-    out = []
-    for key, source, merged in metrics:
-        found = notebook.get(key, {})
-        what = f"metric {key}"
-        if "error" in found or "value" not in found:
-            out.append(Comparison(what, False, f"the notebook has no value for `{source}`: {found.get('error', '')}"))
-            continue
-        mine = found["value"]
-        theirs = {k: script.get(k) for k in mine} if merged and isinstance(mine, dict) else script.get(key)
-        same, detail = compare_values(mine, theirs)
-        out.append(Comparison(what, same, detail.replace("run()", "train.py")))
-    return out
-
-
-def _without_report(lines: List[str], keys: Sequence[str]) -> List[str]:
-    """The script's printed lines without main()'s metric report (`name: value`, last), which the
-    metrics comparison covers."""
-    out = list(lines)
-    while out and any(out[-1].startswith(f"{key}: ") for key in keys):
-        out.pop()
     return out
 
 
@@ -347,78 +301,6 @@ def {MARK}(expression):
 {MARK}({expression!r})
 del {MARK}
 '''
-
-
-def compare_values(expected, actual, rel: float = 1e-6) -> Tuple[bool, str]:
-    """Same numbers and strings, in order, inside whatever nesting each side used."""
-    a, b = list(_leaves(expected)), list(_leaves(actual))
-    if len(a) != len(b):
-        return False, f"the notebook showed {len(a)} values, run() returned {len(b)}"
-    for n, (x, y) in enumerate(zip(a, b)):
-        if isinstance(x, float) or isinstance(y, float):
-            if not (isinstance(x, (int, float)) and isinstance(y, (int, float)) and _close(x, y, rel)):
-                return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
-        elif x != y:
-            return False, f"value {n + 1}: notebook {x!r}, run() {y!r}"
-    return True, f"{len(a)} values"
-
-
-def _leaves(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
-
-
-# -- printed metrics --------------------------------------------------------------------------
-
-def printed_lines(nb) -> List[str]:
-    """What the notebook's own cells printed (stdout and shown values), without the probe cell."""
-    lines = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or MARK in cell.source:
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stdout":
-                lines.extend(out.get("text", "").splitlines())
-            elif out.get("output_type") == "execute_result":
-                lines.extend(out.get("data", {}).get("text/plain", "").splitlines())
-    return lines
-
-
-def compare_printed(notebook: Sequence[str], script: Sequence[str], rel: float = 1e-6) -> List[Comparison]:
-    """Each line with numbers that the script printed, against the notebook's line of the same shape."""
-    out, cursor = [], 0
-    shapes = [_NUMBER.sub("#", line).strip() for line in notebook]
-    for line in script:
-        if not _NUMBER.search(line) or MARK in line:
-            continue
-        shape = _NUMBER.sub("#", line).strip()
-        found = next((i for i in range(cursor, len(shapes)) if shapes[i] == shape), None)
-        if found is None:
-            found = next((i for i in range(len(shapes)) if shapes[i] == shape), None)
-        what = f"printed `{_clip(line.strip())}`"
-        if found is None:
-            out.append(Comparison(what, False, "the notebook printed no line like it"))
-            continue
-        cursor = found + 1
-        mine = [float(x) for x in _NUMBER.findall(notebook[found])]
-        theirs = [float(x) for x in _NUMBER.findall(line)]
-        same = all(_close(a, b, rel) for a, b in zip(mine, theirs))
-        out.append(Comparison(what, same, "" if same else f"the notebook printed `{_clip(notebook[found].strip())}`"))
-    return out
-
-
-def _close(a: float, b: float, rel: float) -> bool:
-    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or math.isnan(a) and math.isnan(b)
-
-
-def _clip(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _copy_folder(source: Path, target: Path, plans) -> None:

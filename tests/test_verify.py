@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from nb2prod import api
 from nb2prod.cli import main
-from nb2prod.verify import compare_printed, compare_values, saved_paths
+from nb2prod.compare import compare_printed, compare_values
+from nb2prod.verify import saved_paths
 from tests.build import write_notebook
 from tests.notebooks import ensure_kernelspec, example_notebooks
 
