@@ -104,6 +104,8 @@ ORDINARY = {
                                           + _DATA + "\nC = 1.0", _FIT]),
     "get_ipython-in-a-function": ("auto", [_IMPORTS, "def shell():\n    return get_ipython()\n\n\nshell()",
                                            _DATA + "\nC = 1.0", _FIT]),
+    "display-in-a-nested-function": ("auto", [_IMPORTS, "def report(v):\n    def show():\n        display(v)\n"
+                                              "    show()\n\n\nreport(1)", _DATA + "\nC = 1.0", _FIT]),
     "scoring-kind-on-training": ("scoring", [_IMPORTS, _DATA + "\nC = 1.0", _FIT]),
     "hyperparameter-1e400": ("auto", [_IMPORTS, _DATA + "\nC = 1e400", _FIT]),
     "5000-digit-literal": ("auto", [_IMPORTS, _DATA + "\nC = " + "7" * 5000, _FIT]),
@@ -113,8 +115,7 @@ ORDINARY = {
 }
 
 
-KNOWN = {  # open: the reproducer stays, the test says strict xfail until the mechanism is fixed
-    "get_ipython-in-a-function": "drops.close_over does not drop a def whose body reads an IPython-only name",
+KNOWN: dict = {  # open: the reproducer stays, the test says strict xfail until the mechanism is fixed
 }
 
 

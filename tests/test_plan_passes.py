@@ -55,6 +55,10 @@ SHOWN = ("NB101", "inspection")
     ("ax = plot()\nt = ax.title\nprint(t)\n", {0: PLOT}, {0: PLOT, 1: "NB905", 2: "NB905"}),
     # a function body reading a dropped plot's name
     ("ax = plot()\ndef f():\n    return ax\n", {0: PLOT}, {0: PLOT, 1: "NB905"}),
+    # a function, nested function or class body reading a name only IPython defines, and its callers
+    ("def shell():\n    return get_ipython()\nshell()\n", {}, {0: "NB905", 1: "NB905"}),
+    ("def f():\n    def g(v):\n        display(v)\n    g(1)\n", {}, {0: "NB905"}),
+    ("class Shown:\n    out = Out\n", {}, {0: "NB905"}),
 ])
 def test_close_over_changes(text, given, expected):
     _, _, src = _source(text)
@@ -66,6 +70,8 @@ def test_close_over_changes(text, given, expected):
     ("x = 1\ny = 2\n", {0: SHOWN}),  # nothing reads the dropped line
     ("ax = plot()\nprint(1)\n", {0: PLOT}),
     ("x = 1\nprint(x)\n", {}),
+    ("def f(_):\n    return _\ndef g():\n    for _ in range(2):\n        print(_)\n", {}),  # bound in the body
+    ("def display(v):\n    print(v)\ndef f():\n    display(1)\n", {}),  # the notebook's own display
 ])
 def test_close_over_keeps(text, given):
     _, _, src = _source(text)

@@ -3,15 +3,19 @@
 Reads the lint findings, the statements' flows and the names magics define; returns the final
 drops (statement index → (code, reason)). A dropped data definition that kept code reads comes
 back; code drawing on a dropped figure or axes (or on a magic's result, or on a name only IPython
-defines, such as `get_ipython`) is dropped with it (NB905).
+defines, such as `get_ipython`, read at top level or inside a function or class body) is dropped with it
+(NB905).
 """
 
 from __future__ import annotations
 
-from typing import Collection, Dict, List, Mapping, Optional, Sequence
+import ast
+from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence
 
 from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.scopes import free_names
 from nb2prod.analysis.vocab import IPYTHON_NAMES
+from nb2prod.analysis.walk import walk
 from nb2prod.convert.explore import exploration_drops
 from nb2prod.convert.plan.codes import USES_DROPPED
 from nb2prod.convert.plan.types import Drops, Source
@@ -31,7 +35,9 @@ def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source, outputs:
 
 def close_over(src: Source, drops: Drops, magic_names: Mapping[str, str]) -> Drops:
     """`drops` closed over data flow (reads src.statements, src.flows), until nothing changes."""
-    closure = _Closure(dict(drops), magic_names, _final_definers(src.statements, src.flows))
+    final = _final_definers(src.statements, src.flows)
+    closure = _Closure(dict(drops), magic_names, final,
+                       {s.index: _ipython_in_bodies(s.node) - final.keys() for s in src.statements})
     changed = True
     while changed:  # a restored definition may read another dropped one: again until stable
         changed = False
@@ -41,6 +47,19 @@ def close_over(src: Source, drops: Drops, magic_names: Mapping[str, str]) -> Dro
                 changed |= closure.settle(s, src.flows[s.index], reaching)
             reaching.update(dict.fromkeys(src.flows[s.index].defs, s))
     return closure.dropped
+
+
+_BODIES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _ipython_in_bodies(node: ast.stmt) -> FrozenSet[str]:
+    """IPython-only names a function, class or lambda body in `node` reads without binding them: data flow
+    counts them as builtins there (`def shell(): return get_ipython()`), so the body would reach the script."""
+    found: set = set()
+    for sub in walk(node):
+        if sub.__class__ in _BODIES:
+            found |= free_names(sub) & IPYTHON_NAMES
+    return frozenset(found)
 
 
 def _final_definers(statements: Sequence[Statement], flows: Mapping[int, Flow]) -> Dict[str, List[Statement]]:
@@ -55,8 +74,10 @@ def _final_definers(statements: Sequence[Statement], flows: Mapping[int, Flow]) 
 class _Closure:
     """The drops being closed: candidates leave `dropped` when kept code needs them."""
 
-    def __init__(self, dropped: Drops, magic_names: Mapping[str, str], final: Dict[str, List[Statement]]):
+    def __init__(self, dropped: Drops, magic_names: Mapping[str, str], final: Dict[str, List[Statement]],
+                 ipython_reads: Mapping[int, FrozenSet[str]]):
         self.dropped = dropped
+        self.ipython_reads = ipython_reads  # statement index → IPython-only names its bodies read, undefined
         self.magic_names = magic_names
         self.final = final
         self.origins: Dict[int, str] = {}  # statement dropped here → what it drew on
@@ -64,7 +85,8 @@ class _Closure:
     def settle(self, s: Statement, f: Flow, reaching: Dict[str, Statement]) -> bool:
         """Restore the dropped definitions `s` reads, or drop `s`; whether a decision changed."""
         needed = [(n, reaching.get(n)) for n in sorted(f.uses)]
-        needed += [(n, self._dropped_only(self.final.get(n, ()))) for n in sorted(f.deferred)]
+        deferred = f.deferred | self.ipython_reads[s.index]
+        needed += [(n, self._dropped_only(self.final.get(n, ()))) for n in sorted(deferred)]
         changed = False
         for name, definer in needed:
             if definer is None and name in self.magic_names:
