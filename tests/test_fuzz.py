@@ -106,6 +106,10 @@ ORDINARY = {
                                            _DATA + "\nC = 1.0", _FIT]),
     "display-in-a-nested-function": ("auto", [_IMPORTS, "def report(v):\n    def show():\n        display(v)\n"
                                               "    show()\n\n\nreport(1)", _DATA + "\nC = 1.0", _FIT]),
+    "function-defined-twice": ("training", [_IMPORTS, _DATA + "\nC = 1.0",  # seeds 1175, 1889, 1895
+                                            "def helper():\n    return y.sum()\n\n\nk = helper()",
+                                            "def helper():\n    return X.shape\n\n\nshape = helper()",
+                                            _FIT.replace("C=C", "C=C, max_iter=int(k) + shape[0]")]),
     "scoring-kind-on-training": ("scoring", [_IMPORTS, _DATA + "\nC = 1.0", _FIT]),
     "hyperparameter-1e400": ("auto", [_IMPORTS, _DATA + "\nC = 1e400", _FIT]),
     "5000-digit-literal": ("auto", [_IMPORTS, _DATA + "\nC = " + "7" * 5000, _FIT]),

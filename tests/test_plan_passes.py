@@ -157,6 +157,8 @@ def test_fixed_module_changes(text, expected):
 @pytest.mark.parametrize("text", [
     "import os\nmodel = load()\ndef f(m=model):\n    return m\n" + LATER,  # a default read at def time
     "# %% [markdown]\n# # Train\n# %%\nx = load()\n",
+    # defined twice: at module level the last definition would answer the calls made before it
+    "def f():\n    return 1\nx = f()\ndef f():\n    return 2\n" + LATER,
 ])
 def test_fixed_module_keeps_out(text):
     _, _, src = _source(text)
