@@ -119,6 +119,23 @@ ORDINARY = {
 }
 
 
+REFUSED = {  # the notebook itself fails on these reads: one code problem naming cell, line and column (291, 1609)
+    "local-read-before-assignment": ("def scale(v):\n    k = k\n    return v * k", "cell 3:2:9: `k` is read in scale()"),
+    "use-after-del": ("for i in range(2):\n    del y; del y", "cell 3:2:16: `y` is used after `del y`"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_read_the_notebook_fails_on_is_a_code_problem(name, tmp_path):
+    from tests.build import write_notebook
+
+    cell, expected = REFUSED[name]
+    path = write_notebook(tmp_path / "nb.ipynb", [_IMPORTS, _DATA + "\nC = 1.0", cell, _FIT])
+    (result,) = api.convert([str(path)], str(tmp_path / "out"), dry_run=True, workers=1)
+    assert result.error is not None and result.error.exit_code == 1
+    assert len(str(result.error).splitlines()) == 1 and expected in str(result.error), str(result.error)
+
+
 KNOWN: dict = {  # open: the reproducer stays, the test says strict xfail until the mechanism is fixed
 }
 

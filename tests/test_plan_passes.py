@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from nb2prod.analysis.dataflow import flow
 from nb2prod.cli import main
-from nb2prod.convert.plan import drops, placement, scoring, slicing, steps, testfacts
+from nb2prod.convert.plan import drops, placement, scoring, slicing, steps, testfacts, unbound
 from nb2prod.convert.plan.codes import CODES
 from nb2prod.convert.plan.types import Source
 from nb2prod.convert.sections import split_sections
@@ -136,6 +136,38 @@ def test_slice_keeps(text):
     _, _, src = _source(text)
     sliced = slicing.slice_outputs(src.statements, src.flows, None, {})
     assert (sliced.drops, sliced.rewrites, sliced.notices) == ({}, {}, ())
+
+
+# -- unbound: reads that fail in the order they run ---------------------------------------------------------
+
+@pytest.mark.parametrize("text, name, line", [
+    ("def f():\n    x = x\n", "x", 2),
+    ("def f():\n    print(total)\n    total = 1\n", "total", 2),
+    ("def f():\n    n += 1\n", "n", 2),
+    ("def f(a):\n    if a:\n        print(t)\n    t = 1\n", "t", 3),  # fails whenever the branch runs
+    ("for i in range(3):\n    del y; del y\n", "y", 2),
+])
+def test_bad_reads_found(text, name, line):
+    tree = ast.parse(text)
+    found = unbound.bad_reads(text, tree.body[0])
+    assert [(b.name, b.line) for b in found] == [(name, line)]
+
+
+@pytest.mark.parametrize("text", [
+    "def f():\n    for i in range(3):\n        print(t)\n        t = i\n",  # an earlier pass binds it
+    "def f(a):\n    if a:\n        t = 1\n    print(t)\n",  # bound before, in a branch
+    "def f():\n    global x\n    x = x + 1\n",
+    "def f(x):\n    x = x + 1\n",
+    "def f():\n    try:\n        print(x)\n    except NameError:\n        pass\n    x = 2\n",
+    "def f():\n    def g():\n        return v\n    v = 1\n    return g()\n",  # g runs after v is bound
+    "def f():\n    [x for x in range(3)]\n    x = 1\n",
+    "def f(c):\n    y = 1\n    if c:\n        del y\n    print(y)\n",  # the del may not have run
+    "def f():\n    match v:\n        case [a, *rest]:\n            print(a, rest)\n",
+    "def f():\n    (n := 3)\n    print(n)\n    import os\n    return os.sep\n",
+])
+def test_bad_reads_none(text):
+    tree = ast.parse(text)
+    assert unbound.bad_reads(text, tree.body[0]) == []
 
 
 # -- placement: module level, options, helper globals ------------------------------------------------------

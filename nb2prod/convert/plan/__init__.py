@@ -3,7 +3,7 @@
 The plan is the source of truth for `--explain`: each statement gets exactly one Decision. The
 passes, in order, each reading plain data and returning plain data:
 
-- names.check_names: notebook bugs (undefined names) stop the conversion;
+- names.check_names: notebook bugs (undefined names, reads that fail in order) stop the conversion;
 - drops: exploration and notebook-only syntax go with their lint rule codes, closed over data
   flow (kept code never reads a dropped definition; NB905);
 - scoring: a scoring notebook's request contract (run()'s parameters and result);

@@ -6,6 +6,7 @@ from typing import Collection, Dict, List, Sequence
 
 from nb2prod.analysis.dataflow import Flow, undefined_names
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
+from nb2prod.convert.plan.unbound import bad_reads
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
 
@@ -23,10 +24,11 @@ class CodeProblems(CodeProblem):
 
 def check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[Statement],
                 flows: Dict[int, Flow]) -> None:
-    """Refuse names nothing defines. Names only a magic defines (`%%capture out`) pass: the plan drops
+    """Refuse names nothing defines, and reads that fail in the order they run. Names only a magic defines (`%%capture out`) pass: the plan drops
     what reads them (NB905); names bound through globals()/exec are refused with what to do instead."""
     problems = undefined_names([flows[s.index] for s in statements], frozenset(magic_definitions(cells)))
-    if not problems:
+    bad = _bad_reads(nb, statements)
+    if not problems and not bad:
         return
     dynamic, prefixes = namespace_writes(cells)
     errors = []
@@ -42,7 +44,18 @@ def check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[
                        "functions cannot follow; assign it by name")
         where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
         errors.append(CodeProblem(message, where))
-    raise CodeProblems(errors)
+    raise CodeProblems(errors + bad)
+
+
+def _bad_reads(nb: Notebook, statements: Sequence[Statement]) -> List[CodeProblem]:
+    """Reads the notebook fails on in order (a local read before its assignment, a name used after `del`)."""
+    errors = []
+    for stmt in statements:
+        for bad in bad_reads(stmt.source, stmt.node):
+            col = bad.col + (stmt.col if bad.line == 1 else 0) + 1
+            errors.append(CodeProblem(bad.message, Location(nb.path, None if nb.is_script else stmt.cell,
+                                                            stmt.line + bad.line - 1, col)))
+    return errors
 
 
 CONTRACT_NAMES = {  # names the generated script must define itself, and why
