@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from nb2prod.analysis.dataflow import flow
 from nb2prod.cli import main
-from nb2prod.convert.plan import drops, placement, scoring, slicing, steps, testfacts, unbound
+from nb2prod.convert.plan import branches, drops, placement, scoring, slicing, steps, testfacts, unbound
 from nb2prod.convert.plan.codes import CODES
 from nb2prod.convert.plan.types import Source
 from nb2prod.convert.sections import split_sections
@@ -168,6 +168,35 @@ def test_bad_reads_found(text, name, line):
 def test_bad_reads_none(text):
     tree = ast.parse(text)
     assert unbound.bad_reads(text, tree.body[0]) == []
+
+
+# -- branches: a name bound on some paths only also reads the value from before ------------------------------
+
+@pytest.mark.parametrize("text, index, added", [
+    ("best = None\nfor m in ms:\n    if m.ok:\n        best = m\nprint(best)\n", 1, {"best"}),
+    ("model = None\nfor c in []:\n    model = fit(c)\nprint(model)\n", 1, {"model"}),
+    ("x = 0\nif flag:\n    x = 1\nprint(x)\n", 1, {"x"}),
+    ("x = 0\nif flag:\n    x = 1\nelse:\n    y = 2\nprint(x)\n", 1, {"x"}),
+    ("df = a()\ntry:\n    df = b()\nexcept OSError:\n    pass\nprint(df)\n", 1, {"df"}),
+])
+def test_surviving_reads_change(text, index, added):
+    _, _, src = _source(text)
+    flows = branches.with_surviving_reads(src.statements, src.flows)
+    assert flows[index].uses - src.flows[index].uses == added
+    assert all(flows[i] == src.flows[i] for i in src.flows if i != index)
+
+
+@pytest.mark.parametrize("text", [
+    "x = 0\nif flag:\n    x = 1\nelse:\n    x = 2\nprint(x)\n",  # bound on every path
+    "df = a()\ntry:\n    df = b()\nexcept OSError:\n    df = c()\nprint(df)\n",
+    "i = 5\nfor i in range(3):\n    pass\ni = 0\nprint(i)\n",  # bound again for sure before the read
+    "for m in ms:\n    best = m\nprint(best)\n",  # nothing before the loop binds it
+    "best = None\nfor m in ms:\n    best = m\n",  # nothing reads it after
+    "with open(p) as fh:\n    text = fh.read()\nprint(text)\n",
+])
+def test_surviving_reads_keep(text):
+    _, _, src = _source(text)
+    assert branches.with_surviving_reads(src.statements, src.flows) == src.flows
 
 
 # -- placement: module level, options, helper globals ------------------------------------------------------

@@ -4,6 +4,7 @@ The plan is the source of truth for `--explain`: each statement gets exactly one
 passes, in order, each reading plain data and returning plain data:
 
 - names.check_names: notebook bugs (undefined names, reads that fail in order) stop the conversion;
+- branches: a name bound only on some paths (in a loop or a branch) also reads the value from before;
 - drops: exploration and notebook-only syntax go with their lint rule codes, closed over data
   flow (kept code never reads a dropped definition; NB905);
 - scoring: a scoring notebook's request contract (run()'s parameters and result);
@@ -23,7 +24,7 @@ from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
-from nb2prod.convert.plan import drops, evaluation, placement, scoring, slicing
+from nb2prod.convert.plan import branches, drops, evaluation, placement, scoring, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps
@@ -47,6 +48,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     imported = frozenset(n for s in statements if placement.is_import_like(s.node) for n in flows[s.index].defs)
     flows = {i: replace(f, updates=f.updates - imported) if f.updates & imported else f  # `np.array(...)`
              for i, f in flows.items()}                                               # does not change `np`
+    flows = branches.with_surviving_reads(statements, flows)  # `if ok: best = m` may keep the old `best`
     if kind == "auto":
         kind = detect_kind(statements, nb)
     sections = sec.split_sections(nb, cells, kind, settings)
