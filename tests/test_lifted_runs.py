@@ -40,12 +40,22 @@ TRAINING = {
     "variable-named-like-a-helper": _training("scale = scale(X)\nmodel = LogisticRegression().fit(scale, y)",
                                               setup=["def scale(v):\n    return v / 10"]),
     # (c) a class body and a nested function reading a notebook value defined after them
+    "class-reads-a-later-value": _training("Xs = Scaler()(X)\nmodel = LogisticRegression().fit(Xs, y)",
+                                           setup=["class Scaler:\n    def __init__(self):\n        self.k = factor\n\n"
+                                                  "    def __call__(self, v):\n        return v * self.k"],
+                                           load=DATA + "\nfactor = float(len(X)) / 20"),
     "nested-function-reads-a-step-value": _training(
         "def fit_one(c):\n    def make():\n        return LogisticRegression(C=c * factor)\n\n"
         "    return make().fit(X, y)\n\n\nmodel = fit_one(1.0)", load=DATA + "\nfactor = float(len(X)) / 20"),
 }
 
 SCORING = {
+    # (c) a class whose methods read the model init() loads
+    "class-reads-the-model": ["import joblib\nimport json\nimport numpy as np",
+                              "class Wrapper:\n    def __init__(self):\n        self.m = model\n\n"
+                              "    def predict(self, d):\n        return self.m.predict(d)",
+                              "## Load model", "model = joblib.load('model.joblib')",
+                              "## Score", REQUEST + "\nprint(Wrapper().predict(data))"],
     "comprehension-and-nested-function-in-run": [
         "import joblib\nimport json\nimport numpy as np", "## Load model",
         "model = joblib.load('model.joblib')\nlabels = ['no', 'yes']", "## Score",

@@ -220,6 +220,8 @@ def test_fixed_module_changes(text, expected):
     "# %% [markdown]\n# # Train\n# %%\nx = load()\n",
     # defined twice: at module level the last definition would answer the calls made before it
     "def f():\n    return 1\nx = f()\ndef f():\n    return 2\n" + LATER,
+    # a class body reading a step's value: no call site can pass it
+    "import os\nclass Scaler:\n    def __init__(self):\n        self.k = factor\n" + LATER + "factor = m.k\n",
 ])
 def test_fixed_module_keeps_out(text):
     _, _, src = _source(text)

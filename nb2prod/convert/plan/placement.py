@@ -39,12 +39,13 @@ def is_import_like(node: ast.AST) -> bool:
 # -- a call reads what the function it calls reads ----------------------------------------------
 
 def free_names(src: Source, defs: Sequence[Statement]) -> Dict[str, Tuple[str, ...]]:
-    """What each function's body reads from outside it (imports and builtins aside); a name defined twice
-    reads what either definition reads (a call cannot tell which one it reaches)."""
+    """What each function's or class's body reads from outside it (imports and builtins aside): calling the
+    function, or the class (`Wrapper()` runs `__init__`), reads it; a name defined twice reads what either
+    definition reads (a call cannot tell which one it reaches)."""
     out: Dict[str, Set[str]] = {}
     for s in defs:
         free = src.flows[s.index].deferred - src.imported - BUILTINS
-        if free and not isinstance(s.node, ast.ClassDef):
+        if free:
             out.setdefault(s.node.name, set()).update(free)
     return {name: tuple(sorted(free)) for name, free in out.items()}
 
@@ -110,6 +111,8 @@ def fixed_module(alive: Sequence[Statement], src: Source, counts: Counts) -> Lis
             # a def runs its defaults, decorators and bases where it stands (`def f(m=model)` stays put);
             # a name bound twice stays in its step: at module level the last definition would answer every call
             placed = src.flows[s.index].uses - BUILTINS <= import_time and counts.defs[s.node.name] == 1
+            if isinstance(s.node, ast.ClassDef):  # no call site can pass a class body's globals: they must be there
+                placed = placed and src.flows[s.index].deferred - BUILTINS - src.imported <= import_time
         else:
             placed = (isinstance(s.node, ast.Try) and is_import_like(s.node) or is_setting(s, src, counts)
                       or is_constant(s) and src.role_of.get(s.index) == "setup")
