@@ -6,10 +6,12 @@ run time: `main(["--help"])` on the imported module, the whole script, and its g
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nb2prod import api
@@ -176,3 +178,37 @@ def test_a_file_read_inside_the_run_folder_is_still_linked(tmp_path):
     assert 'DATA_FILES = ["data/../data/x.csv"]' in tests and "def test_main_writes_model" in tests
     _write_data(out / "data")
     _check_runs(out)
+
+
+# -- score.py's own module-level names ----------------------------------------------------------
+
+SCORING_NAMES = ["import joblib\nimport json\nimport numpy as np",
+                 "def _jsonable(v):\n    return [float(x) for x in v]\n\n\ndef _model_file(name):\n    return name\n\n\n"
+                 "def parser(text):\n    return text.strip()",
+                 "SAMPLE_REQUEST = 2.0",
+                 "## Load model", "model = joblib.load(_model_file('model.pkl'))",
+                 "## Score", "raw_data = '{\"data\": [[1, 2], [3, 4]]}'\n"
+                 "data = np.array(json.loads(parser(raw_data))['data'])\n"
+                 "print(_jsonable(model.predict(data * SAMPLE_REQUEST)))"]
+
+
+def test_score_py_names_its_own_globals_clear_of_the_notebooks(tmp_path):
+    """parser, SAMPLE_REQUEST, _model_file and _jsonable of the notebook stay the notebook's: score.py's
+    `__main__` block, sample and helpers take parser_2, SAMPLE_REQUEST_2, _model_file_2, _jsonable_2."""
+    import joblib
+    from sklearn.linear_model import LinearRegression
+
+    result, out = _convert(tmp_path, SCORING_NAMES, kind="scoring")
+    assert result.error is None, str(result.error)
+    text = (out / "score.py").read_text()
+    for name in ("parser", "SAMPLE_REQUEST", "_model_file", "_jsonable"):
+        assert f"{name}_2" in text, name
+    for kept in ("def _jsonable(v):", "def _model_file(name):", "def parser(text):", "SAMPLE_REQUEST = 2.0"):
+        assert kept in text, kept
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    joblib.dump(LinearRegression().fit(X, X[:, 0] - X[:, 1]), out / "model.pkl")
+    ran = _run(["score.py"], out)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["result"] == pytest.approx([-2.0, -2.0])  # the notebook's scale 2.0, its _jsonable
+    tests = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr

@@ -11,6 +11,7 @@ from nb2prod.convert.lift.codegen import code, render_block
 from nb2prod.convert.lift.imports import hoisted_imports, one_binding_each, sort_imports
 from nb2prod.convert.lift.nodes import NodeIndex, simple_cell
 from nb2prod.convert.lift.rewrites import EDITS, RETURNS, Rewriter
+from nb2prod.convert.plan.types import ScriptNames
 from nb2prod.model import Cell, Rewrite
 from nb2prod.notebook.parse import parse_cell
 
@@ -76,7 +77,7 @@ RETURNING = [
 
 @pytest.mark.parametrize("kind, source, expected, key", RETURNING)
 def test_returning(kind, source, expected, key):
-    ctx = Rewriter(SimpleNamespace(rewrites={0: kind}, helper_globals={}))
+    ctx = Rewriter(SimpleNamespace(rewrites={0: kind}, helper_globals={}, script_names=ScriptNames()))
     stmt = SimpleNamespace(index=0, node=ast.parse(source).body[-1])
     emitted = ctx.returning(stmt, _statement(source))
     assert "".join(code(node) for node in emitted) == expected

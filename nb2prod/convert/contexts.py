@@ -146,6 +146,10 @@ class ScoreContext(ScriptContext):
     uses_model_file: bool
     uses_jsonable: bool
     options_name: str
+    parser_name: str  # the script's own module-level names, clear of the notebook's (plan.script_names)
+    sample_name: str
+    model_file_helper: str
+    jsonable_helper: str
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,7 @@ class ScoreTestsContext(TestsContext):
     result_key: Optional[str]
     stub: str
     rows_key: Optional[str]
+    sample_name: str  # score.py's sample request constant
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,9 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
     if not lifted.uses_model_file and not re.search(r"\bos\.", code):  # only _model_file() needs `os`
         lifted = replace(lifted, imports=tuple(i for i in lifted.imports if i != "import os"))
     blocks = [code.rstrip() for code in lifted.module]
+    names = plan.script_names
     if plan.sample_input is not None:
-        blocks.append(f"SAMPLE_REQUEST = {py_literal(plan.sample_input)}")
+        blocks.append(f"{names.sample} = {py_literal(plan.sample_input)}")
     if facts.globals_:
         blocks.append("\n".join(f"{name} = None  # set by init()" for name in facts.globals_))
     context = ScoreContext(
@@ -174,10 +175,11 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
         intro=_docstring_text(plan.intro), notebook=ref, script="score.py",
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=facts.globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
-        options_name=free_name("options", facts.notebook_names),
+        options_name=free_name("options", facts.notebook_names), parser_name=names.parser, sample_name=names.sample,
+        model_file_helper=names.model_file, jsonable_helper=names.jsonable,
     )
     files = {"score.py": _fill(env, "score.py.j2", context),
-             "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion))}
+             "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion, names.sample))}
     return Rendered(files, lifted)
 
 

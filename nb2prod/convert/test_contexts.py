@@ -159,7 +159,8 @@ def _main_test(saved: SavedFile, has_estimator: bool) -> MainTest:
                     predicts)
 
 
-def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Optional[Plan]) -> ScoreTestsContext:
+def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Optional[Plan],
+                sample_name: str) -> ScoreTestsContext:
     model_file, library = facts.model_file, facts.library
     loader = bool(model_file and library and lifted.uses_model_file and facts.model_global)
     trained = None
@@ -175,7 +176,8 @@ def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Op
         script="score.py", notebook=ref, module="score", imports=tuple(sort_imports(imports)), sample=facts.sample,
         globals=facts.globals_, loader=loader, dumper="joblib.dump" if library == "joblib" else "_pickle_dump",
         model_file=model_file or "model.pkl", model_global=facts.model_global, trained=trained,
-        result_key=lifted.result_key, stub=_stub(facts.bundle_keys), rows_key=facts.rows_key)
+        result_key=lifted.result_key, stub=_stub(facts.bundle_keys), rows_key=facts.rows_key,
+        sample_name=sample_name)
 
 
 def _stub(bundle_keys: Sequence[object]) -> str:

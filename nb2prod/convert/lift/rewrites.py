@@ -11,8 +11,6 @@ import libcst as cst
 from nb2prod.model import Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 
-MODEL_FILE_HELPER = "_model_file"
-JSONABLE_HELPER = "_jsonable"
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".h5", ".keras", ".onnx", ".sav", ".model",
                   ".bin", ".cbm", ".ubj", ".json", ".txt", ".skops")
 
@@ -56,7 +54,7 @@ class Rewriter:
         return node
 
     def _resolve_model_files(self, node: cst.BaseStatement) -> cst.BaseStatement:
-        resolver = _ModelFile(model_file_constants(self.plan))
+        resolver = _ModelFile(model_file_constants(self.plan), self.plan.script_names.model_file)
         node = node.visit(resolver)
         if resolver.changed:
             self.model_file_used = True
@@ -80,7 +78,7 @@ class Rewriter:
             self.result_key = key.evaluated_value if isinstance(key, cst.SimpleString) else None
             return expr
         self.jsonable_used = True
-        call = cst.Call(cst.Name(JSONABLE_HELPER), [cst.Arg(expr)])
+        call = cst.Call(cst.Name(self.plan.script_names.jsonable), [cst.Arg(expr)])
         return cst.Dict([cst.DictElement(cst.SimpleString('"result"'), call)])
 
 
@@ -232,7 +230,8 @@ def _add_kwonly(fn: cst.FunctionDef, names: Sequence[str]) -> cst.FunctionDef:
 class _ModelFile(cst.CSTTransformer):
     """In init(): `Model.get_model_path(...)` and literal model file names resolve locally or on Azure."""
 
-    def __init__(self, constants: Optional[Dict[str, str]] = None):
+    def __init__(self, constants: Optional[Dict[str, str]] = None, helper: str = "_model_file"):
+        self.helper = helper  # the name of score.py's model-file helper (plan.script_names.model_file)
         self.changed = False
         self.notices: List[str] = []
         self.depth = 0
@@ -242,15 +241,15 @@ class _ModelFile(cst.CSTTransformer):
         value = updated.value
         if self.depth == 0 and isinstance(value, cst.Name) and value.value in self.constants:
             self.changed = True
-            return updated.with_changes(value=cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(value)]))
+            return updated.with_changes(value=cst.Call(cst.Name(self.helper), [cst.Arg(value)]))
         return updated
 
     def visit_Call(self, node):
-        if _resolves_model(node):
+        if _resolves_model(node, self.helper):
             self.depth += 1
 
     def leave_Call(self, original, updated):
-        if not _resolves_model(original):
+        if not _resolves_model(original, self.helper):
             return updated
         self.depth -= 1
         if isinstance(updated.func, cst.Attribute):  # get_model_path
@@ -258,16 +257,16 @@ class _ModelFile(cst.CSTTransformer):
             self.changed = True
             what = cst.Module([]).code_for_node(updated.func)
             self.notices.append(
-                f"replaced {what}(...) (Azure ML SDK) with {MODEL_FILE_HELPER}(): AZUREML_MODEL_DIR when set, "
+                f"replaced {what}(...) (Azure ML SDK) with {self.helper}(): AZUREML_MODEL_DIR when set, "
                 "else MODEL_PATH, else the notebook's file name")
-            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(arg)])
+            return cst.Call(cst.Name(self.helper), [cst.Arg(arg)])
         return updated
 
     def leave_SimpleString(self, original, updated):
         value = updated.evaluated_value
         if self.depth == 0 and isinstance(value, str) and value.lower().endswith(MODEL_SUFFIXES) and "\n" not in value:
             self.changed = True
-            return cst.Call(cst.Name(MODEL_FILE_HELPER), [cst.Arg(updated)])
+            return cst.Call(cst.Name(self.helper), [cst.Arg(updated)])
         return updated
 
 
@@ -283,9 +282,9 @@ def model_file_constants(plan: Plan) -> Dict[str, str]:
     return found
 
 
-def _resolves_model(call: cst.Call) -> bool:
+def _resolves_model(call: cst.Call, helper: str) -> bool:
     func = call.func
-    return (isinstance(func, cst.Name) and func.value == MODEL_FILE_HELPER) or (
+    return (isinstance(func, cst.Name) and func.value == helper) or (
         isinstance(func, cst.Attribute) and func.attr.value == "get_model_path")
 
 

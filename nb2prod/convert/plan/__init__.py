@@ -27,7 +27,7 @@ from nb2prod.convert.hyper import assigned_name
 from nb2prod.convert.plan import branches, drops, evaluation, placement, scoring, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
-from nb2prod.convert.plan.steps import make_steps
+from nb2prod.convert.plan.steps import make_steps, script_names
 from nb2prod.convert.plan.testfacts import script_facts
 from nb2prod.convert.plan.types import Decision, Drops, Plan, Source, Step
 from nb2prod.errors import UnusableInput
@@ -120,6 +120,7 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
         estimator=facts.estimator, predict_input=facts.predict_input, saved=facts.saved,
         plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
         evaluations=ev.statements, bindings=bindings,
+        script_names=script_names(src.flows),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
@@ -16,7 +16,7 @@ from nb2prod.analysis.walk import walk
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.plan import evaluation
 from nb2prod.convert.plan.evaluation import Binding
-from nb2prod.convert.plan.types import Source, Step
+from nb2prod.convert.plan.types import ScriptNames, Source, Step
 from nb2prod.convert.sections import Section
 from nb2prod.model import Statement
 
@@ -154,6 +154,18 @@ class StepNames:
             name, n = f"{base}_{n}", n + 1
         self.taken.add(name)
         return name
+
+
+def script_names(flows: Mapping[int, Flow]) -> ScriptNames:
+    """ScriptNames clear of every name the notebook binds or reads."""
+    taken = {n for f in flows.values() for n in f.defs | f.uses | f.deferred}
+    chosen = {}
+    for field in fields(ScriptNames):
+        name, n = field.default, 2
+        while name in taken:
+            name, n = f"{field.default}_{n}", n + 1
+        chosen[field.name] = name
+    return ScriptNames(**chosen)
 
 
 def slug(title: str) -> str:

@@ -51,6 +51,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class ScriptNames:
+    """What the script's own code binds at module level besides the steps (score.py's `__main__` block and
+    helpers): the base name, or the first `<base>_2`, `<base>_3`... no statement of the notebook mentions."""
+
+    parser: str = "parser"
+    sample: str = "SAMPLE_REQUEST"
+    model_file: str = "_model_file"
+    jsonable: str = "_jsonable"
+
+
+@dataclass(frozen=True)
 class Plan:
     kind: str
     notebook: Notebook
@@ -76,3 +87,4 @@ class Plan:
     intro: str = ""  # prose that came before any code: the module docstring
     evaluations: FrozenSet[int] = frozenset()  # statements that evaluate the model: outputs, never dropped
     bindings: Dict[int, Tuple[Binding, ...]] = field(default_factory=dict)  # Rewrite.BIND_METRIC's names
+    script_names: ScriptNames = ScriptNames()  # what the script binds itself, clear of the notebook's names
