@@ -31,36 +31,73 @@ def _training(*train_cells, setup=(), load=DATA):
 
 TRAINING = {
     # (a) the value from before the loop or branch survives when the loop never binds it
-    "bound-in-a-branch": _training("for C in [0.1, 1.0]:\n    m = LogisticRegression(C=C).fit(X, y)\n"
-                                   "    if m.score(X, y) > 2.0:\n        model = m\nif model is None:\n"
-                                   "    model = m", load=DATA + "\nmodel = None"),
-    "bound-in-a-loop": _training("for C in []:\n    model = LogisticRegression(C=C).fit(X, y)\nif model is None:\n"
-                                 "    model = LogisticRegression().fit(X, y)", load=DATA + "\nmodel = None"),
+    "bound-in-a-branch": _training(
+        "for C in [0.1, 1.0]:\n    m = LogisticRegression(C=C).fit(X, y)\n"
+        "    if m.score(X, y) > 2.0:\n        model = m\nif model is None:\n"
+        "    model = m",
+        load=DATA + "\nmodel = None",
+    ),
+    "bound-in-a-loop": _training(
+        "for C in []:\n    model = LogisticRegression(C=C).fit(X, y)\nif model is None:\n"
+        "    model = LogisticRegression().fit(X, y)",
+        load=DATA + "\nmodel = None",
+    ),
     # (b) a variable named like the helper it calls
-    "variable-named-like-a-helper": _training("scale = scale(X)\nmodel = LogisticRegression().fit(scale, y)",
-                                              setup=["def scale(v):\n    return v / 10"]),
+    "variable-named-like-a-helper": _training(
+        "scale = scale(X)\nmodel = LogisticRegression().fit(scale, y)", setup=["def scale(v):\n    return v / 10"]
+    ),
+    # (b) a variable named like the builtin or the import it reads: UnboundLocalError once in a step
+    "variable-named-like-a-builtin": _training(
+        "scores = [0.5, 0.7]\nmax = max(scores)\nmodel = LogisticRegression(C=max).fit(X, y)\nprint(max)"
+    ),
+    "variable-named-like-an-import": _training(
+        "model = LogisticRegression().fit(X, y)\naccuracy_score = accuracy_score(y, model.predict(X))",
+        "print(accuracy_score)",
+        setup=["from sklearn.metrics import accuracy_score"],
+    ),
     # (c) a class body and a nested function reading a notebook value defined after them
-    "class-reads-a-later-value": _training("Xs = Scaler()(X)\nmodel = LogisticRegression().fit(Xs, y)",
-                                           setup=["class Scaler:\n    def __init__(self):\n        self.k = factor\n\n"
-                                                  "    def __call__(self, v):\n        return v * self.k"],
-                                           load=DATA + "\nfactor = float(len(X)) / 20"),
+    "class-reads-a-later-value": _training(
+        "Xs = Scaler()(X)\nmodel = LogisticRegression().fit(Xs, y)",
+        setup=[
+            "class Scaler:\n    def __init__(self):\n        self.k = factor\n\n"
+            "    def __call__(self, v):\n        return v * self.k"
+        ],
+        load=DATA + "\nfactor = float(len(X)) / 20",
+    ),
     "nested-function-reads-a-step-value": _training(
         "def fit_one(c):\n    def make():\n        return LogisticRegression(C=c * factor)\n\n"
-        "    return make().fit(X, y)\n\n\nmodel = fit_one(1.0)", load=DATA + "\nfactor = float(len(X)) / 20"),
+        "    return make().fit(X, y)\n\n\nmodel = fit_one(1.0)",
+        load=DATA + "\nfactor = float(len(X)) / 20",
+    ),
 }
 
 SCORING = {
+    # (b) run() rebinding the global init() sets: the read before the binding must still reach the global
+    "run-rebinds-the-model": [
+        "import joblib\nimport json\nimport numpy as np",
+        "## Load model",
+        "model = joblib.load('model.joblib')",
+        "## Score",
+        REQUEST + "\nmodel = model.predict(data)\nprint(model)",
+    ],
     # (c) a class whose methods read the model init() loads
-    "class-reads-the-model": ["import joblib\nimport json\nimport numpy as np",
-                              "class Wrapper:\n    def __init__(self):\n        self.m = model\n\n"
-                              "    def predict(self, d):\n        return self.m.predict(d)",
-                              "## Load model", "model = joblib.load('model.joblib')",
-                              "## Score", REQUEST + "\nprint(Wrapper().predict(data))"],
+    "class-reads-the-model": [
+        "import joblib\nimport json\nimport numpy as np",
+        "class Wrapper:\n    def __init__(self):\n        self.m = model\n\n"
+        "    def predict(self, d):\n        return self.m.predict(d)",
+        "## Load model",
+        "model = joblib.load('model.joblib')",
+        "## Score",
+        REQUEST + "\nprint(Wrapper().predict(data))",
+    ],
     "comprehension-and-nested-function-in-run": [
-        "import joblib\nimport json\nimport numpy as np", "## Load model",
-        "model = joblib.load('model.joblib')\nlabels = ['no', 'yes']", "## Score",
+        "import joblib\nimport json\nimport numpy as np",
+        "## Load model",
+        "model = joblib.load('model.joblib')\nlabels = ['no', 'yes']",
+        "## Score",
         REQUEST + "\ndef decide(rows):\n    def one(r):\n        return labels[int(model.predict([r])[0])]\n\n"
-        "    return [one(r) for r in rows]\n\n\nprint({i: v for i, v in enumerate(decide(data))})"],
+        "    return [one(r) for r in rows]\n\n\nprint({i: v for i, v in enumerate(decide(data))})",
+    ],
 }
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from nb2prod.analysis.dataflow import flow
 from nb2prod.cli import main
 from nb2prod.convert.plan import branches, drops, placement, scoring, slicing, steps, testfacts, unbound
+from nb2prod.convert.plan import make_plan
 from nb2prod.convert.plan.codes import CODES
 from nb2prod.convert.plan.types import Source
 from nb2prod.convert.sections import split_sections
@@ -197,6 +198,35 @@ def test_surviving_reads_change(text, index, added):
 def test_surviving_reads_keep(text):
     _, _, src = _source(text)
     assert branches.with_surviving_reads(src.statements, src.flows) == src.flows
+
+
+# -- shadows: a step's variable named like the module-level name it reads ----------------------------------
+TRAIN = "# %% [markdown]\n# # Train\n# %%\n"
+
+
+@pytest.mark.parametrize("text, renamed", [
+    ("scores = [1, 2]\n" + TRAIN + "max = max(scores)\nprint(max)\n",
+     {"max_ = max(scores)", "print(max_)"}),
+    ("from m import f\n" + TRAIN + "g = f(1)\nf = g + 1\nprint(f)\n", {"f_ = g + 1", "print(f_)"}),
+])
+def test_shadowing_variables_renamed(text, renamed):
+    nb = load_notebook_text("t.ipynb", notebook_json(_cells(text)))
+    cells = parse_notebook(nb)
+    plan = make_plan(nb, cells, "training")
+    from nb2prod.convert.lift import lift
+
+    code = "\n".join(f.code for f in lift(plan).functions)
+    assert all(line in code for line in renamed), code
+
+
+@pytest.mark.parametrize("text", [
+    "scores = [1, 2]\n" + TRAIN + "top = max(scores)\nprint(top)\n",
+    TRAIN + "max = 3\nprint(max)\n",  # nothing read it before: the step's own variable
+    "from m import f\n" + TRAIN + "for f in [1]:\n    print(f)\n",  # not an assignment: left as it is
+])
+def test_shadowing_variables_kept(text):
+    nb = load_notebook_text("t.ipynb", notebook_json(_cells(text)))
+    assert make_plan(nb, parse_notebook(nb), "training").renames == {}
 
 
 # -- placement: module level, options, helper globals ------------------------------------------------------

@@ -79,7 +79,7 @@ def _module_code(plan: Plan, nodes: NodeIndex, ctx: Rewriter, anchors) -> List[s
 def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) -> Function:
     body, marks, carry = _body(plan, step, nodes, ctx, anchors)
     if step.metrics:
-        body.append(_Text([], metrics_return(step)))
+        body.append(_Text([], metrics_return(step, _final_names(plan, step))))
     elif step.returns:
         body.append(_Text([], [f"return {', '.join(step.returns)}"]))
     if not body:
@@ -141,12 +141,26 @@ def _call(step: Step) -> str:
     return f"{', '.join(results)} = {call}" if results else call
 
 
-def metrics_return(step: Step, width: int = 116) -> List[str]:
-    """`return {"mse": mse, **scores}`: the metrics an evaluation step reports, after what later steps need."""
-    entries = [f"**{m.name}" if m.merged else f"{string_literal(m.key)}: {m.name}" for m in step.metrics]
+def _final_names(plan: Plan, step: Step) -> Dict[str, str]:
+    """What the plan's renames call each renamed variable by the end of the step (`accuracy_score_`)."""
+    final: Dict[str, str] = {}
+    for s in step.statements:
+        rename = plan.renames.get(s.index)
+        if rename is not None:
+            final.update(rename.names)
+            final.update(rename.targets)
+    return final
+
+
+def metrics_return(step: Step, names: Optional[Dict[str, str]] = None, width: int = 116) -> List[str]:
+    """`return {"mse": mse, **scores}`: the metrics an evaluation step reports, after what later steps need
+    (`names`: the variables' names after the plan's renames)."""
+    names = names or {}
+    entries = [f"**{names.get(m.name, m.name)}" if m.merged else f"{string_literal(m.key)}: {names.get(m.name, m.name)}"
+               for m in step.metrics]
     head = "return " + "".join(f"{name}, " for name in step.returns)
     if len(step.metrics) == 1 and step.metrics[0].merged:
-        return [head + step.metrics[0].name]  # the notebook's own dict of metrics
+        return [head + names.get(step.metrics[0].name, step.metrics[0].name)]  # the notebook's own dict of metrics
     line = head + "{" + ", ".join(entries) + "}"
     if len(line) <= width:
         return [line]

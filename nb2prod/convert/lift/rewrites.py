@@ -10,6 +10,7 @@ import libcst as cst
 
 from nb2prod.model import Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
+from nb2prod.convert.plan.types import Rename
 
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".h5", ".keras", ".onnx", ".sav", ".model",
                   ".bin", ".cbm", ".ubj", ".json", ".txt", ".skops")
@@ -34,6 +35,9 @@ class Rewriter:
         self.notices: List[str] = []
 
     def rewrite(self, stmt: Statement, node: cst.BaseStatement, in_step: Optional[Step]) -> cst.BaseStatement:
+        rename = self.plan.renames.get(stmt.index)
+        if rename is not None:
+            node = _renamed(node, rename)
         edit = EDITS.get(self.plan.rewrites.get(stmt.index))
         if edit is not None:
             node = edit(node)
@@ -64,7 +68,7 @@ class Rewriter:
     def plain(self, stmt: Statement, in_step: Optional[Step]) -> bool:
         """`rewrite` leaves this statement as it is."""
         return (stmt.index not in self.plan.rewrites and not self.plan.helper_globals
-                and (in_step is None or in_step.name != "init"))
+                and stmt.index not in self.plan.renames and (in_step is None or in_step.name != "init"))
 
     def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
         emit = RETURNS.get(self.plan.rewrites.get(stmt.index))
@@ -99,7 +103,8 @@ def _bind_metrics(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> Li
     """`print("accuracy:", accuracy_score(y, p))` → `accuracy = accuracy_score(y, p)` then
     `print("accuracy:", accuracy)`; a metric only shown (`model.score(X_test, y_test)`) → just the binding."""
     bindings = ctx.plan.bindings.get(stmt.index, ())
-    namer = _NameMetricCalls([(b.expr, b.name) for b in bindings])
+    rename = dict(ctx.plan.renames[stmt.index].names) if stmt.index in ctx.plan.renames else {}
+    namer = _NameMetricCalls([(_renamed_text(b.expr, rename), b.name) for b in bindings])
     changed = node.visit(namer)
     if len(namer.found) != len(bindings):
         return [node]  # the calls were not found as the plan saw them: leave the statement as it was
@@ -126,6 +131,17 @@ class _NameMetricCalls(cst.CSTTransformer):
                 self.found.append(updated)
                 return cst.Name(name)
         return updated
+
+
+def _renamed_text(expr: str, names: Dict[str, str]) -> str:
+    """An expression's text after the plan's renames (`max(scores)` with `scores` → `scores_`)."""
+    if not names:
+        return expr
+    tree = ast.parse(expr, mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            node.id = names[node.id]
+    return ast.unparse(tree.body)
 
 
 def _unparsed(call: cst.Call) -> Optional[str]:
@@ -217,6 +233,41 @@ def _commas(args):
         out.append(a.with_changes(comma=cst.MaybeSentinel.DEFAULT if last else
                                   cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
     return out
+
+
+def _renamed(node: cst.BaseStatement, rename: Rename) -> cst.BaseStatement:
+    """The plan's Rename applied: every name of the statement, then the names its assignment binds."""
+    if rename.names:
+        node = node.visit(_Rename(dict(rename.names)))
+    if rename.targets and isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], cst.Assign):
+        assign = node.body[0]
+        to = _Rename(dict(rename.targets))
+        targets = [t.with_changes(target=t.target.visit(to)) for t in assign.targets]
+        node = node.with_changes(body=[assign.with_changes(targets=targets), *node.body[1:]])
+    return node
+
+
+class _Rename(cst.CSTTransformer):
+    """Renames variables: not attributes, keyword arguments, parameters or imported names."""
+
+    def __init__(self, names: Dict[str, str]):
+        self.names = names
+
+    def leave_Name(self, original, updated):
+        new = self.names.get(updated.value)
+        return updated if new is None else updated.with_changes(value=new)
+
+    def leave_Attribute(self, original, updated):
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original, updated):
+        return updated.with_changes(keyword=original.keyword)
+
+    def leave_Param(self, original, updated):
+        return updated.with_changes(name=original.name)
+
+    def leave_ImportAlias(self, original, updated):
+        return original
 
 
 def _add_kwonly(fn: cst.FunctionDef, names: Sequence[str]) -> cst.FunctionDef:

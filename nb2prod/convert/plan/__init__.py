@@ -11,6 +11,7 @@ passes, in order, each reading plain data and returning plain data:
 - slicing: what no output needs goes (NB901);
 - placement: imports, module-level helpers and constants, options (NB902), helper globals;
 - steps: one function per section role, parameters and return values from data flow;
+- shadows: a step's variable named like a module-level name it reads (`max = max(x)`) is renamed;
 - testfacts: what the generated tests need to know.
 """
 
@@ -24,7 +25,7 @@ from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
-from nb2prod.convert.plan import branches, drops, evaluation, placement, scoring, slicing
+from nb2prod.convert.plan import branches, drops, evaluation, placement, scoring, shadows, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps, script_names
@@ -102,8 +103,14 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
               contract: scoring.Contract, ev: evaluation.Evaluation) -> Plan:
     lay = _layout(src, dropped, contract, ev.statements)
     check_contract_names(nb, src.statements, src.flows, lay.dropped, src.kind)
-    steps, bindings = make_steps(lay.src, sections, {s.index for s in lay.imports + lay.module}, lay.hypers,
-                                 lay.dropped, ev)
+    placed = {s.index for s in lay.imports + lay.module}
+    steps, bindings = make_steps(lay.src, sections, placed, lay.hypers, lay.dropped, ev)
+    outer = {n for s in lay.imports + lay.module for n in lay.src.flows[s.index].defs} | {
+        n for st in steps for n in st.globals_}  # score.py: run() reads the globals init() sets
+    renames = shadows.shadowed(steps, lay.src.flows, outer, {n for f in src.flows.values() for n in f.defs | f.uses})
+    if renames:  # `max = max(scores)` in a step: the notebook's variable is renamed, the steps rewired
+        lay = replace(lay, src=replace(lay.src, flows=shadows.renamed_flows(lay.src.flows, renames)))
+        steps, bindings = make_steps(lay.src, sections, placed, lay.hypers, lay.dropped, ev)
     rewrites = {**lay.rewrites, **dict.fromkeys(bindings, Rewrite.BIND_METRIC)}
     decisions = _decisions(src.statements, lay, steps)
     kept = [s for s in src.statements if s.index in decisions and decisions[s.index].kept]
@@ -120,7 +127,7 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
         estimator=facts.estimator, predict_input=facts.predict_input, saved=facts.saved,
         plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
         evaluations=ev.statements, bindings=bindings,
-        script_names=script_names(src.flows),
+        script_names=script_names(src.flows), renames=renames,
     )
 
 

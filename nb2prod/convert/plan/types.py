@@ -51,6 +51,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Rename:
+    """New names for a statement's names (old, new): in all of it, and in its assignment targets only."""
+
+    names: Tuple[Tuple[str, str], ...] = ()
+    targets: Tuple[Tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ScriptNames:
     """What the script's own code binds at module level besides the steps (score.py's `__main__` block and
     helpers): the base name, or the first `<base>_2`, `<base>_3`... no statement of the notebook mentions."""
@@ -88,3 +96,4 @@ class Plan:
     evaluations: FrozenSet[int] = frozenset()  # statements that evaluate the model: outputs, never dropped
     bindings: Dict[int, Tuple[Binding, ...]] = field(default_factory=dict)  # Rewrite.BIND_METRIC's names
     script_names: ScriptNames = ScriptNames()  # what the script binds itself, clear of the notebook's names
+    renames: Dict[int, Rename] = field(default_factory=dict)  # statement index → the names lift renames in it
