@@ -8,9 +8,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from nb2prod.analysis import unbound
 from nb2prod.analysis.dataflow import flow
 from nb2prod.cli import main
-from nb2prod.convert.plan import branches, drops, placement, scoring, slicing, steps, testfacts, unbound
+from nb2prod.convert.plan import branches, drops, placement, scoring, slicing, steps, testfacts
 from nb2prod.convert.plan import make_plan
 from nb2prod.convert.plan.codes import CODES
 from nb2prod.convert.plan.types import Source

@@ -2,7 +2,9 @@
 Reports a name that is read but never defined anywhere in the notebook, with the closest
 defined name as a suggestion.
 
-Also reports a name read after a top-level `del name` with no new value in between.
+Also reports a name read after a top-level `del name` with no new value in between, and reads
+that fail in the order they run: a function's local variable read before anything assigns it
+(`x = x` in a body: UnboundLocalError) and a name used again after `del` in the same block.
 
 ## Why is this bad?
 The notebook only worked because the kernel still held the value from a cell that was edited
@@ -26,7 +28,8 @@ names assigned by magics (`files = !ls`, `%%capture out`, `%store -r x`, `%%bigq
 `%%R -o fit`, `%%script bash --out log`, `%%sql rows <<`); names bound through
 the namespace (`globals()["x"] = ...`, `vars()[f"df_{k}"] = ...` defines every `df_...`,
 `globals().update(x=1)`, `exec("x = 1")`); a name read in the body of a `try` whose `except`
-catches `NameError` (`try: df` / `except NameError: df = load()`). Nothing is reported when the
+catches `NameError` (`try: df` / `except NameError: df = load()`); a local read inside a loop
+that assigns it later in the loop (an earlier pass may have). Nothing is reported when the
 notebook uses `from x import *`, `%run` or `%pylab`, or writes a computed name with no constant
 prefix into `globals()`, which define names nb2prod cannot see.
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import ast
 
+from nb2prod.analysis.unbound import bad_reads
 from nb2prod.analysis.walk import walk
 from nb2prod.model import Finding, Notebook
 from nb2prod.rules._base import Context, Found, Rule
@@ -47,6 +51,10 @@ def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
         elif not u.later:
             hint = f" (did you mean `{u.suggestion}`?)" if u.suggestion else ""
             yield site(r, ctx, u, f"undefined name `{u.name}`{hint}")
+    for pc, st in ctx.facts.statements:
+        for bad in bad_reads(st.source, st.node):
+            col = bad.col + (st.col if bad.line == 1 else 0)
+            yield Finding(ctx.location(st.line + bad.line - 1, col, pc), r.code, bad.message, r.severity, False, None)
 
 
 def site(r: Rule, ctx: Context, u, message: str) -> Finding:

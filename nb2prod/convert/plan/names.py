@@ -6,7 +6,7 @@ from typing import Collection, Dict, List, Sequence
 
 from nb2prod.analysis.dataflow import Flow, undefined_names
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
-from nb2prod.convert.plan.unbound import bad_reads
+from nb2prod.analysis.unbound import bad_reads
 from nb2prod.errors import CodeProblem
 from nb2prod.model import Location, Notebook, ParsedCell, Statement
 

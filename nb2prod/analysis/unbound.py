@@ -1,7 +1,7 @@
 """Reads the notebook itself fails on, in source order: a function's local read before anything binds
 it (UnboundLocalError) and a name read or deleted again after `del` (NameError).
 
-Data flow sees which names a statement reads, not in which order within it; these are the reads that
+Read by convert (plan/names.py) and lint (NB301) alike. Data flow sees which names a statement reads, not in which order within it; these are the reads that
 fail whenever they run, so the generated script would fail there too. A loop may bind a local on an
 earlier pass, a `del` in a branch may not have run and a `try` may catch the error: those are not reported.
 """
@@ -13,8 +13,10 @@ import symtable
 from dataclasses import dataclass
 from typing import Iterator, List, Set
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+from nb2prod.analysis.dataflow import walk
+
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SOURCES = (ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef)  # where a failing read can come from
 _PATTERN_NAMES = ("name", "rest")  # MatchAs/MatchStar.name, MatchMapping.rest
 
 
@@ -29,7 +31,7 @@ class BadRead:
 def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     """The failing reads of one top-level statement: `source` its text, `node` its parse (only looked at for
     a `del` or a def, the only places such reads come from); lines count from the statement's first."""
-    if not any(isinstance(n, (ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(node)):
+    if not any(n.__class__ in _SOURCES for n in walk(node)):
         return []
     try:
         tree = ast.parse(source)
