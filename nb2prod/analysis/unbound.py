@@ -13,7 +13,7 @@ import symtable
 from dataclasses import dataclass
 from typing import Iterator, List, Set
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SOURCES = (ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef)  # where a failing read can come from
