@@ -165,3 +165,15 @@ def test_a_notebook_without_evaluation_gets_no_metrics_option(tmp_path):
     _, out = _convert(tmp_path, ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Save", SAVE])
     train = (out / "train.py").read_text()
     assert "--metrics-path" not in train and "evaluate_model" not in train
+
+
+def test_a_metric_variable_named_like_its_function_is_renamed_and_still_reported(tmp_path):
+    """`accuracy_score = accuracy_score(...)`: plan/shadows renames the variable (`accuracy_score_`) so the call
+    still reaches the function; the report and an inline metric's binding follow the rename."""
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Evaluate",
+             "accuracy_score = accuracy_score(y_valid, clf.predict(X_valid))\n"
+             "print('f1', f1_score(y_valid, clf.predict(X_valid)))", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    assert 'return {"accuracy_score": accuracy_score_, "f1": f1}' in (out / "train.py").read_text()
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["accuracy_score", "f1"]
