@@ -16,6 +16,7 @@ Cross-validation scores held-out folds by construction. Plain `ast`: lint reads 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
@@ -24,6 +25,7 @@ from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import walk
 
 HELD_OUT, TRAINING, UNKNOWN = "held-out", "training", "unknown"
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")
 CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate"})
 # Metric functions whose value is not one number: a report, a matrix, a curve, per-fold scores.
@@ -61,6 +63,7 @@ class Metric:
     keys: Tuple[str, ...] = ()  # a mapping's keys, when its code spells them (`return {"auc": ..., "f1": ...}`)
 
 
+@functools.lru_cache(maxsize=4096)
 def name_side(name: str) -> Optional[str]:
     """The side of the split a name (or a string key) says it holds: `X_test` held-out, `y_train` training."""
     short = _SHORT.match(name)
@@ -103,34 +106,37 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     for position, (node, f) in enumerate(zip(nodes, flows)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
             continue
-        swept = _sweep_calls(node)
-        for sub in walk(node):
-            if isinstance(sub, ast.Call):
-                name = metric_name(sub, modules, helpers)
-                side = _call_side(sub, name, sides) if name is not None else UNKNOWN
-                if name is not None and not (name in METHOD_METRICS and side == UNKNOWN):
-                    helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
-                    mapping = name == "cross_validate" or helper is not None
-                    found.append(Metric(position, id(sub) in swept, sub, name, side,
-                                        name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
+        subs = walk(node)  # once per statement: every question below reads these
+        calls = [sub for sub in subs if sub.__class__ is ast.Call]
+        swept = _sweep_calls(node) if any(isinstance(sub, _LOOPS) for sub in subs) else set()
+        for sub in calls:
+            name = metric_name(sub, modules, helpers)
+            side = _call_side(sub, name, sides) if name is not None else UNKNOWN
+            if name is not None and not (name in METHOD_METRICS and side == UNKNOWN):
+                helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
+                mapping = name == "cross_validate" or helper is not None
+                found.append(Metric(position, id(sub) in swept, sub, name, side,
+                                    name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
+        predicts = any(_last(c.func) in PREDICTING for c in calls)
         if not any(m.position == position for m in found[-1:]):
-            by_hand = _by_hand(position, node, predicted, sides)
+            by_hand = _by_hand(position, node, predicted, sides, predicts)
             if by_hand is not None:
                 found.append(by_hand)
-        if f.defs and (f.uses & predicted or _predicts(node)):
+        if f.defs and (f.uses & predicted or predicts):
             predicted |= f.defs
-        _bind_sides(node, f, sides)
+        _bind_sides(node, f, sides, subs, calls)
     return found
 
 
-def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str]) -> Optional["Metric"]:
+def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str],
+             predicts: bool) -> Optional["Metric"]:
     """`rmse = float(np.sqrt(np.mean((y - model.predict(X)) ** 2)))`: a name spelled like a metric assigned
     from predictions, no metric function called."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return None
     words = {w.lower() for w in _WORD.findall(node.targets[0].id.replace("_", " _ "))}
     reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
-    if not words & METRIC_WORDS or not (reads & predicted or _predicts(node)):
+    if not words & METRIC_WORDS or not (reads & predicted or predicts):
         return None
     if isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant, ast.Lambda)):
         return None
@@ -138,8 +144,7 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
     return Metric(position, False, node.value, node.targets[0].id, side, True)
 
 
-def _predicts(node: ast.AST) -> bool:
-    return any(isinstance(sub, ast.Call) and _last(sub.func) in PREDICTING for sub in walk(node))
+
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:
@@ -171,21 +176,27 @@ def _call_side(call: ast.Call, name: str, sides: Dict[str, str]) -> str:
     return TRAINING if TRAINING in found else UNKNOWN
 
 
-def expression_side(node: ast.AST, sides: Dict[str, str]) -> Optional[str]:
-    """The side of the data an expression holds: string keys first (`data["test"]["X"]`), then names."""
-    keys = [name_side(sub.slice.value) for sub in walk(node) if isinstance(sub, ast.Subscript)
-            and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str)]
-    if HELD_OUT in keys:
-        return HELD_OUT
-    if TRAINING in keys:
-        return TRAINING
-    names = [sides.get(sub.id) or name_side(sub.id) for sub in walk(node) if isinstance(sub, ast.Name)]
-    if HELD_OUT in names:
-        return HELD_OUT
-    return TRAINING if TRAINING in names else None
+def expression_side(node: ast.AST, sides: Dict[str, str], subs: Optional[Sequence[ast.AST]] = None) -> Optional[str]:
+    """The side of the data an expression holds (`subs`: its nodes, when walked already): string keys first
+    (`data["test"]["X"]`), then the names it reads."""
+    keys, names = set(), set()
+    for sub in walk(node) if subs is None else subs:
+        kind = sub.__class__
+        if kind is ast.Name:
+            if sub.ctx.__class__ is not ast.Store:
+                names.add(sides.get(sub.id) or name_side(sub.id))
+        elif kind is ast.Subscript and sub.slice.__class__ is ast.Constant and isinstance(sub.slice.value, str):
+            keys.add(name_side(sub.slice.value))
+    for found in (keys, names):
+        if HELD_OUT in found:
+            return HELD_OUT
+        if TRAINING in found:
+            return TRAINING
+    return None
 
 
-def _bind_sides(node: ast.stmt, f: Flow, sides: Dict[str, str]) -> None:
+def _bind_sides(node: ast.stmt, f: Flow, sides: Dict[str, str], subs: Sequence[ast.AST],
+                calls: Sequence[ast.Call]) -> None:
     """The names a statement binds take the side of what it reads; a fit binds a model, not data, and
     `a, b, c, d = train_test_split(X, y)` splits each array into a training and a held-out half."""
     value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
@@ -196,10 +207,12 @@ def _bind_sides(node: ast.stmt, f: Flow, sides: Dict[str, str]) -> None:
                     if isinstance(elt, ast.Name):
                         sides[elt.id] = HELD_OUT if i % 2 else TRAINING
         return
-    if any(isinstance(sub, ast.Call) and _last(sub.func) in ("fit", "fit_transform", "train") for sub in walk(node)):
+    if not f.defs:
+        return
+    if any(_last(c.func) in ("fit", "fit_transform", "train") for c in calls):
         if not isinstance(value, ast.Call) or _last(value.func) != "fit_transform":
             return
-    side = expression_side(value if value is not None else node, sides) if f.defs else None
+    side = expression_side(node, sides, subs)  # the names it binds are Store names, left out
     for name in f.defs:
         own = name_side(name)
         if own is not None:
