@@ -19,6 +19,7 @@ from nb2prod.model import Finding, Notebook, ParsedCell
 from nb2prod.notebook.parse import parse_cell
 from nb2prod.rules import RULES
 from nb2prod.rules._base import Context, Rule
+from nb2prod.rules._metrics import keep_evaluations
 
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
@@ -57,7 +58,7 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
                 findings.extend(r.check(r, node, ctx))
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
-    findings = unsuppressed(nb, _nested(findings))
+    findings = unsuppressed(nb, _nested(keep_evaluations(findings, ctx, nodes)))
     if unfixable:
         findings = [replace(f, fixable=False) if f.fixable and fix_key(f) in unfixable else f for f in findings]
     return sorted(_needed(findings, ctx), key=Finding.sort_key)

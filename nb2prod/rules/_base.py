@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
 from nb2prod.analysis.walk import walk
 from nb2prod.model import Finding, Location, Notebook, ParsedCell, Statement
@@ -35,6 +35,7 @@ class Context:
     statement: Optional[Statement] = None
     depth: int = 0  # 0 while visiting the node of a top-level statement itself
     in_function: bool = False  # inside a def, class or lambda body
+    cache: Dict[str, object] = field(default_factory=dict)  # notebook-wide facts a rule works out on first use
 
     def location(self, line: int, col: Optional[int], cell: Optional[ParsedCell] = None) -> Location:
         """A Location from a cell-relative line and 0-based column (reported 1-based)."""
