@@ -8,10 +8,12 @@ from nb2prod.rules import (
     absolute_path,
     bare_expression,
     cell_magic,
+    constant_print,
     dataframe_inspection,
     debugger_call,
     display_call,
     exploratory_loop,
+    fitted_attribute_print,
     help_syntax,
     inspection_print,
     line_magic,
@@ -34,6 +36,8 @@ RULES: Tuple[Rule, ...] = (
     display_call.RULE,  # NB104
     plot_call.RULE,  # NB105
     exploratory_loop.RULE,  # NB106
+    fitted_attribute_print.RULE,  # NB107
+    constant_print.RULE,  # NB108
     line_magic.RULE,  # NB201
     cell_magic.RULE,  # NB202
     shell_escape.RULE,  # NB203

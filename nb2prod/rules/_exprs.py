@@ -139,3 +139,97 @@ def shows_only(node: ast.AST, facts: Facts) -> bool:
             return False
     return True
 
+
+
+# -- what a print shows ------------------------------------------------------------------------
+# Summary statistics of data: `df["price"].min()`, `X.mean()`, `np.bincount(y)`, `y.value_counts()`.
+SUMMARY_METHODS = frozenset("min max mean std var sum median unique nunique value_counts bincount numel "
+                            "count_params".split())
+# A fitted model's description: `model.get_params()`, `tree.get_depth()`, and its size settings.
+MODEL_METHODS = frozenset("get_params get_depth get_n_leaves".split())
+MODEL_SIZE_ATTRS = frozenset({"n_estimators", "max_depth"})
+_WRAPPERS = frozenset({"list", "sorted", "set", "tuple", "len", "round", "dict"})  # `list(df.columns)`
+
+
+def print_kind(arg: ast.AST, facts: Facts):
+    """What one argument of a print shows: "label" for constant text, "data" for the shape, content or
+    summary statistics of data, "model" for a fitted model's attributes or description, None otherwise."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return "label"
+    if isinstance(arg, ast.JoinedStr):
+        parts = [print_kind(v.value, facts) for v in arg.values if isinstance(v, ast.FormattedValue)]
+        return _combined(parts) if parts else "label"
+    if isinstance(arg, ast.Starred):
+        return None
+    if is_fitted_attribute(arg, facts):
+        return "model"
+    if is_inspection(arg, facts) or facts.is_frame(arg) or is_summary(arg, facts):
+        return "data"
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
+        if arg.func.id in INSPECT_BUILTINS:
+            return "data"
+        if arg.func.id in _WRAPPERS and len(arg.args) == 1:  # `list(df.columns)`, `len(model.estimators_)`
+            inner = print_kind(arg.args[0], facts)
+            return inner if inner in ("data", "model") else None
+    return None
+
+
+def _combined(parts):
+    if not all(parts):
+        return None
+    return "model" if "model" in parts else "data" if "data" in parts else "label"
+
+
+def is_data_ref(node: ast.AST, facts: Facts) -> bool:
+    """A name, or an attribute or item of one, that is not a module: `y`, `df["price"]`, `data.target`."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and not facts.is_module(node.id)
+
+
+def is_summary(node: ast.AST, facts: Facts) -> bool:
+    """A summary statistic of data: `df["q"].min()`, `X.mean()`, `np.bincount(y)`, `sum(p.numel() for p in ...)`;
+    never of a computed expression (`(pred == y).mean()` is an accuracy)."""
+    if not isinstance(node, ast.Call) or facts.is_effect_call(node):
+        return False
+    func, args = node.func, node.args
+    constant_args = all(isinstance(a, ast.Constant) for a in [*args, *(kw.value for kw in node.keywords)])
+    if isinstance(func, ast.Attribute) and func.attr in SUMMARY_METHODS:
+        module = facts.module_of(func)
+        if module is None:
+            receiver = func.value
+            return constant_args and (is_data_ref(receiver, facts) or is_inspection(receiver, facts)
+                                      or is_summary(receiver, facts))
+        return module.startswith(COMPUTING_MODULES) and len(args) >= 1 and is_data_ref(args[0], facts)
+    if isinstance(func, ast.Name) and func.id in ("min", "max", "sum", "len") and len(args) == 1:
+        arg = args[0]
+        if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+            return is_summary(arg.elt, facts) or is_inspection(arg.elt, facts)
+        return is_data_ref(arg, facts)
+    return False
+
+
+def is_fitted_attribute(node: ast.AST, facts: Facts) -> bool:
+    """A fitted model's attribute or description: `clf.classes_`, `model.coef_[0]`, `model.n_estimators`,
+    `model.get_params()`, `type(model).__name__`; not a fitted score (`search.best_score_` is a metric)."""
+    if isinstance(node, ast.Subscript):
+        return is_fitted_attribute(node.value, facts)
+    if isinstance(node, ast.Attribute):
+        attr = node.attr
+        if attr == "__name__":
+            inner = node.value
+            return (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "type"
+                    or isinstance(inner, ast.Attribute) and inner.attr == "__class__")
+        fitted = attr.endswith("_") and not attr.startswith("_") and "score" not in attr
+        return (fitted or attr in MODEL_SIZE_ATTRS) and is_data_ref(node.value, facts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        func = node.func
+        if func.attr in MODEL_METHODS:
+            return is_data_ref(func.value, facts) and not facts.is_effect_call(node)
+        return func.attr in AGGREGATES | {"round"} and is_fitted_attribute(func.value, facts)  # `coef_.round(2)`
+    return False
+
+
+def plain_print(node: ast.AST) -> bool:
+    """A `print(...)` to standard output (not `file=`)."""
+    return is_print(node) and not any(kw.arg == "file" for kw in node.keywords)

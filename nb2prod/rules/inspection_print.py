@@ -1,6 +1,8 @@
 """## What it does
 Flags a `print` whose arguments only describe data: shapes, dtypes, lengths, types, whole
-DataFrames, or inspection calls such as `df.head()`. String labels around them do not matter.
+DataFrames, inspection calls such as `df.head()`, or summary statistics of a name
+(`df["price"].min()`, `X.mean()`, `y.nunique()`, `np.bincount(y)`, `sum(p.numel() for p in ...)`).
+String labels around them do not matter.
 
 ## Why is this bad?
 These prints were there to check the data while exploring. In production they fill the logs
@@ -21,7 +23,10 @@ df = pd.read_csv("data.csv")
 
 ## Not flagged
 A print of a computed result such as a metric: `print(metrics)`, `print("mse", mse)`,
-`print(f"accuracy {acc:.3f}")`; a print with `file=`; a print of constant text only.
+`print(f"accuracy {acc:.3f}")`, also a summary of the model's evaluation (`print(scores.mean())` after
+`scores = cross_val_score(...)`: no NB1 rule flags a statement of the evaluation); a summary of a
+computed expression (`print((pred == y).mean())`); a print with `file=`; a print of constant text only
+(`NB108`); a print of a fitted model's attributes (`NB107`).
 
 ## Fix
 Removes the statement.
@@ -32,37 +37,15 @@ from __future__ import annotations
 import ast
 
 from nb2prod.rules._base import Context, Found, Rule
-from nb2prod.rules._exprs import INSPECT_BUILTINS, is_inspection, is_print
+from nb2prod.rules._exprs import plain_print, print_kind
 
 
 def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if not (ctx.exploring and is_print(node)) or any(kw.arg == "file" for kw in node.keywords):
+    if not (ctx.exploring and plain_print(node)):
         return
-    kinds = [_kind(arg, ctx) for arg in node.args]
-    if kinds and all(kinds) and "data" in kinds:
+    kinds = [print_kind(arg, ctx.facts) for arg in node.args]
+    if kinds and all(kinds) and "data" in kinds and "model" not in kinds:  # a model's: NB107
         yield ctx.finding(r, node, "print only shows the shape or content of data")
-
-
-def _kind(arg: ast.AST, ctx: Context):
-    """"label" for constant text, "data" for an inspection of data, None for anything else."""
-    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-        return "label"
-    if isinstance(arg, ast.JoinedStr):
-        parts = [_kind(v.value, ctx) for v in arg.values if isinstance(v, ast.FormattedValue)]
-        return "data" if parts and all(parts) and "data" in parts else ("label" if not parts else None)
-    if isinstance(arg, ast.Starred):
-        return None
-    if is_inspection(arg, ctx.facts) or ctx.facts.is_frame(arg):
-        return "data"
-    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
-        if arg.func.id in INSPECT_BUILTINS:
-            return "data"
-        if arg.func.id in _COLLECTIONS and len(arg.args) == 1:  # `list(df.columns)`
-            return "data" if _kind(arg.args[0], ctx) == "data" else None
-    return None
-
-
-_COLLECTIONS = frozenset({"list", "sorted", "set", "tuple"})
 
 
 RULE = Rule("NB102", "inspection-print", "print of data shapes or contents left from exploration",
