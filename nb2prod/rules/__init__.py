@@ -23,6 +23,7 @@ from nb2prod.rules import (
     redefined_name,
     shell_escape,
     syntax_error,
+    training_set_metric,
     undefined_name,
     unused_import,
     use_before_definition,
@@ -38,6 +39,7 @@ RULES: Tuple[Rule, ...] = (
     exploratory_loop.RULE,  # NB106
     fitted_attribute_print.RULE,  # NB107
     constant_print.RULE,  # NB108
+    training_set_metric.RULE,  # NB109
     line_magic.RULE,  # NB201
     cell_magic.RULE,  # NB202
     shell_escape.RULE,  # NB203

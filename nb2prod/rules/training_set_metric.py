@@ -1,0 +1,95 @@
+"""## What it does
+Flags a metric of the model on its own training rows that is only shown, when the notebook also
+evaluates the model on held-out data: `print(accuracy_score(y_train, model.predict(X_train)))`,
+`model.score(X_train, y_train)` as a bare expression, and `train_acc = ...` whose value is only
+printed or displayed, with those prints.
+
+## Why is this bad?
+A score on the data the model was fitted to says how well it fits, not how well it predicts: a
+diagnostic for the person tuning it. The production script reports the held-out evaluation.
+
+## Example
+```python
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+X_train, X_test, y_train, y_test = train_test_split([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1])
+model = LogisticRegression().fit(X_train, y_train)
+print("train", accuracy_score(y_train, model.predict(X_train)))
+print("test", accuracy_score(y_test, model.predict(X_test)))
+```
+
+Use instead:
+```python
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+X_train, X_test, y_train, y_test = train_test_split([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1])
+model = LogisticRegression().fit(X_train, y_train)
+print("test", accuracy_score(y_test, model.predict(X_test)))
+```
+
+## Not flagged
+The training metric when it is the notebook's only metric (then it is the evaluation); a statement
+that also scores held-out data (`print(train_acc, test_acc)`); a training metric that is logged or
+tracked (`mlflow.log_metric("train_acc", train_acc)`) or used by anything but a print; metrics in
+a hyperparameter sweep (`NB106`) or inside functions. Which data is the training side comes from
+analysis/metrics: names (`X_train`, `data["train"]`) and the first half of `train_test_split`.
+
+## Fix
+Removes the statement.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.metrics import TRAINING, name_side
+from nb2prod.rules import _metrics
+from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._exprs import is_display, is_output, is_print, shows_only
+
+
+def check(r: Rule, node: ast.stmt, ctx: Context) -> Found:
+    if not (ctx.exploring and ctx.top_level) or not _mentions_training(node):
+        return  # the notebook's metrics are worked out only for a statement naming training data
+    metrics = _metrics.of(ctx)
+    if not metrics.training:
+        return
+    here = ctx.facts.position(ctx.statement)
+    if isinstance(node, ast.Expr) and _shown(node.value, ctx):
+        if here in metrics.training or ctx.facts.flows[here].uses & metrics.training_names:
+            yield ctx.whole(r, "metric on the training rows is a fit diagnostic, not the evaluation")
+    elif isinstance(node, ast.Assign) and here in metrics.training and _only_shown(here, ctx):
+        yield ctx.whole(r, "metric on the training rows is only shown: a fit diagnostic, not the evaluation")
+
+
+def _mentions_training(node: ast.AST) -> bool:
+    for sub in walk(node):
+        if isinstance(sub, ast.Name) and name_side(sub.id) == TRAINING:
+            return True
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and name_side(sub.value) == TRAINING:
+            return True
+    return False
+
+
+def _shown(value: ast.AST, ctx: Context) -> bool:
+    if is_print(value):
+        return not any(kw.arg == "file" for kw in value.keywords)
+    return is_display(value, ctx.facts) or not is_output(value, ctx.facts) and shows_only(value, ctx.facts)
+
+
+def _only_shown(here: int, ctx: Context) -> bool:
+    """Every later statement reading what the statement binds only prints or displays it."""
+    flows, statements = ctx.facts.flows, ctx.facts.statements
+    names = flows[here].defs
+    if not names or any(names & f.deferred for f in flows):
+        return False
+    readers = [j for j in range(here + 1, len(flows)) if flows[j].uses & names]
+    return all(isinstance(statements[j][1].node, ast.Expr) and _shown(statements[j][1].node.value, ctx)
+               for j in readers)
+
+
+RULE = Rule("NB109", "training-set-metric", "metric on the training rows left from exploration",
+            "warning", True, (ast.Expr, ast.Assign), check, __doc__)
