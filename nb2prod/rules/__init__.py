@@ -21,6 +21,7 @@ from nb2prod.rules import (
     out_of_order_execution,
     plot_call,
     redefined_name,
+    sample_assert,
     shell_escape,
     syntax_error,
     training_set_metric,
@@ -40,6 +41,7 @@ RULES: Tuple[Rule, ...] = (
     fitted_attribute_print.RULE,  # NB107
     constant_print.RULE,  # NB108
     training_set_metric.RULE,  # NB109
+    sample_assert.RULE,  # NB110
     line_magic.RULE,  # NB201
     cell_magic.RULE,  # NB202
     shell_escape.RULE,  # NB203

@@ -27,8 +27,10 @@ and which Jupyter never displays (`logger.info("rows %d", n)` on a logger from
 `log`; `logging.info(...)`, `warnings.warn(...)`, `mlflow.log_metric(...)`, `wandb.log(...)`,
 `run.log(...)`, `writer.add_scalar(...)`); calls of the notebook's own functions;
 docstrings and other string literals, `...`, walrus assignments, DataFrame inspections
-(`NB101`), plots (`NB105`), expressions inside functions, and expressions in the body of a
-`try` (evaluated to see whether they raise: `int(text)`, `config["key"]`).
+(`NB101`), plots (`NB105`), expressions inside functions, expressions in the body of a
+`try` (evaluated to see whether they raise: `int(text)`, `config["key"]`), and in a scoring
+notebook (one that loads a model and fits none) the shown predictions: `probabilities` after
+`probabilities = model.predict_proba(data)`, the answer convert makes `run()` return.
 
 ## Fix
 Removes the statement.
@@ -41,6 +43,7 @@ import ast
 from nb2prod.analysis.walk import walk
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_inspection, is_output, shows_only
+from nb2prod.rules._scoring import is_answer
 
 
 def check(r: Rule, node: ast.Expr, ctx: Context) -> Found:
@@ -50,6 +53,8 @@ def check(r: Rule, node: ast.Expr, ctx: Context) -> Found:
     if is_output(value, ctx.facts) or is_inspection(value, ctx.facts) or not shows_only(value, ctx.facts):
         return
     if not ctx.top_level and _in_try_body(node, ctx.statement.node):
+        return
+    if is_answer(value, ctx):  # a scoring notebook's answer: run() returns it
         return
     text = ast.unparse(value)
     short = text if len(text) <= 40 else text[:37] + "..."

@@ -21,7 +21,9 @@ df = pd.read_csv("data.csv")
 
 ## Not flagged
 A function or method that happens to be called `display` on an object (`widget.display()`), and
-the notebook's own `display` (`def display(frame): ...`, or one imported from elsewhere).
+the notebook's own `display` (`def display(frame): ...`, or one imported from elsewhere), and in a
+scoring notebook (one that loads a model and fits none) a display of its predictions: the answer
+convert makes `run()` return.
 
 ## Fix
 Removes the statement when the call is a statement of its own.
@@ -33,10 +35,11 @@ import ast
 
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_display
+from nb2prod.rules._scoring import is_answer
 
 
 def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if ctx.exploring and is_display(node, ctx.facts):
+    if ctx.exploring and is_display(node, ctx.facts) and not (ctx.is_statement(node) and is_answer(node, ctx)):
         yield ctx.finding(r, node, "`display(...)` only renders output in the notebook")
 
 
