@@ -3,6 +3,12 @@ Flags a top-level `for` or `while` loop whose body only prints, displays or plot
 names that nothing after the loop reads: a hyperparameter sweep that only prints its scores,
 or a loop that plots one column after another.
 
+Also a hyperparameter sweep that collects its scores only to show them: a loop fitting a model
+per pass into a container made empty for it (`scores = []`, `scores.append(m.score(X_val, y_val))`)
+that later statements only print, display or plot, or a comprehension fitting one per item
+(`[SVC(gamma=g).fit(X, y).score(X_val, y_val) for g in gammas]`) whose value is only shown: the
+container, the sweep and those shows are flagged together. The final fit after it is not.
+
 ## Why is this bad?
 Such a loop produces nothing the rest of the program uses. It was a way to look at results
 while exploring; in production it only costs time (often a lot: it trains models).
@@ -38,7 +44,9 @@ A loop that calls a function with outer objects and nothing that changes between
 the call can only be there for what it does to them.
 Loops that log or track what they compute (`logger.info("k=%d score=%.3f", k, score)`,
 `mlflow.log_metric("score", score, step=k)`, `run.log({...})`, `writer.add_scalar(...)`).
-Loops inside functions.
+Loops inside functions. A sweep whose collected scores anything else reads (`best = max(results,
+key=results.get)` then used for the final model), a fold loop (`for tr, va in kf.split(X)`: it
+evaluates one setting), and a sweep whose container is bound to anything but an empty one.
 
 ## Fix
 Removes the loop.
@@ -52,24 +60,113 @@ from typing import List, Set
 from nb2prod.analysis.vocab import BUILTINS, EXPORT_METHODS, PURE_METHODS, WRITE_METHODS
 from nb2prod.analysis.walk import walk
 from nb2prod.rules._base import Context, Found, Rule
-from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print
+from nb2prod.model import Finding
+from nb2prod.rules._exprs import PURE_BUILTINS, is_inspection, is_output, is_print, shows_only
 
 _WRITES = frozenset("open exec eval setattr delattr print_to".split())
 
 
 def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
+    if isinstance(node, COMPREHENSIONS):
+        yield from _comprehension_sweep(r, node, ctx)
+        return
     if not (ctx.exploring and ctx.is_statement(node)):
         return
     local = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if local & ctx.facts.used_after(ctx.facts.position(ctx.statement)):
         return
-    if _reports_results(node, ctx):
+    if _reports_results(node, ctx) or _trains(node, ctx):
         return
     outputs: List[bool] = []
     own = local - _aliases(node, local, ctx)  # names whose objects the loop made itself
-    if _only_local(node.body + node.orelse, own, ctx, outputs) and any(outputs) and not _trains(node, ctx):
-        kind = "for" if isinstance(node, ast.For) else "while"
+    kind = "for" if isinstance(node, ast.For) else "while"
+    if _only_local(node.body + node.orelse, own, ctx, outputs) and any(outputs):
         yield ctx.whole(r, f"`{kind}` loop only shows results; nothing after it uses what it computes")
+    elif _fits(node.body) and not _over_folds(node):
+        yield from _collecting_sweep(r, node, own, ctx, kind)
+
+
+# -- sweeps that collect their scores: `scores.append(m.score(X_val, y_val))`, then only shown ------
+
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_EMPTY = ("list", "dict", "set")
+
+
+def _collecting_sweep(r: Rule, loop: ast.AST, own: Set[str], ctx: Context, kind: str) -> Found:
+    """A loop fitting a model per pass that only collects into containers made empty just for it
+    (`scores = []`), which later statements only print, display or plot: the sweep, its container and
+    those shows go together. A collected value anything else reads (`best = max(scores)`) keeps it all."""
+    facts = ctx.facts
+    here = facts.position(ctx.statement)
+    collectors = facts.flows[here].updates - own
+    if not collectors:
+        return
+    outputs: List[bool] = []
+    if not _only_local(loop.body + loop.orelse, own | collectors, ctx, outputs):
+        return
+    inits = _empty_inits(collectors, here, ctx)
+    readers = _shown_only(collectors, here, ctx)
+    if inits is None or not readers:
+        return
+    message = f"`{kind}` loop is a sweep whose collected scores are only shown"
+    yield ctx.whole(r, message)
+    for j in inits + readers:
+        yield _whole_at(r, ctx, j, message)
+
+
+def _comprehension_sweep(r: Rule, comp: ast.AST, ctx: Context) -> Found:
+    """`scores = [SVC(gamma=g).fit(X, y).score(X_val, y_val) for g in gammas]`, then only shown."""
+    st = ctx.statement
+    if not ctx.exploring or not isinstance(st.node, ast.Assign) or _over_folds(comp):
+        return
+    if not all(isinstance(t, ast.Name) for t in st.node.targets) or not _fits([comp]):
+        return
+    here = ctx.facts.position(st)
+    done = ctx.cache.setdefault("sweeps", set())
+    readers = _shown_only(ctx.facts.flows[here].defs, here, ctx)
+    if here in done or not readers:
+        return
+    done.add(here)
+    message = "comprehension is a sweep whose scores are only shown"
+    yield ctx.whole(r, message)
+    for j in readers:
+        yield _whole_at(r, ctx, j, message)
+
+
+def _fits(nodes) -> bool:
+    return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit"
+               for node in nodes for sub in walk(node))
+
+
+def _over_folds(node: ast.AST) -> bool:
+    """`for train_idx, val_idx in kf.split(X)`: a fold loop evaluates one setting, it sweeps nothing."""
+    iters = [node.iter] if isinstance(node, ast.For) else [g.iter for g in getattr(node, "generators", ())]
+    return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "split"
+               for it in iters for sub in walk(it))
+
+
+def _empty_inits(names: Set[str], here: int, ctx: Context):
+    """The positions of `name = []` (or `{}`, `dict()`) binding each name, and nothing else binding it
+    before `here`; None when a name has any other binding."""
+    found = []
+    for j in range(here):
+        f = ctx.facts.flows[j]
+        if not f.writes & names:
+            continue
+        node = ctx.facts.statements[j][1].node
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and _empty(node.value)) or f.updates & names:
+            return None
+        found.append(j)
+    return found if len(found) == len(names) else None
+
+
+def _empty(node: ast.AST) -> bool:
+    if isinstance(node, (ast.List, ast.Set, ast.Tuple)):
+        return not node.elts
+    if isinstance(node, ast.Dict):
+        return not node.keys
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _EMPTY and not node.args
 
 
 def _aliases(loop: ast.AST, local: Set[str], ctx: Context) -> Set[str]:
@@ -231,6 +328,35 @@ def _saves(call: ast.Call) -> bool:
     return func.attr in WRITE_METHODS or func.attr in EXPORT_METHODS and bool(call.args or call.keywords)
 
 
+def _shown_only(names: Set[str], here: int, ctx: Context) -> List[int]:
+    """The later top-level statements reading `names`, when each only prints, displays, plots or shows
+    them; empty when any does anything else with them (or a function or magic reads them)."""
+    facts = ctx.facts
+    if names & facts.magic_names or any(names & f.deferred for f in facts.flows):
+        return []
+    readers = []
+    for j in range(here + 1, len(facts.flows)):
+        if facts.flows[j].uses & names:
+            node = facts.statements[j][1].node
+            if not (isinstance(node, ast.Expr) and _shows(node.value, ctx)):
+                return []
+            readers.append(j)
+    return readers
+
+
+def _shows(value: ast.AST, ctx: Context) -> bool:
+    if is_output(value, ctx.facts):
+        return not any(kw.arg == "file" for kw in getattr(value, "keywords", ()))
+    return shows_only(value, ctx.facts)
+
+
+def _whole_at(r: Rule, ctx: Context, position: int, message: str) -> Finding:
+    """A fixable finding covering the top-level statement at `position`, in whichever cell it is."""
+    pc, st = ctx.facts.statements[position]
+    loc = ctx.location(st.line, st.col, pc)
+    return Finding(loc, r.code, message, r.severity, r.fixable, st.end_line + loc.line - st.line)
+
+
 def _root(node: ast.AST):
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.func if isinstance(node, ast.Call) else node.value
@@ -238,4 +364,4 @@ def _root(node: ast.AST):
 
 
 RULE = Rule("NB106", "exploratory-loop", "loop that only prints, displays or plots",
-            "warning", True, (ast.For, ast.While), check, __doc__)
+            "warning", True, (ast.For, ast.While) + COMPREHENSIONS, check, __doc__)
