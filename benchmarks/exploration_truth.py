@@ -7,8 +7,9 @@ FOLDER defaults to tests/data/unseen and tests/data/unseen13: notebooks beside a
 Two verdicts are scored, line by line: (a) lint's NB1 findings (every line of the statement a
 finding covers) and (b) the lines `convert --dry-run` drops with an exploration code (NB1xx,
 NB2xx, NB4xx). Imports are outside the truth (they follow what uses them) and are not scored.
-Two counts say what must never go: lines of a held-out evaluation (analysis/metrics) that lint
-flags or convert drops with any code, and logging/tracking lines flagged or dropped.
+Two counts say what must never go: lines of a held-out evaluation (analysis/metrics, with the
+statements that show what it computed: `holdout` after `holdout = evaluate(...)`) that lint flags
+or convert drops, and logging/tracking lines flagged or dropped.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from nb2prod import api  # noqa: E402
 from nb2prod.analysis.dataflow import flow  # noqa: E402
-from nb2prod.analysis.metrics import evaluation_positions, find_metrics  # noqa: E402
 from nb2prod.lint.engine import lint_notebook, parse_all  # noqa: E402
 from nb2prod.notebook.load import load  # noqa: E402
+from nb2prod.rules._metrics import compute  # noqa: E402
 
 FOLDERS = (ROOT / "tests" / "data" / "unseen", ROOT / "tests" / "data" / "unseen13")
 EXPLORATION_CODES = ("NB1", "NB2", "NB4")
@@ -47,7 +48,7 @@ class Scored:
     convert: Set[Line]
     held_out: Set[Line] = field(default_factory=set)
     effects: Set[Line] = field(default_factory=set)
-    convert_held_out: Set[Line] = field(default_factory=set)  # held-out lines convert drops with any code
+    convert_held_out: Dict[Line, str] = field(default_factory=dict)  # held-out lines convert drops, with the code
 
 
 def statement_lines(path: Path):
@@ -55,7 +56,7 @@ def statement_lines(path: Path):
     nb = load(str(path))
     statements = [st for pc in parse_all(nb) for st in pc.statements]
     nodes = [st.node for st in statements]
-    held = evaluation_positions(find_metrics(nodes, [flow(n) for n in nodes]))
+    held = compute(nodes, [flow(n) for n in nodes]).evaluations  # and the statements showing what they computed
     imports, evaluation = set(), set()
     for i, st in enumerate(statements):
         lines = {(st.cell, n) for n in range(st.line, st.end_line + 1)}
@@ -84,7 +85,7 @@ def score(path: Path) -> Scored:
     source = {(c.index, n): text for c in nb.code_cells for n, text in enumerate(c.source.split("\n"), 1)}
     effects = {at for at, text in source.items() if EFFECT_LINE.search(text)}
     return Scored(path.stem, truth - imports, lint - imports, convert - imports, held_out, effects,
-                  {at for at in dropped if at in held_out})
+                  {at: code for at, code in dropped.items() if at in held_out})
 
 
 def figures(scored: Sequence[Scored], verdict: str) -> Dict[str, float]:
@@ -115,6 +116,8 @@ def main(argv: Sequence[str]) -> int:
         missed, wrong = sorted(s.truth - s.lint), sorted(s.lint - s.truth)
         if missed or wrong:
             print(f"    {s.name}: lint misses {missed or '-'}; lint over-flags {wrong or '-'}")
+        if s.convert_held_out:
+            print(f"    {s.name}: convert drops held-out metric lines {sorted(s.convert_held_out.items())}")
     return 0
 
 
