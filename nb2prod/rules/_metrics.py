@@ -5,8 +5,9 @@ which only score the training rows, and the names their values are bound to."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import FrozenSet, List, Sequence, Set
+import re
+from dataclasses import dataclass, replace
+from typing import FrozenSet, List, Optional, Sequence, Set
 
 from nb2prod.analysis.dataflow import Flow, root_name, walk
 from nb2prod.analysis.metrics import METRIC_MODULES, evaluation_positions, find_metrics, metric_name, training_only_positions
@@ -46,12 +47,43 @@ def of(ctx) -> NotebookMetrics:
     """The notebook's metrics, computed on first use and kept on the context."""
     found = ctx.cache.get("metrics")
     if found is None:
-        found = ctx.cache["metrics"] = compute([st.node for _, st in ctx.facts.statements], ctx.facts.flows)
+        statements = [st for _, st in ctx.facts.statements]
+        found = ctx.cache["metrics"] = compute([st.node for st in statements], ctx.facts.flows,
+                                               [st.source for st in statements], ctx.facts.modules)
     return found
 
 
-def compute(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> NotebookMetrics:
-    metrics = find_metrics(nodes, flows)
+# Every call metric_name accepts is written like this (`accuracy_score(`, `model.score(`, `cross_validate(`),
+# through an alias of a metric module (`skm.auc(`) or through a notebook helper.
+_METRIC_TEXT = r"(?:score|error|loss|report|matrix|curve|validate|evaluate)\s*\("
+
+
+def relevant(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Sequence[str], modules) -> List[int]:
+    """The positions find_metrics needs: all but expression statements that bind nothing and whose text
+    makes no metric call (most of a notebook: shows, plots, fits). Leaving those out changes nothing:
+    they hold no metric and give no name a side."""
+    aliases = [re.escape(a) for a, full in modules.items() if full.startswith(METRIC_MODULES)]
+    pattern = re.compile("|".join([_METRIC_TEXT] + [rf"\b{a}\b" for a in aliases]))
+    defs = [(n.name, src) for n, src in zip(nodes, sources) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    helpers: Set[str] = set()
+    grown = True
+    while grown:  # a helper calling a helper
+        found = {name for name, src in defs if pattern.search(src) or any(re.search(rf"\b{h}\s*\(", src) for h in helpers)}
+        grown, helpers = found != helpers, found
+    return [i for i, (n, f, src) in enumerate(zip(nodes, flows, sources))
+            if not isinstance(n, ast.Expr) or f.defs or pattern.search(src) or f.uses & helpers]
+
+
+def compute(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Optional[Sequence[str]] = None,
+            modules=None) -> NotebookMetrics:
+    """What analysis/metrics finds, with the statements that show what an evaluation bound; given the
+    statements' text and the import aliases, only the positions that can matter are analysed."""
+    if sources is not None:
+        keep = relevant(nodes, flows, sources, modules or {})
+        metrics = [replace(m, position=keep[m.position])
+                   for m in find_metrics([nodes[i] for i in keep], [flows[i] for i in keep])]
+    else:
+        metrics = find_metrics(nodes, flows)
     if not metrics:
         return NONE
     evaluations = evaluation_positions(metrics)

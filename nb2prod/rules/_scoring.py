@@ -4,6 +4,7 @@ it shows of the model's predictions (convert makes that `run()`'s return value).
 from __future__ import annotations
 
 import ast
+import re
 from typing import FrozenSet, Set
 
 from nb2prod.analysis.dataflow import walk
@@ -13,12 +14,16 @@ FITS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", "train"}
 PREDICTS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
 
 
+_LOAD_CALL = r"\b(?:%s)\s*\(" % "|".join(sorted(LOADS))
+_FIT_CALL = r"\.(?:%s)\s*\(" % "|".join(sorted(FITS))
+
+
 def scoring(ctx) -> bool:
-    """Whether the notebook loads a model and fits none (worked out once)."""
+    """Whether the notebook loads a model and fits none (worked out once, from the statements' text)."""
     found = ctx.cache.get("scoring")
     if found is None:
-        called = {_last(sub.func) for _, st in ctx.facts.statements for sub in walk(st.node) if isinstance(sub, ast.Call)}
-        found = ctx.cache["scoring"] = bool(called & LOADS) and not called & FITS
+        text = "\n".join(st.source for _, st in ctx.facts.statements)
+        found = ctx.cache["scoring"] = bool(re.search(_LOAD_CALL, text)) and not re.search(_FIT_CALL, text)
     return found
 
 

@@ -46,27 +46,38 @@ import ast
 
 from nb2prod.analysis.dataflow import walk
 from nb2prod.analysis.metrics import TRAINING, name_side
+from nb2prod.model import Finding
 from nb2prod.rules import _metrics
+from nb2prod.rules._metrics import looks_like_metric
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_display, is_output, is_print, shows_only
 
 
-def check(r: Rule, node: ast.stmt, ctx: Context) -> Found:
-    if not (ctx.exploring and ctx.top_level) or not _mentions_training(node):
-        return  # the notebook's metrics are worked out only for a statement naming training data
-    metrics = _metrics.of(ctx)
-    if not metrics.training:
+def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
+    if not ctx.exploring or not looks_like_metric(node, ctx.facts) or not _names_training(node):
+        return  # the notebook's metrics are worked out only for a metric call given training-side data
+    st = ctx.statement
+    here = ctx.facts.position(st)
+    seen = ctx.cache.setdefault("training_metrics", set())
+    if here in seen:
         return
-    here = ctx.facts.position(ctx.statement)
-    if isinstance(node, ast.Expr) and _shown(node.value, ctx):
-        if here in metrics.training or ctx.facts.flows[here].uses & metrics.training_names:
-            yield ctx.whole(r, "metric on the training rows is a fit diagnostic, not the evaluation")
-    elif isinstance(node, ast.Assign) and here in metrics.training and _only_shown(here, ctx):
-        yield ctx.whole(r, "metric on the training rows is only shown: a fit diagnostic, not the evaluation")
+    seen.add(here)
+    if here not in _metrics.of(ctx).training:
+        return
+    if isinstance(st.node, ast.Expr) and _shown(st.node.value, ctx):
+        yield ctx.whole(r, "metric on the training rows is a fit diagnostic, not the evaluation")
+    elif isinstance(st.node, ast.Assign):
+        readers = _readers(here, ctx)
+        if readers is not None:
+            message = "metric on the training rows is only shown: a fit diagnostic, not the evaluation"
+            yield ctx.whole(r, message)
+            for j in readers:
+                yield _whole_at(r, ctx, j, message)
 
 
-def _mentions_training(node: ast.AST) -> bool:
-    for sub in walk(node):
+def _names_training(call: ast.Call) -> bool:
+    """A name or string key on the training side of the split among the call's arguments (or its receiver)."""
+    for sub in walk(call):
         if isinstance(sub, ast.Name) and name_side(sub.id) == TRAINING:
             return True
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and name_side(sub.value) == TRAINING:
@@ -80,16 +91,27 @@ def _shown(value: ast.AST, ctx: Context) -> bool:
     return is_display(value, ctx.facts) or not is_output(value, ctx.facts) and shows_only(value, ctx.facts)
 
 
-def _only_shown(here: int, ctx: Context) -> bool:
-    """Every later statement reading what the statement binds only prints or displays it."""
+def _readers(here: int, ctx: Context):
+    """The later statements reading what the statement binds, when each only prints or displays it
+    (and reads no evaluation); None when any does anything else with it."""
     flows, statements = ctx.facts.flows, ctx.facts.statements
     names = flows[here].defs
-    if not names or any(names & f.deferred for f in flows):
-        return False
+    if not names or names & ctx.facts.magic_names or any(names & f.deferred for f in flows):
+        return None
     readers = [j for j in range(here + 1, len(flows)) if flows[j].uses & names]
-    return all(isinstance(statements[j][1].node, ast.Expr) and _shown(statements[j][1].node.value, ctx)
-               for j in readers)
+    evaluations = _metrics.of(ctx).evaluations
+    for j in readers:
+        node = statements[j][1].node
+        if j in evaluations or not (isinstance(node, ast.Expr) and _shown(node.value, ctx)):
+            return None
+    return readers
+
+
+def _whole_at(r: Rule, ctx: Context, position: int, message: str) -> Finding:
+    pc, st = ctx.facts.statements[position]
+    loc = ctx.location(st.line, st.col, pc)
+    return Finding(loc, r.code, message, r.severity, r.fixable, st.end_line + loc.line - st.line)
 
 
 RULE = Rule("NB109", "training-set-metric", "metric on the training rows left from exploration",
-            "warning", True, (ast.Expr, ast.Assign), check, __doc__)
+            "warning", True, (ast.Call,), check, __doc__)
