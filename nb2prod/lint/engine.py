@@ -58,7 +58,7 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
                 findings.extend(r.check(r, node, ctx))
     ctx.cell = ctx.statement = None
     findings += _run(table, nb, ctx)
-    findings = unsuppressed(nb, _nested(keep_evaluations(findings, ctx, nodes)))
+    findings = unsuppressed(nb, _nested(keep_evaluations(findings, ctx)))
     if unfixable:
         findings = [replace(f, fixable=False) if f.fixable and fix_key(f) in unfixable else f for f in findings]
     return sorted(_needed(findings, ctx), key=Finding.sort_key)

@@ -79,6 +79,16 @@ class Context:
             return self.whole(r, message, fixable)
         return self.at(r, node, message)
 
+    def calls_own_function(self, node: ast.AST) -> bool:
+        """Whether `node` calls a function (or class) the notebook defines: what it does is not known."""
+        own = self.cache.get("own_functions")
+        if own is None:
+            own = self.cache["own_functions"] = frozenset(
+                st.node.name for _, st in self.facts.statements
+                if isinstance(st.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
+        return bool(own) and any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in own
+                                 for sub in walk(node))
+
     @property
     def exploring(self) -> bool:
         """Whether exploration rules look here: plain Python outside function and class bodies."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import FrozenSet, List, Optional, Sequence, Set
 
 from nb2prod.analysis.dataflow import Flow, root_name, walk
-from nb2prod.analysis.metrics import METRIC_MODULES, evaluation_positions, find_metrics, metric_name, training_only_positions
+from nb2prod.analysis.metrics import METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name, training_only_positions
 from nb2prod.model import Finding
 
 # Calls that put a value into a container the statement does not bind: `scores.append(auc)`.
@@ -24,6 +25,7 @@ class NotebookMetrics:
     evaluations: FrozenSet[int]  # evaluate the model, or show what such a statement computed
     training: FrozenSet[int]  # every metric they make scores the training rows (and others evaluate)
     training_names: FrozenSet[str]  # names bound to a training-only metric's value
+    scores_training: bool = False  # some metric scores the training rows
 
 
 NONE = NotebookMetrics(frozenset(), frozenset(), frozenset())
@@ -47,39 +49,79 @@ def of(ctx) -> NotebookMetrics:
     """The notebook's metrics, computed on first use and kept on the context."""
     found = ctx.cache.get("metrics")
     if found is None:
-        statements = [st for _, st in ctx.facts.statements]
-        found = ctx.cache["metrics"] = compute([st.node for st in statements], ctx.facts.flows,
-                                               [st.source for st in statements], ctx.facts.modules)
+        found = ctx.cache["metrics"] = _compute_for(ctx, len(ctx.facts.statements))
     return found
+
+
+def _compute_for(ctx, upto: int) -> NotebookMetrics:
+    statements = [st for _, st in ctx.facts.statements[:upto]]
+    making = {i for i in metric_text(ctx) if i < upto}
+    return compute([st.node for st in statements], ctx.facts.flows[:upto], [st.source for st in statements],
+                   ctx.facts.modules, making)
 
 
 # Every call metric_name accepts is written like this (`accuracy_score(`, `model.score(`, `cross_validate(`),
 # through an alias of a metric module (`skm.auc(`) or through a notebook helper.
-_METRIC_TEXT = r"(?:score|error|loss|report|matrix|curve|validate|evaluate)\s*\("
+_METRIC_WORDS = ("score", "error", "loss", "report", "matrix", "curve", "validate", "evaluate")
+_METRIC_TEXT = r"(?:%s)\s*\(" % "|".join(_METRIC_WORDS)
 
 
-def relevant(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Sequence[str], modules) -> List[int]:
-    """The positions find_metrics needs: all but expression statements that bind nothing and whose text
-    makes no metric call (most of a notebook: shows, plots, fits). Leaving those out changes nothing:
-    they hold no metric and give no name a side."""
-    aliases = [re.escape(a) for a, full in modules.items() if full.startswith(METRIC_MODULES)]
-    pattern = re.compile("|".join([_METRIC_TEXT] + [rf"\b{a}\b" for a in aliases]))
+def metric_text(ctx) -> FrozenSet[int]:
+    """Positions of the statements whose text makes a metric-looking call (worked out once, by regex)."""
+    found = ctx.cache.get("metric_text")
+    if found is None:
+        statements = [st for _, st in ctx.facts.statements]
+        found = ctx.cache["metric_text"] = frozenset(_making(
+            [st.node for st in statements], ctx.facts.flows, [st.source for st in statements], ctx.facts.modules))
+    return found
+
+
+def _making(nodes, flows, sources, modules) -> List[int]:
+    """Positions whose text makes a metric call: by its name, a metric module's alias, or a notebook helper.
+    One regex scan over the joined text (most statements make none), matches mapped back by offset."""
+    names = [a for a, full in modules.items() if full.startswith(METRIC_MODULES)]
+    pattern = re.compile("|".join([_METRIC_TEXT] + [rf"\b{re.escape(a)}\b" for a in names]))
+    starts, offset = [], 0
+    for src in sources:
+        starts.append(offset)
+        offset += len(src) + 1
+    found = {bisect_right(starts, m.start()) - 1 for m in pattern.finditer("\n".join(sources))}
     defs = [(n.name, src) for n, src in zip(nodes, sources) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     helpers: Set[str] = set()
-    grown = True
+    grown = bool(defs)
     while grown:  # a helper calling a helper
-        found = {name for name, src in defs if pattern.search(src) or any(re.search(rf"\b{h}\s*\(", src) for h in helpers)}
-        grown, helpers = found != helpers, found
-    return [i for i, (n, f, src) in enumerate(zip(nodes, flows, sources))
-            if not isinstance(n, ast.Expr) or f.defs or pattern.search(src) or f.uses & helpers]
+        now = {name for name, src in defs if pattern.search(src) or any(re.search(rf"\b{h}\s*\(", src) for h in helpers)}
+        grown, helpers = now != helpers, now
+    if helpers:
+        found.update(i for i, f in enumerate(flows) if f.uses & helpers)
+    return sorted(found)
+
+
+def relevant(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Sequence[str], modules,
+             making: Optional[Set[int]] = None) -> List[int]:
+    """The positions find_metrics needs: imports and definitions (aliases and helpers), the statements
+    that make a metric call, and those binding what they read, back through the data flow. Leaving out
+    the rest changes nothing: it holds no metric and gives no name the metrics read a side."""
+    making = set(_making(nodes, flows, sources, modules)) if making is None else making
+    keep = {i for i, n in enumerate(nodes) if isinstance(n, _KEPT)}
+    needed: Set[str] = set()
+    for i in range(max(making, default=-1), -1, -1):
+        f = flows[i]
+        if i in making or f.defs & needed:
+            keep.add(i)
+            needed |= f.uses
+    return sorted(keep)
+
+
+_KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def compute(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Optional[Sequence[str]] = None,
-            modules=None) -> NotebookMetrics:
+            modules=None, making: Optional[Set[int]] = None) -> NotebookMetrics:
     """What analysis/metrics finds, with the statements that show what an evaluation bound; given the
     statements' text and the import aliases, only the positions that can matter are analysed."""
     if sources is not None:
-        keep = relevant(nodes, flows, sources, modules or {})
+        keep = relevant(nodes, flows, sources, modules or {}, making)
         metrics = [replace(m, position=keep[m.position])
                    for m in find_metrics([nodes[i] for i in keep], [flows[i] for i in keep])]
     else:
@@ -97,7 +139,8 @@ def compute(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Optional[
             if isinstance(nodes[j], (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 names |= flows[j].defs
     training_names = set().union(*(bound_to(nodes[i], calls) for i in training)) - names
-    return NotebookMetrics(frozenset(shown), frozenset(training), frozenset(training_names))
+    return NotebookMetrics(frozenset(shown), frozenset(training), frozenset(training_names), any(
+        m.side == TRAINING for m in metrics))
 
 
 def bound_to(node: ast.stmt, calls: Set[int]) -> Set[str]:
@@ -138,17 +181,13 @@ def _lines(ctx, positions) -> Set[tuple]:
     return out
 
 
-def _may_show_metric(findings: List[Finding], ctx, nodes: Sequence[tuple]) -> bool:
-    """Whether an NB1 finding sits on a statement that makes a metric-looking call or reads what one bound
-    (directly or through assignments): only then are the notebook's metrics worked out."""
-    calls = [(st, node) for _, st, node, _ in nodes if node.__class__ is ast.Call]
-    if not calls:  # the selection collects no calls: decide from the metrics themselves
-        return True
-    facts = ctx.facts
-    made = {facts.position(st) for st, call in calls if looks_like_metric(call, facts)}
+def _suspects(findings: List[Finding], ctx) -> List[int]:
+    """Positions of the statements with an NB1 finding that make a metric-looking call or read what one
+    bound (directly or through assignments): the only ones the evaluation can protect."""
+    made = metric_text(ctx)
     if not made:
-        return False
-    flows, names, suspect = facts.flows, set(), set(made)
+        return []
+    flows, names, suspect = ctx.facts.flows, set(), set(made)
     for j in range(min(made), len(flows)):
         if j in made:
             names |= flows[j].writes
@@ -156,19 +195,25 @@ def _may_show_metric(findings: List[Finding], ctx, nodes: Sequence[tuple]) -> bo
             suspect.add(j)
             names |= flows[j].defs
     flagged = {(f.location.cell, f.location.line) for f in findings if f.code.startswith("NB1")}
-    return not flagged.isdisjoint(_lines(ctx, suspect))
+    return [j for j in suspect if not flagged.isdisjoint(_lines(ctx, [j]))]
 
 
-def keep_evaluations(findings: List[Finding], ctx, nodes: Sequence[tuple]) -> List[Finding]:
+def keep_evaluations(findings: List[Finding], ctx) -> List[Finding]:
     """The one place that guarantees it: no NB1 finding on a statement of the model's evaluation, whatever
-    its shape (print, f-string, bare expression, display). Metrics are looked for only when a finding
-    is NB1 and some call looks like a metric, so most notebooks pay nothing."""
+    its shape (print, f-string, bare expression, display). Metrics are worked out only when an NB1 finding
+    sits on a statement that makes or reads a metric, and only up to the last of those (sides flow
+    forward) unless that part scores training rows: whether those are the evaluation depends on the rest."""
     if not any(f.code.startswith("NB1") for f in findings):
         return findings
-    if "metrics" not in ctx.cache and not _may_show_metric(findings, ctx, nodes):
+    found = ctx.cache.get("metrics")
+    if found is None:
+        suspects = _suspects(findings, ctx)
+        if not suspects:
+            return findings
+        found = _compute_for(ctx, max(suspects) + 1)
+        if found.scores_training:
+            found = of(ctx)
+    if not found.evaluations:
         return findings
-    protected = of(ctx).evaluations
-    if not protected:
-        return findings
-    lines = _lines(ctx, protected)
+    lines = _lines(ctx, found.evaluations)
     return [f for f in findings if not (f.code.startswith("NB1") and (f.location.cell, f.location.line) in lines)]

@@ -41,7 +41,7 @@ from nb2prod.rules._exprs import plain_print
 
 
 def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if not (ctx.exploring and plain_print(node)):
+    if not (plain_print(node) and ctx.exploring):
         return
     if all(_constant(arg, ctx) for arg in [*node.args, *(kw.value for kw in node.keywords)]):
         yield ctx.finding(r, node, "print of constant text or settings says the same on every run")

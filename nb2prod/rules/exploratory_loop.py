@@ -46,7 +46,8 @@ Loops that log or track what they compute (`logger.info("k=%d score=%.3f", k, sc
 `mlflow.log_metric("score", score, step=k)`, `run.log({...})`, `writer.add_scalar(...)`).
 Loops inside functions. A sweep whose collected scores anything else reads (`best = max(results,
 key=results.get)` then used for the final model), a fold loop (`for tr, va in kf.split(X)`: it
-evaluates one setting), and a sweep whose container is bound to anything but an empty one.
+evaluates one setting), a sweep whose container is bound to anything but an empty one, and a comprehension that calls a
+function of the notebook or logs.
 
 ## Fix
 Removes the loop.
@@ -121,6 +122,9 @@ def _comprehension_sweep(r: Rule, comp: ast.AST, ctx: Context) -> Found:
         return
     if not all(isinstance(t, ast.Name) for t in st.node.targets) or not _fits([comp]):
         return
+    if ctx.calls_own_function(st.node) or any(isinstance(sub, ast.Call) and ctx.facts.is_effect_call(sub)
+                                              for sub in walk(st.node)):
+        return  # `[fit_and_log(k) for k in ks]`: what the calls do is not known, or is logged
     here = ctx.facts.position(st)
     done = ctx.cache.setdefault("sweeps", set())
     readers = _shown_only(ctx.facts.flows[here].defs, here, ctx)

@@ -41,7 +41,7 @@ from nb2prod.rules._exprs import plain_print, print_kind
 
 
 def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if not (ctx.exploring and plain_print(node)):
+    if not (plain_print(node) and ctx.exploring):
         return
     kinds = [print_kind(arg, ctx.facts) for arg in node.args]
     if kinds and all(kinds) and "model" in kinds:

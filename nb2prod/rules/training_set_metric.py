@@ -31,7 +31,8 @@ print("test", accuracy_score(y_test, model.predict(X_test)))
 
 ## Not flagged
 The training metric when it is the notebook's only metric (then it is the evaluation); a statement
-that also scores held-out data (`print(train_acc, test_acc)`); a training metric that is logged or
+that also scores held-out data (`print(train_acc, test_acc)`) or calls a function of the notebook;
+a training metric that is logged or
 tracked (`mlflow.log_metric("train_acc", train_acc)`) or used by anything but a print; metrics in
 a hyperparameter sweep (`NB106`) or inside functions. Which data is the training side comes from
 analysis/metrics: names (`X_train`, `data["train"]`) and the first half of `train_test_split`.
@@ -54,7 +55,7 @@ from nb2prod.rules._exprs import is_display, is_output, is_print, shows_only
 
 
 def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if not ctx.exploring or not looks_like_metric(node, ctx.facts) or not _names_training(node):
+    if not (ctx.exploring and looks_like_metric(node, ctx.facts) and _names_training(node)):
         return  # the notebook's metrics are worked out only for a metric call given training-side data
     st = ctx.statement
     here = ctx.facts.position(st)
@@ -62,7 +63,7 @@ def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
     if here in seen:
         return
     seen.add(here)
-    if here not in _metrics.of(ctx).training:
+    if here not in _metrics.of(ctx).training or ctx.calls_own_function(st.node):
         return
     if isinstance(st.node, ast.Expr) and _shown(st.node.value, ctx):
         yield ctx.whole(r, "metric on the training rows is a fit diagnostic, not the evaluation")
