@@ -85,7 +85,9 @@ def _making(nodes, flows, sources, modules) -> List[int]:
     for src in sources:
         starts.append(offset)
         offset += len(src) + 1
-    found = {bisect_right(starts, m.start()) - 1 for m in pattern.finditer("\n".join(sources))}
+    text = "\n".join(sources)
+    scans = [re.compile(w + r"\s*\(") for w in _METRIC_WORDS] + [re.compile(rf"\b{re.escape(a)}\b") for a in names]
+    found = {bisect_right(starts, m.start()) - 1 for scan in scans for m in scan.finditer(text)}  # each from a literal
     defs = [(n.name, src) for n, src in zip(nodes, sources) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     helpers: Set[str] = set()
     grown = bool(defs)

@@ -14,7 +14,7 @@ FITS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", "train"}
 PREDICTS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
 
 
-_LOAD_CALL = r"\b(?:%s)\s*\(" % "|".join(sorted(LOADS))
+_LOAD_CALL = r"load(?:_model|s)?\s*\("  # LOADS, written to start with a literal: scanned fast
 _FIT_CALL = r"\.(?:%s)\s*\(" % "|".join(sorted(FITS))
 
 
@@ -23,7 +23,9 @@ def scoring(ctx) -> bool:
     found = ctx.cache.get("scoring")
     if found is None:
         text = "\n".join(st.source for _, st in ctx.facts.statements)
-        found = ctx.cache["scoring"] = bool(re.search(_LOAD_CALL, text)) and not re.search(_FIT_CALL, text)
+        loads = any(m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_")
+                    for m in re.finditer(_LOAD_CALL, text))  # `joblib.load(`, not `download(`
+        found = ctx.cache["scoring"] = loads and not re.search(_FIT_CALL, text)
     return found
 
 
