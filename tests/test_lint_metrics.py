@@ -26,3 +26,14 @@ def test_analysing_only_the_relevant_statements_changes_nothing(path):
     flows = [flow(n) for n in nodes]
     facts = Facts(cells, (), [(None, st, st.node, False) for st in statements])
     assert compute(nodes, flows, [st.source for st in statements], facts.modules) == compute(nodes, flows)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_held_out_shortcut_changes_no_verdict(path, monkeypatch):
+    from nb2prod.lint.engine import lint_notebook
+    from nb2prod.rules import _metrics
+
+    nb = load(str(path))
+    quick = lint_notebook(nb)
+    monkeypatch.setattr(_metrics, "SURE", False)
+    assert lint_notebook(nb) == quick

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from typing import FrozenSet, List, Optional, Sequence, Set
 
 from nb2prod.analysis.dataflow import Flow, root_name, walk
-from nb2prod.analysis.metrics import METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name, training_only_positions
+from nb2prod.analysis.metrics import (CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
+                                      name_side, training_only_positions)
 from nb2prod.model import Finding
 
 # Calls that put a value into a container the statement does not bind: `scores.append(auc)`.
@@ -212,10 +213,67 @@ def keep_evaluations(findings: List[Finding], ctx) -> List[Finding]:
         suspects = _suspects(findings, ctx)
         if not suspects:
             return findings
+        if SURE and set(suspects) <= _surely_protected(ctx, max(suspects)):
+            return _without(findings, _lines(ctx, suspects))
         found = _compute_for(ctx, max(suspects) + 1)
         if found.scores_training:
             found = of(ctx)
     if not found.evaluations:
         return findings
-    lines = _lines(ctx, found.evaluations)
+    return _without(findings, _lines(ctx, found.evaluations))
+
+
+def _without(findings: List[Finding], lines: Set[tuple]) -> List[Finding]:
     return [f for f in findings if not (f.code.startswith("NB1") and (f.location.cell, f.location.line) in lines)]
+
+
+SURE = True  # tests turn the shortcut off to check it changes no verdict
+
+
+def _surely_protected(ctx, last: int) -> Set[int]:
+    """Positions up to `last` that compute() counts as the evaluation whatever the rest of the notebook
+    says (a subset of its answer, so the work is skipped only when every suspect is in it): statements
+    whose metric call is given a held-out name (`accuracy_score(ytest, pred)`: analysis/metrics keeps a
+    name's own side) or cross-validates, outside any loop or comprehension that fits, and those reading
+    what they bound."""
+    facts, made = ctx.facts, metric_text(ctx)
+    names: Set[str] = set()
+    sure: Set[int] = set()
+    for j in range(min(made, default=last + 1), last + 1):
+        node, f = facts.statements[j][1].node, facts.flows[j]
+        calls = _held_out_calls(node, ctx) if j in made else set()
+        if calls:
+            sure.add(j)
+            names |= bound_to(node, calls)
+        elif f.uses & names:
+            sure.add(j)
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                names |= f.defs
+    return sure
+
+
+def _held_out_calls(node: ast.stmt, ctx) -> Set[int]:
+    """Ids of a statement's metric calls given held-out data by name; none inside a fitting loop (a sweep)."""
+    subs = walk(node)
+    if any(isinstance(sub, _LOOPS) for sub in subs) and any(
+            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit" for sub in subs):
+        return set()
+    return {id(sub) for sub in subs if isinstance(sub, ast.Call) and looks_like_metric(sub, ctx.facts)
+            and (_held_out_named(sub) or metric_name(sub, ctx.facts.modules) in CROSS_VALIDATION)}
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _held_out_named(call: ast.Call) -> bool:
+    """An argument on the held-out side by its string keys (`data["test"]["y"]`) or, with none, by a name
+    (`X_test`), as analysis/metrics.expression_side reads them."""
+    for arg in [*call.args, *(kw.value for kw in call.keywords)]:
+        subs = walk(arg)
+        keys = [name_side(sub.slice.value) for sub in subs if isinstance(sub, ast.Subscript)
+                and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str)]
+        if HELD_OUT in keys:
+            return True
+        if TRAINING not in keys and any(isinstance(sub, ast.Name) and name_side(sub.id) == HELD_OUT for sub in subs):
+            return True
+    return False
