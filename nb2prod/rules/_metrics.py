@@ -10,7 +10,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import FrozenSet, List, Optional, Sequence, Set
 
-from nb2prod.analysis.dataflow import Flow, root_name, walk
+from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.walk import root_name, walk
 from nb2prod.analysis.metrics import (CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
 from nb2prod.model import Finding
@@ -41,9 +42,9 @@ def looks_like_metric(call: ast.Call, facts) -> bool:
     last = func.attr if func.__class__ is ast.Attribute else func.id if func.__class__ is ast.Name else ""
     if not last.endswith(_SUFFIXES):
         root = root_name(func)
-        if root is None or not facts.modules.get(root, "").startswith(METRIC_MODULES):
+        if root is None or not facts.imports.modules.get(root, "").startswith(METRIC_MODULES):
             return False
-    return metric_name(call, facts.modules) is not None
+    return metric_name(call, facts.imports.modules) is not None
 
 
 def of(ctx) -> NotebookMetrics:
@@ -58,7 +59,7 @@ def _compute_for(ctx, upto: int) -> NotebookMetrics:
     statements = [st for _, st in ctx.facts.statements[:upto]]
     making = {i for i in metric_text(ctx) if i < upto}
     return compute([st.node for st in statements], ctx.facts.flows[:upto], [st.source for st in statements],
-                   ctx.facts.modules, making)
+                   ctx.facts.imports.modules, making)
 
 
 # Every call metric_name accepts is written like this (`accuracy_score(`, `model.score(`, `cross_validate(`),
@@ -73,7 +74,7 @@ def metric_text(ctx) -> FrozenSet[int]:
     if found is None:
         statements = [st for _, st in ctx.facts.statements]
         found = ctx.cache["metric_text"] = frozenset(_making(
-            [st.node for st in statements], ctx.facts.flows, [st.source for st in statements], ctx.facts.modules))
+            [st.node for st in statements], ctx.facts.flows, [st.source for st in statements], ctx.facts.imports.modules))
     return found
 
 
@@ -259,7 +260,7 @@ def _held_out_calls(node: ast.stmt, ctx) -> Set[int]:
             isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit" for sub in subs):
         return set()
     return {id(sub) for sub in subs if isinstance(sub, ast.Call) and looks_like_metric(sub, ctx.facts)
-            and (_held_out_named(sub) or metric_name(sub, ctx.facts.modules) in CROSS_VALIDATION)}
+            and (_held_out_named(sub) or metric_name(sub, ctx.facts.imports.modules) in CROSS_VALIDATION)}
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

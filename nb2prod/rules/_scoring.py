@@ -7,7 +7,7 @@ import ast
 import re
 from typing import FrozenSet, Set
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 
 LOADS = frozenset({"load", "load_model", "loads"})
 FITS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", "train"})

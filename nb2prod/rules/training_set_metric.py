@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.dataflow import walk
+from nb2prod.analysis.walk import walk
 from nb2prod.analysis.metrics import TRAINING, name_side
 from nb2prod.model import Finding
 from nb2prod.rules import _metrics
