@@ -25,7 +25,7 @@ def test_analysing_only_the_relevant_statements_changes_nothing(path):
     nodes = [st.node for st in statements]
     flows = [flow(n) for n in nodes]
     facts = Facts(cells, (), [(None, st, st.node, False) for st in statements])
-    assert compute(nodes, flows, [st.source for st in statements], facts.modules) == compute(nodes, flows)
+    assert compute(nodes, flows, [st.source for st in statements], facts.imports.modules) == compute(nodes, flows)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

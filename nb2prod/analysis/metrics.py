@@ -128,15 +128,20 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def named_like_metric(name: str) -> bool:
+    """Whether a name is spelled like a metric's (`rmse`, `val_acc`, `test_loss`)."""
+    return bool({w.lower() for w in _WORD.findall(name.replace("_", " _ "))} & METRIC_WORDS)
+
+
 def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str],
              predicts: bool) -> Optional["Metric"]:
     """`rmse = float(np.sqrt(np.mean((y - model.predict(X)) ** 2)))`: a name spelled like a metric assigned
     from predictions, no metric function called."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return None
-    words = {w.lower() for w in _WORD.findall(node.targets[0].id.replace("_", " _ "))}
     reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
-    if not words & METRIC_WORDS or not (reads & predicted or predicts):
+    if not named_like_metric(node.targets[0].id) or not (reads & predicted or predicts):
         return None
     if isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant, ast.Lambda)):
         return None

@@ -12,7 +12,7 @@ from typing import FrozenSet, List, Optional, Sequence, Set
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import root_name, walk
-from nb2prod.analysis.metrics import (CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
+from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
 from nb2prod.model import Finding
 
@@ -98,6 +98,9 @@ def _making(nodes, flows, sources, modules) -> List[int]:
         grown, helpers = now != helpers, now
     if helpers:
         found.update(i for i, f in enumerate(flows) if f.uses & helpers)
+    found.update(i for i, n in enumerate(nodes)  # a metric computed by hand: `rmse = np.sqrt(...)`
+                 if n.__class__ is ast.Assign and len(n.targets) == 1 and n.targets[0].__class__ is ast.Name
+                 and named_like_metric(n.targets[0].id))
     return sorted(found)
 
 
