@@ -34,6 +34,7 @@ from nb2prod.rules._metrics import compute  # noqa: E402
 
 FOLDERS = (ROOT / "tests" / "data" / "unseen", ROOT / "tests" / "data" / "unseen13")
 EXPLORATION_CODES = ("NB1", "NB2", "NB4")
+REPORTED = "NB903"  # a bare `holdout` showing the evaluation: train.py's metric report shows it instead
 EFFECT_LINE = re.compile(r"\b(logger|logging|log|mlflow|wandb|warnings|structlog)\.|\brun\.(log|finish)\b")
 Line = Tuple[int, int]
 
@@ -110,14 +111,16 @@ def main(argv: Sequence[str]) -> int:
         print(f"  {label:<26} precision {f['precision']:.3f}  recall {f['recall']:.3f}  "
               f"({f['hits']} of {f['marked']} marked, {f['truth']} exploration lines)")
         print(f"  {'':<26} held-out metric lines marked {f['held_out']}, logging/tracking lines marked {f['effects']}")
-    dropped = sum(len(s.convert_held_out) for s in scored)
-    print(f"  held-out metric lines convert drops with any code (NB901 included): {dropped}")
+    dropped = sum(1 for s in scored for code in s.convert_held_out.values() if code != REPORTED)
+    replaced = sum(1 for s in scored for code in s.convert_held_out.values() if code == REPORTED)
+    print(f"  held-out metric lines convert drops with any code (NB901 included): {dropped}; "
+          f"shows main()'s metric report replaces ({REPORTED}): {replaced}")
     for s in scored:
         missed, wrong = sorted(s.truth - s.lint), sorted(s.lint - s.truth)
         if missed or wrong:
             print(f"    {s.name}: lint misses {missed or '-'}; lint over-flags {wrong or '-'}")
         if s.convert_held_out:
-            print(f"    {s.name}: convert drops held-out metric lines {sorted(s.convert_held_out.items())}")
+            print(f"    {s.name}: held-out metric lines convert leaves out {sorted(s.convert_held_out.items())}")
     return 0
 
 

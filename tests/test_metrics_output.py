@@ -79,6 +79,8 @@ def test_a_helper_returning_a_dict_shown_bare_is_the_evaluation(tmp_path):
     result, out = _convert(tmp_path, cells)
     train = (out / "train.py").read_text()
     assert "holdout = score_model(clf, X_valid, y_valid)" in train
+    [shown] = [f for f in result.fates if f.text.strip() == "holdout"]  # the bare show: the report does it now
+    assert (shown.kept, shown.code) == (False, "NB903")
     assert "    return holdout\n" in train
     assert "def split_data" not in train or "X_valid" in train.split("def split_data")[1].split("def ")[0]
     ran = _trained(out)

@@ -29,7 +29,74 @@ def test_lint_exploration_recall_and_precision():
     assert lint["held_out"] == 0, "a line of the held-out evaluation is flagged as exploration"
 
 
-def test_convert_never_drops_logging_or_tracking_as_exploration():
-    convert = truth.figures(_scored(), "convert")
+def test_convert_exploration_recall_and_precision_and_what_it_never_drops():
+    scored = _scored()
+    convert = truth.figures(scored, "convert")
+    print(f"convert exploration drops: precision {convert['precision']:.3f}, recall {convert['recall']:.3f}")
+    assert convert["recall"] >= 0.9, convert
+    assert convert["precision"] >= 0.97, convert
     assert convert["effects"] == 0
     assert convert["held_out"] == 0
+    left_out = {(s.name, at, code) for s in scored for at, code in s.convert_held_out.items() if code != truth.REPORTED}
+    assert not left_out, f"held-out evaluation lines convert leaves out (only a shown metric may go, NB903): {left_out}"
+
+
+# -- every held-out metric reaches metrics.json ----------------------------------------------------
+
+import importlib.util as _util  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+import pytest  # noqa: E402
+
+from nb2prod import api  # noqa: E402
+
+# Evaluations train.py does not report yet, each for a reason of its shape (kept in train.py all the same).
+NOT_REPORTED = {
+    "mlflow_run": "the metric is computed inside the `with mlflow.start_run():` block that also fits the model",
+    "mlflow_tracking": "the same: `r2 = model.score(X, y)` inside the run's `with` block, beside the fit",
+    "torch_loop": "the validation loss is computed inside the epoch loop, once per epoch",
+}
+TRAINING = [p for p in truth.notebooks(truth.FOLDERS)
+            if p.name not in ("scoring_asserts.ipynb", "wandb_run_log.ipynb", "warnings_warn.ipynb")]
+
+
+def _imports_available(path: Path) -> bool:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return all(_util.find_spec(m) is not None for m in re.findall(r"^\s*(?:import|from)\s+(\w+)", source, re.M))
+
+
+@pytest.mark.parametrize("path", TRAINING, ids=lambda p: p.stem)
+def test_every_held_out_metric_is_reported_and_written(path, tmp_path):
+    """train.py reports the notebook's held-out metrics; run, it writes them, finite, to metrics.json
+    (notebooks whose libraries are not installed here are converted, not run)."""
+    shutil.copy(path, tmp_path / path.name)
+    [result] = api.convert([str(tmp_path / path.name)], str(tmp_path / "out"))
+    assert result.error is None, result.error
+    train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
+    if path.stem in NOT_REPORTED:
+        assert "report_metrics(" not in train, f"{path.stem} is reported now: take it out of NOT_REPORTED"
+        return
+    assert "report_metrics(" in train and "def evaluate_model" in train
+    if not _imports_available(path):
+        return
+    ran = subprocess.run([sys.executable, "train.py"], cwd=tmp_path / "out", capture_output=True, text=True,
+                         timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    assert written and all(math.isfinite(v) for v in _numbers(written)), written
+
+
+def _numbers(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _numbers(v)
+    else:
+        yield float(value)

@@ -112,7 +112,7 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         for sub in calls:
             name = metric_name(sub, modules, helpers)
             side = _call_side(sub, name, sides) if name is not None else UNKNOWN
-            if name is not None and not (name in METHOD_METRICS and side == UNKNOWN):
+            if name is not None and not (name in METHOD_METRICS and side == UNKNOWN and not _named_metric(node, sub)):
                 helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
                 mapping = name == "cross_validate" or helper is not None
                 found.append(Metric(position, id(sub) in swept, sub, name, side,
@@ -126,6 +126,12 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
             predicted |= f.defs
         _bind_sides(node, f, sides, subs, calls)
     return found
+
+
+def _named_metric(node: ast.stmt, call: ast.Call) -> bool:
+    """`accuracy = model.score(X, y)`: a model's own score, bound to a name spelled like a metric."""
+    return (isinstance(node, ast.Assign) and node.value is call and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and named_like_metric(node.targets[0].id))
 
 
 @functools.lru_cache(maxsize=4096)

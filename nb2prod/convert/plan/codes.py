@@ -74,14 +74,23 @@ def train_model(X, y, n_estimators=300):
 
 REPLACED = ConvertCode("NB903", "replaced-by-generated-code", "replaced by generated code", """
 ## What it does
-Reserved for a statement the generated code replaces with its own. No conversion gives this
-code today; it stays registered so it is never reused for something else.
+Accounts for a statement the generated code does for it: a bare expression or `display(...)`
+that only shows what the model's evaluation computed (`holdout` after `holdout =
+score_model(clf, X_valid, y_valid)`). In train.py the evaluation step returns those metrics and
+`main()` prints them, one `name: value` line each, and writes them to `--metrics-path`.
 
 ## Why is this bad?
-Nothing is flagged.
+Nothing is wrong with it in the notebook, where it is how the metrics are seen. A script shows
+nothing it does not print: the metric report does that, and writes the values where a pipeline
+step can read them.
 
 ## Example
-No line gets this code.
+```python
+scores = {"auc": roc_auc_score(y_test, proba)}
+scores
+```
+
+Use instead: nothing; train.py's `main()` reports `auc: 0.97` and writes `metrics.json`.
 """)
 
 COMMENT_ONLY = ConvertCode("NB904", "comment-with-no-statement", "comment with no statement", """

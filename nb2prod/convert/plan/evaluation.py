@@ -176,6 +176,9 @@ def _named(s: Statement, metrics: Sequence[Metric]) -> List[Reported]:
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or not metrics:
         return []
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and isinstance(node.value, ast.Call) and all(
+            isinstance(e, ast.Name) for e in targets[0].elts) and any(m.call is node.value for m in metrics):
+        return [Reported(e.id, e.id) for e in targets[0].elts]  # `val_loss, val_acc = model.evaluate(...)`
     if len(targets) != 1 or not isinstance(targets[0], ast.Name):
         return []
     name, value = targets[0].id, node.value

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
-from nb2prod.convert.plan.codes import NO_EFFECT
+from nb2prod.convert.plan.codes import NO_EFFECT, REPLACED
 from nb2prod.convert.plan.types import Drops
 from nb2prod.model import Rewrite, Statement
 
@@ -43,7 +43,26 @@ def slice_outputs(alive: Sequence[Statement], flows: Mapping[int, Flow], returne
             notices.append(f"cell {s.cell}:{s.line}: kept `{ast.unparse(s.node.value)}` for its effect; "
                            f"nothing reads `{ast.unparse(s.node.targets[0])}`")
         live = (live - f.defs) | f.uses | f.deferred
-    return Sliced(drops, rewrites, tuple(notices))
+    return Sliced(_reported_shows(alive, flows, drops, outputs), rewrites, tuple(notices))
+
+
+def _reported_shows(alive: Sequence[Statement], flows: Mapping[int, Flow], drops: Drops,
+                    outputs: Collection[int]) -> Drops:
+    """A dropped `holdout` (or `display(holdout)`) showing what the evaluation bound: main()'s metric
+    report shows it now (NB903), it is not a statement with no effect."""
+    shown = {n for s in alive if s.index in outputs for n in flows[s.index].defs}
+    if not shown:
+        return drops
+    out = dict(drops)
+    for s in alive:
+        if out.get(s.index, ("",))[0] == NO_EFFECT.code and isinstance(s.node, ast.Expr):
+            value = s.node.value
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "display"
+                    and len(value.args) == 1 and not value.keywords):
+                value = value.args[0]
+            if isinstance(value, ast.Name) and value.id in shown:
+                out[s.index] = (REPLACED.code, f"main() reports `{value.id}` with the other metrics (--metrics-path)")
+    return out
 
 
 def is_sink(node: ast.AST) -> bool:
