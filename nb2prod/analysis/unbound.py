@@ -31,8 +31,8 @@ class BadRead:
 def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     """The failing reads of one top-level statement: `source` its text, `node` its parse (only looked at for
     a `del` or a def, the only places such reads come from); lines count from the statement's first."""
-    if not any(n.__class__ in _SOURCES for n in walk(node)):
-        return []
+    if ("def" not in source and "del" not in source) or not any(n.__class__ in _SOURCES for n in walk(node)):
+        return []  # the text first: most statements hold neither keyword, and walking them all costs
     try:
         tree = ast.parse(source)
         tables = {(t.get_name(), t.get_lineno()): t for t in _tables(symtable.symtable(source, "<cell>", "exec"))}
