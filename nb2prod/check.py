@@ -20,7 +20,7 @@ from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
-from nb2prod.notebook.config import find_pyproject, lint_settings, tool_table
+from nb2prod.notebook.config import did_you_mean, find_pyproject, lint_settings, tool_table
 from nb2prod.notebook.load import load
 
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
@@ -93,7 +93,14 @@ def declared_projects(start: Path) -> List[Project]:
     return [_project(entry, pyproject.parent, where) for entry in entries]
 
 
+PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate"})
+
+
 def _project(entry, base: Path, where: Location) -> Project:
+    unknown = sorted(set(entry) - PROJECT_KEYS) if isinstance(entry, dict) else []
+    if unknown:  # before the missing keys: `outptu` is a typo of output, not a missing output
+        raise UnusableInput(f"[tool.nb2prod] projects: unknown key {unknown[0]!r}"
+                            + did_you_mean(unknown[0], {k: k for k in sorted(PROJECT_KEYS)}), where)
     if not isinstance(entry, dict) or not isinstance(entry.get("notebook"), str) \
             or not isinstance(entry.get("output"), str):
         raise UnusableInput(f"[tool.nb2prod] projects: {entry!r} needs string keys notebook and output", where)

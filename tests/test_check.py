@@ -177,6 +177,14 @@ def test_no_declared_projects_is_a_usage_error(tmp_path, monkeypatch):
     assert "no [tool.nb2prod] projects declared" in result.output
 
 
+def test_a_typo_in_a_declared_project_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nprojects = [{ notebook = "a.ipynb", outptu = "out" }]\n')
+    result = run("check")
+    assert (result.exit_code, result.stderr) == (
+        2, f"nb2prod: {tmp_path / 'pyproject.toml'}: [tool.nb2prod] projects: unknown key 'outptu'; did you mean output?\n")
+
+
 def test_repository_examples_are_current():
     """The project's own CI runs this: every example's expected/ folder matches its notebooks."""
     from nb2prod import api

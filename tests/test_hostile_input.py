@@ -193,6 +193,48 @@ def test_lint_refuses_a_malformed_pyproject(toml, message, tmp_path, monkeypatch
     assert (result.exit_code, result.stderr) == (2, f"nb2prod: {tmp_path / 'pyproject.toml'}: {message}\n")
 
 
+# A typo is refused as ruff refuses an unknown setting, never read as if the key were absent.
+TYPOS = [
+    ('[tool.nb2prod.lint]\nselct = ["NB1"]\n', "[tool.nb2prod.lint] unknown key 'selct'; did you mean select?"),
+    ('[tool.nb2prod.lint]\nignore = ["NB1O4"]\n',
+     "[tool.nb2prod.lint] ignore: no rule code starts with 'NB1O4'; did you mean 'NB104'? (see `nb2prod rules`)"),
+    ('[tool.nb2prod.lnt]\nselect = ["NB1"]\n', "unknown table [tool.nb2prod.lnt]; did you mean [tool.nb2prod.lint]?"),
+    ("[tool.nb2prod]\nheading-level = [2]\n", "[tool.nb2prod] unknown key 'heading-level'; did you mean heading-levels?"),
+    ('[tool.nb2prod]\nignore = ["NB101"]\n', "[tool.nb2prod] unknown key 'ignore'; did you mean [tool.nb2prod.lint] ignore?"),
+    ("[tool.nb2prod]\ncolour = true\n", "[tool.nb2prod] unknown key 'colour'"),
+]
+
+
+@pytest.mark.parametrize("toml, message", TYPOS)
+def test_lint_refuses_an_unknown_key_or_code_with_a_did_you_mean(toml, message, tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("lint", "--no-cache", "ok.ipynb")
+    assert (result.exit_code, result.stderr) == (2, f"nb2prod: {tmp_path / 'pyproject.toml'}: {message}\n")
+
+
+@pytest.mark.parametrize("toml, message", [t for t in TYPOS if "lint]" not in t[0]])
+def test_convert_refuses_an_unknown_key(toml, message, tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("convert", "ok.ipynb", "-o", "out")
+    assert (result.exit_code, result.stderr) == (2, f"nb2prod: {tmp_path / 'pyproject.toml'}: {message}\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_documented_key_is_still_accepted(tmp_path, monkeypatch):
+    good(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb2prod]\nheading-levels = [1, 2]\nprojects = []\n[tool.nb2prod.sections]\n"Any heading" = "train"\n'
+        '[tool.nb2prod.lint]\nselect = ["NB1", "NB104"]\nignore = ["NB303"]\nbuiltins = ["spark"]\n'
+        '[tool.ruff]\nline-length = 100\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run("lint", "--no-cache", "ok.ipynb").exit_code == 0
+    assert "pyproject.toml" not in run("convert", "ok.ipynb", "-o", "out").stderr  # it goes on to the notebook
+
+
 def test_a_valid_select_in_pyproject_still_selects(tmp_path, monkeypatch):
     good(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.nb2prod.lint]\nselect = ["nb3"]\n', encoding="utf-8")

@@ -6,6 +6,7 @@ the walk skips hidden folders, `.ipynb_checkpoints` and whatever `.gitignore` fi
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
 import stat
@@ -69,9 +70,17 @@ def _load_toml(path: Path) -> dict:
         raise UnusableInput(f"invalid TOML: {exc}", Location(str(path))) from None
 
 
+# The keys each table under [tool.nb2prod] may hold; [tool.nb2prod.sections] maps free heading text.
+KNOWN_KEYS = {
+    "tool.nb2prod": ("heading-levels", "lint", "projects", "sections"),
+    "tool.nb2prod.lint": ("builtins", "ignore", "select"),
+}
+
+
 def tool_table(pyproject: Path, *keys: str) -> dict:
     """`[tool.nb2prod]`, or the table `keys` name under it, of a pyproject.toml ({} when absent);
-    a value on the way that is not a table (`tool = 5`) is an UnusableInput naming the file and key."""
+    a value on the way that is not a table (`tool = 5`), or a key no table of nb2prod's knows
+    (`selct`, `[tool.nb2prod.lnt]`), is an UnusableInput naming the file and key."""
     table = _load_toml(pyproject)
     name = ""
     for key in ("tool", "nb2prod", *keys):
@@ -79,7 +88,36 @@ def tool_table(pyproject: Path, *keys: str) -> dict:
         table = table.get(key, {})
         if not isinstance(table, dict):
             raise UnusableInput(f"[{name}] must be a table, not {_toml_type(table)}", Location(str(pyproject)))
+        if name in KNOWN_KEYS:
+            _refuse_unknown_keys(table, name, Location(str(pyproject)))
     return table
+
+
+def _refuse_unknown_keys(table: dict, name: str, where: Location) -> None:
+    """As ruff stops at an unknown setting: a typo is never read as if the key were absent."""
+    known = KNOWN_KEYS[name]
+    for key, value in table.items():
+        if key in known:
+            continue
+        what = f"unknown table [{name}.{key}]" if isinstance(value, dict) else f"[{name}] unknown key {key!r}"
+        raise UnusableInput(what + did_you_mean(key, _qualified_keys(name)), where)
+
+
+def _qualified_keys(name: str) -> Dict[str, str]:
+    """Keys a typo in table `name` may have meant, spelled as the hint shows them: the table's
+    own keys, and those of the tables under it (`select` at the top means [tool.nb2prod.lint] select)."""
+    out = {}
+    for table, keys in KNOWN_KEYS.items():
+        if table.startswith(name + "."):
+            out.update((k, f"[{table}] {k}") for k in keys)
+    out.update((k, f"[{name}.{k}]" if f"{name}.{k}" in KNOWN_KEYS else k) for k in KNOWN_KEYS[name])
+    return out
+
+
+def did_you_mean(word: str, spelled: Dict[str, str]) -> str:
+    """`; did you mean X?` for the closest of `spelled`'s keys (difflib), or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(spelled), n=1)
+    return f"; did you mean {spelled[close[0]]}?" if close else ""
 
 
 def _toml_type(value) -> str:
@@ -100,8 +138,9 @@ def _codes(table: dict, key: str, where: Location) -> Optional[Tuple[str, ...]]:
 
         for p in codes:
             if not any(r.code.startswith(p) for r in RULES):
-                raise UnusableInput(f"[tool.nb2prod.lint] {key}: no rule code starts with {p!r} (see `nb2prod rules`)",
-                                    where)
+                hint = did_you_mean(p, {r.code: repr(r.code) for r in RULES})
+                raise UnusableInput(f"[tool.nb2prod.lint] {key}: no rule code starts with {p!r}{hint} "
+                                    "(see `nb2prod rules`)", where)
     return codes
 
 
