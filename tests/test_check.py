@@ -157,6 +157,18 @@ def test_error_level_lint_finding_fails(project):
     assert any(" NB304 " in line for line in result.output.splitlines())
 
 
+def test_github_format_places_a_lint_error_at_its_line_in_the_cell(project):
+    def change(nb):
+        nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                            "source": "mse = mse * 2\n"})
+
+    edit_notebook(project / "ml" / "training.ipynb", change)
+    run("convert", "ml/training.ipynb", "ml/scoring.ipynb", "-o", "ml/expected")
+    lines = [x for x in run("check", "--format", "github").output.splitlines() if "NB304" in x]
+    assert lines and all(x.startswith("::error file=ml/training.ipynb,line=1,") and ",title=NB304 (cell " in x
+                         for x in lines), lines
+
+
 def test_github_format_annotates_stale_file(project):
     train = project / "ml" / "expected" / "train.py"
     train.write_text(train.read_text().replace("alpha=0.5", "alpha=0.7", 1))

@@ -295,6 +295,13 @@ def test_github_format(project):
                         "DataFrame inspection `df.head()` only shows the data")
 
 
+def test_github_format_places_a_notebook_finding_at_its_line_in_the_cell(project):
+    (project / "nb.ipynb").write_text(notebook(["import pandas as pd\ndf = pd.read_csv('d.csv')", "x = 1\ndf.head()"]))
+    lines = run("lint", "--format", "github", ".").output.splitlines()
+    assert lines == ["::warning file=nb.ipynb,line=2,col=1,endLine=2,title=NB101 dataframe-inspection (cell 2)::"
+                     "cell 2, line 2: DataFrame inspection `df.head()` only shows the data"]
+
+
 def test_diff_changes_nothing_and_fix_removes_flagged_lines(project):
     (project / "dirty.py").write_text(DIRTY)
     result = run("lint", "--diff", "dirty.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
-from nb2prod.report.github import _escape
+from nb2prod.report.github import _escape, annotation
 
 WHY = {
     "stale": "is out of date with its notebook",
@@ -64,12 +64,7 @@ def github_lines(report) -> List[str]:
         for e in group.errors:
             path = e.location.path if e.location else group.output
             out.append(f"::error file={_escape(path, True)},title=nb2prod check::{_escape(e.message)}")
-        for f in group.lint_errors:
-            loc = f.location
-            where = f"cell {loc.cell}, line {loc.line}: " if loc.cell is not None else ""
-            line = f",line={loc.line}" if loc.cell is None and loc.line else ""
-            out.append(f"::error file={_escape(loc.path, True)}{line},title={_escape(f.code, True)}::"
-                       f"{_escape(where + f.message)}")
+        out.extend(annotation(f, "error", f.code) for f in group.lint_errors)
         for f in group.stale:
             message = f"{f.path} {WHY[f.status]}; run: {group.command}"
             out.append(f"::error file={_escape(f.path, True)},line={f.first_line},"
