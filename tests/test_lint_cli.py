@@ -270,6 +270,24 @@ def test_sarif_format(project):
     assert len(doc["runs"][0]["results"]) == 3
 
 
+def test_sarif_locates_a_notebook_finding_in_its_cell_under_a_uri(project):
+    (project / "data dir").mkdir()
+    (project / "data dir" / "Ridge Training #2.ipynb").write_text(
+        notebook(["import pandas as pd\ndf = pd.read_csv('d.csv')", "x = 1\ndf.head()"]))
+    doc = json.loads(run("lint", "--format", "sarif", ".").output)
+    validate_sarif(doc)
+    (result,) = doc["runs"][0]["results"]
+    (location,) = result["locations"]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "data%20dir/Ridge%20Training%20%232.ipynb"
+    assert location["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 1, "endLine": 2}
+    assert location["logicalLocations"] == [{"name": "cell 2", "kind": "module"}]
+    (project / "data dir" / "bad one.ipynb").write_text("{")
+    doc = json.loads(run("lint", "--format", "sarif", ".").stdout)  # stderr has the one-line error too
+    validate_sarif(doc)
+    (note,) = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "data%20dir/bad%20one.ipynb"
+
+
 def validate_sarif(doc):
     """The SARIF 2.1.0 properties GitHub code scanning requires."""
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
@@ -283,9 +301,19 @@ def validate_sarif(doc):
         assert result["ruleId"] in ids and ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note") and result["message"]["text"]
         physical = result["locations"][0]["physicalLocation"]
-        assert physical["artifactLocation"]["uri"]
-        if "region" in physical:
-            assert physical["region"]["startLine"] >= 1
+        assert_uri_reference(physical["artifactLocation"]["uri"])
+        assert physical["region"]["startLine"] >= 1  # GitHub code scanning drops a result without it
+    for note in run_["invocations"][0]["toolExecutionNotifications"]:
+        assert_uri_reference(note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+
+
+def assert_uri_reference(uri: str):
+    """An RFC 3986 reference: no raw space or other character that needs escaping, and it round-trips."""
+    from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+    assert uri and " " not in uri
+    assert urlunsplit(urlsplit(uri)) == uri
+    assert quote(unquote(uri), safe="/:") == uri, uri
 
 
 def test_github_format(project):

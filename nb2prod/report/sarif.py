@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 from typing import Dict, List
+from urllib.parse import quote
+
 from nb2prod import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -24,6 +26,13 @@ def _rules() -> List[Dict[str, object]]:
     } for r in RULES]
 
 
+def uri(path: str) -> str:
+    """An RFC 3986 URI reference for a path: a percent-encoded relative reference (`a%20b.ipynb`),
+    or a `file:` URI for an absolute path; a raw path with spaces is no URI."""
+    pure = PurePath(path)
+    return pure.as_uri() if pure.is_absolute() else quote(pure.as_posix())
+
+
 def _result(f, index: Dict[str, int]) -> Dict[str, object]:
     loc = f.location
     region: Dict[str, int] = {"startLine": loc.line or 1}
@@ -32,14 +41,14 @@ def _result(f, index: Dict[str, int]) -> Dict[str, object]:
     if f.end_line:
         region["endLine"] = f.end_line
     text = f.message if loc.cell is None else f"cell {loc.cell}, line {loc.line}: {f.message}"
-    physical: Dict[str, object] = {"artifactLocation": {"uri": PurePath(loc.path).as_posix()}}
-    if loc.cell is None:
-        physical["region"] = region
+    location: Dict[str, object] = {"physicalLocation": {"artifactLocation": {"uri": uri(loc.path)}, "region": region}}
+    if loc.cell is not None:  # the region's lines count within this cell, as the text output does
+        location["logicalLocations"] = [{"name": f"cell {loc.cell}", "kind": "module"}]
     result: Dict[str, object] = {
         "ruleId": f.code,
         "level": "error" if f.severity == "error" else "warning",
         "message": {"text": text},
-        "locations": [{"physicalLocation": physical}],
+        "locations": [location],
     }
     if f.code in index:
         result["ruleIndex"] = index[f.code]
@@ -54,7 +63,7 @@ def render(report) -> str:
     notifications = [{
         "level": "error",
         "message": {"text": r.error},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": PurePath(r.path).as_posix()}}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(r.path)}}}],
     } for r in report.files if r.error]
     run = {
         "tool": {"driver": {"name": "nb2prod", "version": __version__, "rules": rules}},
