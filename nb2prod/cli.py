@@ -14,6 +14,7 @@ from nb2prod import __version__, api
 from nb2prod.errors import Nb2prodError
 from nb2prod.progress import Progress
 from nb2prod.report import check as check_report
+from nb2prod.report import colour
 from nb2prod.report import convert as convert_report
 from nb2prod.report import fault
 from nb2prod.report import lint as lint_report
@@ -162,9 +163,9 @@ def rule(code):
 def check(paths, outdir, templates_dir, fmt):
     """Fail when generated files are out of step with their notebooks (for CI); writes nothing."""
     result = api.check(paths, outdir=outdir, templates=templates_dir)
-    style = click.style if sys.stdout.isatty() else None
-    for line in check_report.render(result, fmt, style):
-        click.echo(line)
+    coloured = colour.wanted(sys.stdout)
+    for line in check_report.render(result, fmt, click.style if coloured else None):
+        click.echo(line, color=coloured)  # color=: click would strip a forced colour on a pipe
     sys.exit(result.exit_code)
 
 

@@ -181,6 +181,33 @@ def test_github_format_annotates_stale_file(project):
     assert "run%3A" not in line and "run: nb2prod convert" in line
 
 
+@pytest.mark.parametrize("env, coloured", [
+    ({"NO_COLOR": None, "FORCE_COLOR": None}, False),  # not a terminal
+    ({"NO_COLOR": None, "FORCE_COLOR": "1"}, True),
+    ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+])
+def test_diff_colour_follows_no_color_and_force_color(project, env, coloured):
+    train = project / "ml" / "expected" / "train.py"
+    train.write_text(train.read_text().replace("alpha=0.5", "alpha=0.7", 1))
+    result = CliRunner().invoke(main, ["check"], env=env, catch_exceptions=False)
+    assert result.exit_code == 1 and "-" in result.output
+    assert ("\x1b[" in result.output) is coloured
+
+
+class _Terminal:
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("env, coloured", [({}, True), ({"NO_COLOR": "1"}, False), ({"NO_COLOR": ""}, True),
+                                           ({"FORCE_COLOR": "1", "NO_COLOR": "x"}, False)])
+def test_no_color_turns_colour_off_on_a_terminal(env, coloured):
+    from nb2prod.report import colour
+
+    assert colour.wanted(_Terminal(), env) is coloured
+    assert colour.wanted(object(), {"FORCE_COLOR": "1"}) is True  # a pipe, forced
+
+
 def test_no_declared_projects_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
