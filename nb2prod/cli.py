@@ -100,9 +100,12 @@ def _prefixes(ctx, param, values):
         return None  # without importing the rules: a run served from the cache never needs them
     from nb2prod.rules import RULES  # heavy: every rule module; a lint served from the cache never needs them
 
+    from nb2prod.notebook.config import did_you_mean
+
     for p in out:
         if not any(r.code.startswith(p) for r in RULES):
-            raise click.BadParameter(f"no rule code starts with {p!r} (see `nb2prod rules`)")
+            hint = did_you_mean(p, {r.code: repr(r.code) for r in RULES})
+            raise click.BadParameter(f"no rule code starts with {p!r}{hint} (see `nb2prod rules`)")
     return out or None
 
 

@@ -262,6 +262,14 @@ def test_json_format(project):
         assert set(f) == {"code", "name", "severity", "message", "path", "cell", "line", "column", "end_line", "fixable"}
 
 
+def test_an_unknown_code_on_the_command_line_gets_a_did_you_mean(project):
+    (project / "nb.ipynb").write_text(notebook(["x = 1"]))
+    result = run("lint", "--ignore", "NB1O4", "nb.ipynb")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("Error: Invalid value for '--ignore': no rule code starts with 'NB1O4'; "
+                                              "did you mean 'NB104'? (see `nb2prod rules`)")
+
+
 def test_sarif_format(project):
     (project / "dirty.py").write_text(DIRTY)
     (project / "nb.ipynb").write_text(notebook(["x = 1", "x"]))
