@@ -179,3 +179,15 @@ def test_a_metric_variable_named_like_its_function_is_renamed_and_still_reported
     assert 'return {"accuracy_score": accuracy_score_, "f1": f1}' in (out / "train.py").read_text()
     _trained(out)
     assert list(_written(out / "metrics.json")) == ["accuracy_score", "f1"]
+
+
+def test_an_evaluation_sharing_a_with_block_with_the_fit_is_reported_by_the_training_step(tmp_path):
+    """`with mlflow.start_run():` (here `warnings.catch_warnings()`) around the fit and the metric: the block
+    cannot be split, so train_model() returns the model and the metrics."""
+    block = ("import warnings\nwith warnings.catch_warnings():\n    clf = LogisticRegression(C=0.5).fit(X_train, y_train)\n"
+             "    r2 = clf.score(X_valid, y_valid)\n    warnings.warn('fitted')")
+    _, out = _convert(tmp_path, ["# T", IMPORTS, "## Data", DATA, "## Train", block, "## Save", SAVE])
+    train = (out / "train.py").read_text()
+    assert 'return clf, {"r2": r2}' in train and "clf, metrics = train_model(" in train
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["r2"]

@@ -109,10 +109,11 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         subs = walk(node)  # once per statement: every question below reads these
         calls = [sub for sub in subs if sub.__class__ is ast.Call]
         swept = _sweep_calls(node) if any(isinstance(sub, _LOOPS) for sub in subs) else set()
+        named = _named_values(subs)
         for sub in calls:
             name = metric_name(sub, modules, helpers)
             side = _call_side(sub, name, sides) if name is not None else UNKNOWN
-            if name is not None and not (name in METHOD_METRICS and side == UNKNOWN and not _named_metric(node, sub)):
+            if name is not None and not (name in METHOD_METRICS and side == UNKNOWN and id(sub) not in named):
                 helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
                 mapping = name == "cross_validate" or helper is not None
                 found.append(Metric(position, id(sub) in swept, sub, name, side,
@@ -128,16 +129,18 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     return found
 
 
-def _named_metric(node: ast.stmt, call: ast.Call) -> bool:
-    """`accuracy = model.score(X, y)`: a model's own score, bound to a name spelled like a metric."""
-    return (isinstance(node, ast.Assign) and node.value is call and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name) and named_like_metric(node.targets[0].id))
+def _named_values(subs: Sequence[ast.AST]) -> Set[int]:
+    """Ids of the values assigned to a name spelled like a metric (`accuracy = model.score(X, y)`): a model's
+    own score counts as a metric there even with no split to tell its side."""
+    return {id(sub.value) for sub in subs if sub.__class__ is ast.Assign and len(sub.targets) == 1
+            and sub.targets[0].__class__ is ast.Name and named_like_metric(sub.targets[0].id)}
 
 
 @functools.lru_cache(maxsize=4096)
 def named_like_metric(name: str) -> bool:
     """Whether a name is spelled like a metric's (`rmse`, `val_acc`, `test_loss`)."""
-    return bool({w.lower() for w in _WORD.findall(name.replace("_", " _ "))} & METRIC_WORDS)
+    parts = set(name.lower().split("_")) | {w.lower() for w in _WORD.findall(name.replace("_", " _ "))}
+    return bool(parts & METRIC_WORDS)  # `r2` whole, `val_acc` by its parts, `testAccuracy` by its words
 
 
 def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str],

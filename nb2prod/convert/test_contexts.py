@@ -31,7 +31,8 @@ def train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCon
         main_tests = ()  # main() run in tmp_path would read, and write, outside it
     data_files = tuple(facts.read_files) if any(t.chdir for t in main_tests) else ()
     train = facts.train
-    call = TrainCall(train.name, ", ".join(train.params), ", ".join(train.returns)) if train else None
+    results = list(train.returns) + (["_metrics"] if train and train.metrics else []) if train else []
+    call = TrainCall(train.name, ", ".join(train.params), ", ".join(results)) if train else None
     fitted, mocked = _fitted(facts.estimator), _mocked(facts.estimator)
     imports = ["import numpy as np"] if facts.predict_input or (mocked and mocked.predicts) else []
     if facts.printed:

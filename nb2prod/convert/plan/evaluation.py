@@ -87,8 +87,8 @@ def _block(stmts: Sequence[Statement], flows: Mapping[int, Flow], outputs: Colle
     """The evaluation statements of a group plus what only they read (predictions) and what only reads
     them (a print of the metric), when moving them after the rest of the group changes no value."""
     seeds = [i for i, s in enumerate(stmts) if s.index in outputs]
-    if not seeds:
-        return None
+    if not seeds or any(_fits(stmts[i]) for i in seeds):
+        return None  # an evaluation that also fits (`with mlflow.start_run():` around both) stays with the fit
     last_fit = max((i for i, s in enumerate(stmts[: seeds[0]]) if _fits(s)), default=-1)
     block = {stmts[i].index for i in seeds}
     for i in range(seeds[0] - 1, last_fit, -1):  # predictions and scores feeding the evaluation
@@ -171,8 +171,18 @@ def _gathering(s: Statement, entries: Mapping[str, Reported]) -> Optional[Tuple[
 
 
 def _named(s: Statement, metrics: Sequence[Metric]) -> List[Reported]:
-    """`mse = mean_squared_error(...)` → mse; `scores = {...}` or `holdout = evaluate(...)` → **merged."""
-    node = s.node
+    """`mse = mean_squared_error(...)` → mse; `scores = {...}` or `holdout = evaluate(...)` → **merged; the
+    same inside a `with` block (`with mlflow.start_run(): ... rmse = ...`)."""
+    if isinstance(s.node, (ast.With, ast.AsyncWith)):
+        found = []
+        for stmt in s.node.body:
+            inside = {id(sub) for sub in walk(stmt)}
+            found += _named_node(stmt, [m for m in metrics if id(m.call) in inside])
+        return found
+    return _named_node(s.node, metrics)
+
+
+def _named_node(node: ast.stmt, metrics: Sequence[Metric]) -> List[Reported]:
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or not metrics:
         return []
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]

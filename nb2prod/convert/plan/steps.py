@@ -43,12 +43,14 @@ def make_steps(src: Source, sections: Sequence[Section], placed: Collection[int]
 
 
 def _with_metrics(steps: List[Step], src: Source, ev: evaluation.Evaluation, dropped: Collection[int]):
-    """Each evaluation step reports its metrics (names never taken by the notebook or another step)."""
+    """Each step holding the model's evaluation reports its metrics (names never taken by the notebook or
+    another step): an evaluation step, or the step the evaluation could not leave (`with mlflow.start_run():`
+    around the fit and the metric)."""
     taken = {n for i, f in src.flows.items() for n in f.defs | f.uses | f.deferred} | {s.name for s in steps}
     bindings: Dict[int, Tuple[Binding, ...]] = {}
     out = []
     for step in steps:
-        if step.role == "evaluate" and ev.statements & {s.index for s in step.statements}:
+        if ev.statements & {s.index for s in step.statements}:
             metrics, made = evaluation.reported(step.statements, ev, taken)
             bindings.update(made)
             step = replace(step, metrics=metrics)
