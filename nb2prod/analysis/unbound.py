@@ -9,6 +9,7 @@ earlier pass, a `del` in a branch may not have run and a `try` may catch the err
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 from dataclasses import dataclass
 from typing import Iterator, List, Set
@@ -16,6 +17,7 @@ from typing import Iterator, List, Set
 from nb2prod.analysis.walk import walk
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_KEYWORDS = re.compile(r"\bde[fl]\b")  # `def` or `del` as a word (`model` holds "del")
 _SOURCES = (ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef)  # where a failing read can come from
 _PATTERN_NAMES = ("name", "rest")  # MatchAs/MatchStar.name, MatchMapping.rest
 
@@ -31,7 +33,7 @@ class BadRead:
 def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     """The failing reads of one top-level statement: `source` its text, `node` its parse (only looked at for
     a `del` or a def, the only places such reads come from); lines count from the statement's first."""
-    if ("def" not in source and "del" not in source) or not any(n.__class__ in _SOURCES for n in walk(node)):
+    if not _KEYWORDS.search(source) or not any(n.__class__ in _SOURCES for n in walk(node)):
         return []  # the text first: most statements hold neither keyword, and walking them all costs
     try:
         tree = ast.parse(source)
