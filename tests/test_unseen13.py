@@ -53,6 +53,7 @@ import subprocess  # noqa: E402
 import pytest  # noqa: E402
 
 from nb2prod import api  # noqa: E402
+from tests.test_metrics_output import _leaves  # noqa: E402
 
 # Evaluations train.py does not report yet, each for a reason of its shape (kept in train.py all the same).
 NOT_REPORTED = {
@@ -86,15 +87,5 @@ def test_every_held_out_metric_is_reported_and_written(path, tmp_path):
                          timeout=300)
     assert ran.returncode == 0, ran.stderr[-2000:]
     written = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
-    assert written and all(math.isfinite(v) for v in _numbers(written)), written
+    assert written and all(math.isfinite(v) for v in _leaves(written)), written
 
-
-def _numbers(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _numbers(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _numbers(v)
-    else:
-        yield float(value)

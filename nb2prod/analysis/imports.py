@@ -22,16 +22,30 @@ class Imports:
 
     def module_of(self, node: ast.AST) -> Optional[str]:
         """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
-        root = node
-        while root.__class__ is ast.Attribute:
-            root = root.value
-        if root.__class__ is not ast.Name or root.id not in self.modules:
-            return None  # most calls: a method of a variable, decided without building a name
-        parts: List[str] = []
-        while node.__class__ is ast.Attribute:
-            parts.append(node.attr)
-            node = node.value
-        return ".".join([self.modules[node.id]] + parts[::-1])
+        return resolve(node, self.modules)
 
     def is_module(self, name: Optional[str]) -> bool:
         return name is not None and name in self.modules
+
+
+def resolve(node: ast.AST, modules: Dict[str, str]) -> Optional[str]:
+    """Dotted name `node` (`plt.plot`) resolves to through the aliases `modules`, None when its root is none."""
+    root = node
+    while root.__class__ is ast.Attribute:
+        root = root.value
+    if root.__class__ is not ast.Name or root.id not in modules:
+        return None  # most calls: a method of a variable, decided without building a name
+    parts: List[str] = []
+    while node.__class__ is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([modules[node.id]] + parts[::-1])
+
+
+def aliases(nodes) -> Dict[str, str]:
+    """Alias -> dotted name from the import statements among `nodes`."""
+    imports = Imports()
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.add(node)
+    return imports.modules

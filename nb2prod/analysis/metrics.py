@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
+from nb2prod.analysis.imports import aliases, resolve
 from nb2prod.analysis.walk import walk
 
 HELD_OUT, TRAINING, UNKNOWN = "held-out", "training", "unknown"
@@ -85,9 +86,9 @@ def metric_name(call: ast.Call, modules: Dict[str, str], helpers: FrozenSet[str]
         return None
     if isinstance(func, ast.Name) and func.id in helpers:
         return last
-    if last.startswith("pairwise") or ".pairwise." in (_resolve(func, modules) or ""):
+    if last.startswith("pairwise") or ".pairwise." in (resolve(func, modules) or ""):
         return None  # distances between rows, not a model's quality
-    resolved = _resolve(func, modules)
+    resolved = resolve(func, modules)
     if resolved is not None and resolved.startswith(METRIC_MODULES):
         return last
     if last in METHOD_METRICS and isinstance(func, ast.Attribute):
@@ -97,7 +98,7 @@ def metric_name(call: ast.Call, modules: Dict[str, str], helpers: FrozenSet[str]
 
 def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metric]:
     """Every metric call of the top-level statements `nodes` (with their `flows`), in order."""
-    modules = _imports(nodes)
+    modules = aliases(nodes)
     helpers = _metric_helpers(nodes, modules)
     mappings = _dict_returning(nodes, helpers)
     sides: Dict[str, str] = {}
@@ -275,28 +276,6 @@ def dict_keys(node: ast.AST) -> Tuple[str, ...]:
     else:
         return ()
     return tuple(keys) if keys and all(k is not None for k in keys) else ()
-
-
-def _imports(nodes: Sequence[ast.stmt]) -> Dict[str, str]:
-    modules: Dict[str, str] = {}
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for a in node.names:
-                modules[a.asname or a.name] = f"{node.module}.{a.name}"
-    return modules
-
-
-def _resolve(func: ast.AST, modules: Dict[str, str]) -> Optional[str]:
-    parts: List[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name) or func.id not in modules:
-        return None
-    return ".".join([modules[func.id]] + parts[::-1])
 
 
 def _last(func: ast.AST) -> str:

@@ -22,6 +22,7 @@ from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequenc
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import walk
 from nb2prod.analysis.metrics import Metric, dict_keys, evaluation_positions, find_metrics
+from nb2prod.convert.naming import numbered
 from nb2prod.model import Statement
 
 Group = Tuple[str, str, List[Statement]]  # (role, title, statements), as steps.group makes them
@@ -277,8 +278,4 @@ def _key(label: Optional[str], function: str) -> str:
 
 
 def _free(key: str, taken: Set[str]) -> str:
-    name = key if key.isidentifier() and not keyword.iskeyword(key) else f"metric_{len(taken)}"
-    base, n = name, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    return name
+    return numbered(key if key.isidentifier() and not keyword.iskeyword(key) else f"metric_{len(taken)}", taken)
