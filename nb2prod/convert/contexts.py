@@ -17,9 +17,10 @@ class Option:
 
     flag: str  # "--n-estimators"
     dest: str  # the variable name when the flag does not spell it, else ""
-    type: str  # "int", "float", "str", "bool"
+    type: str  # "int", "float", "str", "bool", or "json" (a list or dict read with json.loads)
     default: str  # the default as Python source: "100", '"data.csv"'
     help: str  # the help text
+    nargs: str = ""  # "+" for a list or tuple of one scalar type (`type` is the element's), else ""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,61 @@ class Hyper:
 
     @property
     def literal(self) -> str:
-        """The default as Python source; a float too large for a literal (`1e400`) is `float("inf")`
-        (repr gives `inf`, which is no name in Python)."""
-        if isinstance(self.default, str):
-            return string_literal(self.default)
-        if isinstance(self.default, float) and not math.isfinite(self.default):
-            return f'float("{self.default!r}")'
-        return repr(self.default)
+        """The default as Python source (see `source`)."""
+        return source(self.default)
+
+    @property
+    def kind(self) -> Tuple[str, str]:
+        """(type, nargs) of the option: see `option_kind`."""
+        return option_kind(self.default) or ("str", "")
+
+
+def source(value) -> str:
+    """A literal value as Python source, strings through `string_literal`; a float too large for a
+    literal (`1e400`) is `float("inf")` (repr gives `inf`, which is no name in Python)."""
+    if isinstance(value, str):
+        return string_literal(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value!r}")'
+    if isinstance(value, list):
+        return "[" + ", ".join(source(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(source(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{source(k)}: {source(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def option_kind(value) -> Optional[Tuple[str, str]]:
+    """How a command-line option holds `value`: (type, nargs). A scalar is its type (`int`, ""); a
+    non-empty list or tuple of one scalar type (bools aside) is `nargs="+"` of that type; other lists,
+    tuples and dicts that JSON holds unchanged are `json` (read with json.loads); None for anything else."""
+    if isinstance(value, SCALARS):
+        return type(value).__name__, ""
+    if isinstance(value, (list, tuple)) and value:
+        kinds = {type(v) for v in value}
+        if len(kinds) == 1 and kinds <= {int, float, str}:
+            return kinds.pop().__name__, "+"
+    if isinstance(value, (list, tuple, dict)) and all(_json_exact(v) for v in _items(value)):
+        return "json", ""
+    return None
+
+
+def _items(value) -> list:
+    return list(value.values()) if isinstance(value, dict) else list(value)
+
+
+def _json_exact(value) -> bool:
+    """JSON gives back exactly this value (nested inside a list or dict: no tuples, finite floats, str keys)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_exact(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    return False
 
 
 def literal_value(stmt: Statement):
@@ -96,6 +144,8 @@ def find_hypers(
         elif isinstance(value, dict) and value and all(_flattenable(k, v, used_names) for k, v in value.items()):
             found[stmt.index] = tuple(Hyper(k, v, name, key=k) for k, v in value.items())
             used_names.update(value)
+        elif option_kind(value) is not None:  # `features = ["a", "b"]`, `grid = {"C": [0.1, 1.0]}`
+            found[stmt.index] = (Hyper(name, value, name),)
     return with_options(found)
 
 

@@ -72,7 +72,8 @@ def _fill(env, name: str, context) -> str:
 
 def _training(plan: Plan, ref: str, env) -> Rendered:
     reporting = any(step.metrics for step in plan.steps)
-    lifted = lift(plan, TRAIN_IMPORTS + (METRICS_IMPORTS if reporting else ()))
+    json_options = ("import json",) if any(h.kind[0] == "json" for h in plan.hypers) else ()
+    lifted = lift(plan, TRAIN_IMPORTS + json_options + (METRICS_IMPORTS if reporting else ()))
     facts = training_artifacts(plan)
     options_name = free_name("options", facts.notebook_names)
     taken = set(facts.notebook_names) | {s.name for s in plan.steps} | {h.name for h in plan.hypers} | {options_name}
@@ -142,7 +143,8 @@ def _gap(blocks: Sequence[str]) -> str:
 def _option(h: Hyper) -> Option:
     where = f"{h.source_name}[{h.key!r}]" if h.key else h.source_name
     derived = h.option[2:].replace("-", "_")
-    return Option(flag=h.option, dest=h.name if derived != h.name else "", type=type(h.default).__name__,
+    kind, nargs = h.kind
+    return Option(flag=h.option, dest=h.name if derived != h.name else "", type=kind, nargs=nargs,
                   default=h.literal, help=help_text(f"notebook value of {where}: {h.default!r}"))
 
 

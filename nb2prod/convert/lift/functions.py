@@ -135,10 +135,16 @@ def _signature(step: Step) -> str:
 
 def _call(step: Step) -> str:
     """The call main() makes, `{options}` and `{metrics}` standing for the names main() gives them."""
-    args = list(step.params) + [f"{h.name}={{options}}.{h.name}" for h in step.hypers]
+    args = list(step.params) + [_passed(h) for h in step.hypers]
     call = f"{step.name}({', '.join(args)})"
     results = list(step.returns) + (["{metrics}"] if step.metrics else [])
     return f"{', '.join(results)} = {call}" if results else call
+
+
+def _passed(h) -> str:
+    """`name={options}.name`; a tuple's option gives a list, which the step gets back as a tuple."""
+    value = f"{{options}}.{h.name}"
+    return f"{h.name}=tuple({value})" if isinstance(h.default, tuple) else f"{h.name}={value}"
 
 
 def _final_names(plan: Plan, step: Step) -> Dict[str, str]:
