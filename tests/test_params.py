@@ -57,3 +57,50 @@ def test_lists_tuples_and_dicts_become_typed_options_with_the_same_values(tmp_pa
     assert capsys.readouterr().out.splitlines()[-1] == "tuple (3, 4, 5) {'C': [2]} ['a']"
     with pytest.raises(SystemExit):
         train.main(["--sizes", "x"])  # the element type is int
+
+
+def _papermill_notebook(path: Path, injected: str, tags=("injected-parameters",)) -> Path:
+    """A notebook as papermill leaves it: a `parameters` cell, then the injected values."""
+    nbformat = pytest.importorskip("nbformat")
+    C = nbformat.v4.new_code_cell
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [C(IMPORTS.replace("linear_model import LogisticRegression", "tree import DecisionTreeClassifier")),
+                C("max_depth = 3\nfeatures = ['a', 'b']\nmodel_file = 'model.joblib'", metadata={"tags": ["parameters"]}),
+                C(injected, metadata={"tags": list(tags)}),
+                md("## Load data"), C(DATA),
+                md("## Train"), C("model = DecisionTreeClassifier(max_depth=max_depth)\nmodel.fit(df[features], df['y'])\n"
+                                  "print('depth', model.max_depth, features)"),
+                md("## Save"), C("joblib.dump(model, model_file)")]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_papermill_parameters_become_options_with_the_injected_defaults(tmp_path, monkeypatch, capsys):
+    nb = _papermill_notebook(tmp_path / "run.ipynb", "# Parameters\nmax_depth = 1\nfeatures = ['b']\n")
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out))
+    assert result.error is None, str(result.error)
+    text = (out / "train.py").read_text()
+    assert "max_depth = " not in text and "features = " not in text  # no step assigns a parameter
+    assert "return max_depth" not in text and "return features" not in text
+    monkeypatch.chdir(out)
+    train = _script(out)
+    train.main([])
+    assert capsys.readouterr().out.splitlines()[-1] == "depth 1 ['b']"  # the injected values, not 3 and a, b
+    train.main(["--max-depth", "2", "--features", "a", "b", "--model-file", "m2.joblib"])
+    assert capsys.readouterr().out.splitlines()[-1] == "depth 2 ['a', 'b']"
+    assert (out / "m2.joblib").is_file()
+    fates = {f.text: f for f in result.fates}
+    assert fates["max_depth = 1"].code == "NB902" and fates["max_depth = 3"].code == "NB902"
+
+
+def test_a_parameters_comment_cell_is_a_parameters_cell(tmp_path):
+    nb = _papermill_notebook(tmp_path / "run.ipynb", "# parameters\nmax_depth = 2", tags=())
+    out = tmp_path / "out"
+    [result] = api.convert([str(nb)], str(out))
+    assert result.error is None, str(result.error)
+    text = (out / "train.py").read_text()
+    assert "default=2," in text and "max_depth = " not in text
+    assert '"--features",' in text  # a setup-section list of the parameters cell is an option too

@@ -6,7 +6,8 @@ import ast
 import keyword
 import math
 from dataclasses import dataclass, replace
-from typing import Dict, Iterable, Optional, Tuple
+from types import MappingProxyType
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.escape import string_literal
@@ -129,19 +130,24 @@ def is_constant(stmt: Statement) -> bool:
 
 
 def find_hypers(
-    candidates: Iterable[Statement], flows: Dict[int, Flow], write_counts: Dict[str, int], taken: Iterable[str]
+    candidates: Iterable[Statement], flows: Dict[int, Flow], write_counts: Dict[str, int], taken: Iterable[str],
+    values: Mapping[int, object] = MappingProxyType({}),
 ) -> Dict[int, Tuple[Hyper, ...]]:
-    """For each statement that defines exposable literals, the Hypers it yields."""
+    """For each statement that defines exposable literals, the Hypers it yields (`values`: a statement's
+    value given elsewhere, papermill's injected parameters)."""
     used_names = set(taken)
     found: Dict[int, Tuple[Hyper, ...]] = {}
     for stmt in candidates:
         name = assigned_name(stmt)
-        value = literal_value(stmt)
+        written = literal_value(stmt)
+        value = values.get(stmt.index, written)
         if name is None or value is _NOT or write_counts.get(name, 0) != 1:
             continue
+        same_keys = isinstance(written, dict) and set(written) == set(value)  # lift renames the written dict's values
         if isinstance(value, SCALARS):
             found[stmt.index] = (Hyper(name, value, name),)
-        elif isinstance(value, dict) and value and all(_flattenable(k, v, used_names) for k, v in value.items()):
+        elif (isinstance(value, dict) and value and same_keys
+              and all(_flattenable(k, v, used_names) for k, v in value.items())):
             found[stmt.index] = tuple(Hyper(k, v, name, key=k) for k, v in value.items())
             used_names.update(value)
         elif option_kind(value) is not None:  # `features = ["a", "b"]`, `grid = {"C": [0.1, 1.0]}`

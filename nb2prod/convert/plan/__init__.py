@@ -25,7 +25,7 @@ from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name
-from nb2prod.convert.plan import branches, drops, evaluation, placement, scoring, shadows, slicing
+from nb2prod.convert.plan import branches, drops, evaluation, parameters, placement, scoring, shadows, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps, script_names
@@ -54,9 +54,12 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
         kind = detect_kind(statements, nb)
     sections = sec.split_sections(nb, cells, kind, settings)
     role_of = {s.index: x.role for x in sections for s in x.statements}
-    src = Source(statements, flows, role_of, kind, imported)
+    params = parameters.parameters(cells, flows) if kind == "training" else parameters.NONE
+    flows = parameters.without_overrides(flows, params)
+    src = Source(statements, flows, role_of, kind, imported, params.defining, params.values)
     ev = evaluation.evaluation(statements, flows, kind)
     dropped = drops.close_over(src, drops.exploration(nb, cells, src, ev.statements), magic_definitions(cells))
+    dropped = {**dropped, **params.drops}
     contract = scoring.contract(_alive(src, dropped), role_of) if kind == "scoring" else scoring.Contract()
     return _assemble(nb, cells, sections, src, {**dropped, **contract.drops}, contract, ev)
 

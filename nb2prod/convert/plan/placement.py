@@ -114,8 +114,8 @@ def fixed_module(alive: Sequence[Statement], src: Source, counts: Counts) -> Lis
             if isinstance(s.node, ast.ClassDef):  # no call site can pass a class body's globals: they must be there
                 placed = placed and src.flows[s.index].deferred - BUILTINS - src.imported <= import_time
         else:
-            placed = (isinstance(s.node, ast.Try) and is_import_like(s.node) or is_setting(s, src, counts)
-                      or is_constant(s) and src.role_of.get(s.index) == "setup")
+            placed = (isinstance(s.node, ast.Try) and is_import_like(s.node) or s.index not in src.parameters
+                      and (is_setting(s, src, counts) or is_constant(s) and src.role_of.get(s.index) == "setup"))
         if placed:
             out.append(s)
     return out
@@ -158,7 +158,7 @@ def hypers(alive: Sequence[Statement], module: Sequence[Statement], src: Source,
     step_uses = {n for s in alive if s.index not in in_module for n in src.flows[s.index].uses}
     taken = {n for f in src.flows.values() for n in f.defs | f.uses}
     candidates = [s for s in alive if assigned_name(s) in step_uses and assigned_name(s) not in module_uses]
-    return find_hypers(candidates, src.flows, counts.writes, taken)
+    return find_hypers(candidates, src.flows, counts.writes, taken, src.values)
 
 
 def hyper_decisions(found: Hypers, statements: Sequence[Statement]) -> Tuple[Drops, Dict[int, Rewrite]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Dict, FrozenSet, Mapping, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.hyper import Hyper
@@ -22,6 +22,8 @@ class Source:
     role_of: Dict[int, str]
     kind: str
     imported: FrozenSet[str]  # names the notebook's imports bind
+    parameters: FrozenSet[int] = frozenset()  # statements of papermill's parameters cell (plan/parameters)
+    values: Mapping[int, object] = field(default_factory=dict)  # their values injected later
 
 
 @dataclass(frozen=True)
