@@ -118,6 +118,7 @@ class Rewrite(enum.Enum):
     """How lift must edit one kept statement, as the plan decided (Plan.rewrites)."""
 
     HYPER_DICT = "hyper-dict"  # `params = {"C": 1.0}`: the literal values become the step's keyword parameters
+    HYPER_ARGS = "hyper-args"  # `SVC(C=1.0)`, `dump(m, "m.pkl")`: literal arguments become keyword parameters
     RAW_DATA = "raw-data"  # the scoring sample's value becomes run()'s `raw_data` argument
     DATA_LITERAL = "data-literal"  # a literal sample row in run() becomes the request's rows
     VALUE_ONLY = "value-only"  # `history = model.fit(...)` with the result never read: keep the call only

@@ -40,6 +40,12 @@ def _help(out: Path) -> str:
     return done.stdout
 
 
+def _help_of(helped: str, flag: str) -> str:
+    """The help text argparse prints for one option."""
+    options = helped.split("\noptions:\n", 1)[1]
+    return options.split(f"\n  {flag} ", 1)[1].split("\n  -", 1)[0]
+
+
 def test_lists_tuples_and_dicts_become_typed_options_with_the_same_values(tmp_path, monkeypatch, capsys):
     cells = [IMPORTS, "## Load data", DATA, "## Train",
              "features = ['a', 'b']\nsizes = (1, 2)\ngrid = {'C': [0.1, 1.0], 'name': 'x'}\n"
@@ -104,3 +110,46 @@ def test_a_parameters_comment_cell_is_a_parameters_cell(tmp_path):
     text = (out / "train.py").read_text()
     assert "default=2," in text and "max_depth = " not in text
     assert '"--features",' in text  # a setup-section list of the parameters cell is an option too
+
+
+def test_saved_estimators_keyword_arguments_and_model_path_are_options(tmp_path, monkeypatch):
+    cells = [IMPORTS.replace("linear_model import LogisticRegression", "ensemble import GradientBoostingClassifier"),
+             "## Load data", DATA, "## Train",
+             "n_estimators = 2  # the notebook's own variable: the constructor's option must not take its name\n"
+             "model = GradientBoostingClassifier(n_estimators=60, learning_rate=0.15)\n"
+             "model.fit(df[['a', 'b']].head(n_estimators * 3), df['y'].head(n_estimators * 3))",
+             "## Save", "joblib.dump(model, 'models/gb.joblib')"]
+    out = _convert(tmp_path, cells)
+    text = (out / "train.py").read_text()
+    assert "GradientBoostingClassifier(n_estimators=n_estimators_2, learning_rate=learning_rate)" in text
+    monkeypatch.chdir(out)
+    train = _script(out)
+    train.main(["--n-estimators-2", "5", "--learning-rate", "0.5", "--model-path", "tmp/x.joblib"])
+    import joblib
+
+    model = joblib.load(out / "tmp" / "x.joblib")
+    assert (model.n_estimators, model.learning_rate) == (5, 0.5)
+    train.main([])
+    model = joblib.load(out / "models" / "gb.joblib")
+    assert (model.n_estimators, model.learning_rate) == (60, 0.15)
+    assert len(model.train_score_) == 60
+    helped = _help(out)
+    for flag, default in (("--n-estimators", "2"), ("--n-estimators-2", "60"), ("--learning-rate", "0.15"),
+                          ("--model-path", "models/gb.joblib")):
+        assert default in _help_of(helped, flag), (flag, helped)
+
+
+def test_a_pipelines_last_step_gives_the_options_and_a_named_path_option_answers_to_model_path(tmp_path,
+                                                                                                 monkeypatch):
+    cells = [IMPORTS + "\nfrom sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler",
+             "## Load data", DATA + "\nmodel_file = 'clf.joblib'", "## Train",
+             "clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=30))\n"
+             "clf.fit(df[['a', 'b']], df['y'])",
+             "## Save", "joblib.dump(clf, model_file)"]
+    out = _convert(tmp_path, cells)
+    monkeypatch.chdir(out)
+    train = _script(out)
+    train.main(["--c", "2.5", "--model-path", "sub/m.joblib"])  # --model-path stands for --model-file
+    import joblib
+
+    assert joblib.load(out / "sub" / "m.joblib")[-1].C == 2.5

@@ -133,13 +133,22 @@ def saved_files(plan: Plan) -> Tuple[SavedFile, ...]:
     by_name = {h.name if not h.key else f"{h.source_name}[{h.key!r}]": h for h in plan.hypers}
     out = []
     for call, target in plan.saved:
-        hyper = by_name.get(target)
+        hyper = by_name.get(target) or next((h for h in plan.hypers if h.at >= 0 and not h.arg
+                                              and h.default == _string_literal(target)), None)
         if hyper is not None and isinstance(hyper.default, str):
             path, option = hyper.default, hyper
         else:
             path, option = _string_literal(target), None
         out.append(SavedFile(call, target, path, option, target in plan.plain_saves))
     return tuple(out)
+
+
+def model_option(plan: Plan) -> Optional[Hyper]:
+    """The option holding the path of the model file (the first the notebook saves), if one does;
+    None when another option already is `--model-path` while this one is not."""
+    option = next((f.option for f in saved_files(plan) if not f.plain), None)
+    clash = any(h.option == "--model-path" for h in plan.hypers if h != option)
+    return None if option is None or clash else option
 
 
 def _estimator(plan: Plan, train: Optional[Step]) -> Optional[Estimator]:

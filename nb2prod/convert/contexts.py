@@ -21,6 +21,7 @@ class Option:
     default: str  # the default as Python source: "100", '"data.csv"'
     help: str  # the help text
     nargs: str = ""  # "+" for a list or tuple of one scalar type (`type` is the element's), else ""
+    aliases: Tuple[str, ...] = ()  # more flags for it: ("--model-path",) on the option holding the model's path
 
 
 @dataclass(frozen=True)

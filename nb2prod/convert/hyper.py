@@ -25,6 +25,10 @@ class Hyper:
     source_name: str  # the notebook variable
     key: Optional[str] = None  # set when flattened out of `source_name = {key: value}`
     flag: str = ""  # the command-line option, set once for all hypers by `with_options`
+    at: int = -1  # a literal argument of a call (plan/call_options): the statement holding the call
+    call: str = ""  # the call as written, "GradientBoostingClassifier"; "" for any call (the model's path)
+    arg: str = ""  # its keyword argument, "n_estimators"; "" for the string argument equal to `default`
+    help: str = ""  # the option's help text when "notebook value of ..." does not say it
 
     @property
     def option(self) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
-from nb2prod.convert.artifacts import metrics_file, scoring_artifacts, training_artifacts
+from nb2prod.convert.artifacts import metrics_file, model_option, scoring_artifacts, training_artifacts
 from nb2prod.convert.contexts import MetricsReport, Option, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
@@ -20,6 +20,8 @@ from nb2prod.convert.test_contexts import score_tests, train_tests
 TRAIN_IMPORTS = ("import argparse",)
 METRICS_IMPORTS = ("import json", "from pathlib import Path")  # main() writes the metrics as JSON
 SCORE_IMPORTS = ("import argparse", "import json", "import os")
+DEFAULT = " (default: %(default)s)"  # argparse fills it in
+MODEL_PATH = "--model-path"  # the model's path is always an option of that name (an alias when named otherwise)
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,15 @@ def _fill(env, name: str, context) -> str:
 
 def _training(plan: Plan, ref: str, env) -> Rendered:
     reporting = any(step.metrics for step in plan.steps)
+    model = model_option(plan)
     json_options = ("import json",) if any(h.kind[0] == "json" for h in plan.hypers) else ()
-    lifted = lift(plan, TRAIN_IMPORTS + json_options + (METRICS_IMPORTS if reporting else ()))
+    paths = ("from pathlib import Path",) if model is not None else ()
+    lifted = lift(plan, TRAIN_IMPORTS + json_options + paths + (METRICS_IMPORTS if reporting else ()))
     facts = training_artifacts(plan)
     options_name = free_name("options", facts.notebook_names)
     taken = set(facts.notebook_names) | {s.name for s in plan.steps} | {h.name for h in plan.hypers} | {options_name}
     metrics = _metrics_report(taken) if reporting else None
-    options = tuple(_option(h) for h in _unique(plan.hypers))
+    options = tuple(_option(h, model) for h in _unique(plan.hypers))
     if metrics is not None:
         options += (_metrics_option(metrics, metrics_file(plan)),)
     context = TrainContext(
@@ -87,7 +91,8 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
         imports=lifted.imports, module=lifted.module,
         gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
         functions=lifted.functions, options=options, options_name=options_name,
-        calls=_main_calls(plan, lifted, options_name, metrics, taken), metrics=metrics,
+        calls=_model_folder(model, options_name) + _main_calls(plan, lifted, options_name, metrics, taken),
+        metrics=metrics,
     )
     files = {"train.py": _fill(env, "train.py.j2", context),
              "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
@@ -105,7 +110,7 @@ def _metrics_report(taken: set) -> MetricsReport:
 def _metrics_option(metrics: MetricsReport, default: str) -> Option:
     """`--metrics-path`, by default `metrics.json` beside the model file (artifacts.metrics_file)."""
     return Option(flag="--" + metrics.dest.replace("_", "-"), dest="", type="str", default=py_literal(default),
-                  help=help_text("where main() writes the metrics, as JSON"))
+                  help=help_text("where main() writes the metrics, as JSON") + DEFAULT)
 
 
 def _main_calls(plan: Plan, lifted: Lifted, options_name: str, metrics: Optional[MetricsReport],
@@ -140,12 +145,21 @@ def _gap(blocks: Sequence[str]) -> str:
     return "\n" if first.startswith(("def ", "class ", "async def ", "@")) else ""
 
 
-def _option(h: Hyper) -> Option:
+def _model_folder(model: Optional[Hyper], options_name: str) -> Tuple[str, ...]:
+    """main() first makes the folder the model goes to: a pipeline step may point it anywhere."""
+    if model is None:
+        return ()
+    return (f"Path({options_name}.{model.name}).parent.mkdir(parents=True, exist_ok=True)",)
+
+
+def _option(h: Hyper, model: Optional[Hyper]) -> Option:
     where = f"{h.source_name}[{h.key!r}]" if h.key else h.source_name
     derived = h.option[2:].replace("-", "_")
     kind, nargs = h.kind
-    return Option(flag=h.option, dest=h.name if derived != h.name else "", type=kind, nargs=nargs,
-                  default=h.literal, help=help_text(f"notebook value of {where}: {h.default!r}"))
+    aliases = (MODEL_PATH,) if h == model and h.option != MODEL_PATH else ()
+    return Option(flag=h.option, dest=h.name if derived != h.name else "", type=kind, nargs=nargs, aliases=aliases,
+                  default=h.literal,
+                  help=help_text(h.help) + DEFAULT if h.help else help_text(f"notebook value of {where}: {h.default!r}"))
 
 
 def _unique(hypers: Sequence[Hyper]) -> List[Hyper]:

@@ -29,6 +29,8 @@ def train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCon
     runs_main = bool(main_tests)
     if outside:
         main_tests = ()  # main() run in tmp_path would read, and write, outside it
+    elif facts.read_files:  # the paths main() reads are relative to where it runs: tmp_path, where they are linked
+        main_tests = tuple(replace(t, chdir=True) for t in main_tests)
     data_files = tuple(facts.read_files) if any(t.chdir for t in main_tests) else ()
     train = facts.train
     results = list(train.returns) + (["_metrics"] if train and train.metrics else []) if train else []

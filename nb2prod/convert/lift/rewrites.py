@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from nb2prod.convert.lift.arguments import ArgumentsToNames
 from nb2prod.model import Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 from nb2prod.convert.plan.types import Rename
@@ -84,6 +85,11 @@ class Rewriter:
         self.jsonable_used = True
         call = cst.Call(cst.Name(self.plan.script_names.jsonable), [cst.Arg(expr)])
         return cst.Dict([cst.DictElement(cst.SimpleString('"result"'), call)])
+
+
+def _arguments_to_names(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
+    """`SVC(C=1.0)` → `SVC(C=C)`: the literal arguments the plan made options read the step's parameters."""
+    return [node.visit(ArgumentsToNames([h for h in ctx.plan.hypers if h.at == stmt.index]))]
 
 
 def _return_shown(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:
@@ -362,4 +368,5 @@ RETURNS: Dict[Rewrite, Emit] = {
     Rewrite.RETURN: _return_shown,
     Rewrite.RETURN_AFTER: _return_after,
     Rewrite.BIND_METRIC: _bind_metrics,
+    Rewrite.HYPER_ARGS: _arguments_to_names,
 }

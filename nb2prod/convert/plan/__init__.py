@@ -24,8 +24,8 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
-from nb2prod.convert.hyper import assigned_name
-from nb2prod.convert.plan import branches, drops, evaluation, parameters, placement, scoring, shadows, slicing
+from nb2prod.convert.hyper import assigned_name, with_options
+from nb2prod.convert.plan import branches, call_options, drops, evaluation, parameters, placement, scoring, shadows, slicing
 from nb2prod.convert.plan.kind import detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps, script_names
@@ -90,6 +90,8 @@ def _layout(src: Source, dropped: Drops, contract: scoring.Contract, outputs: Fr
     counts = placement.Counts.of(src.flows)
     fixed = placement.fixed_module(alive, src, counts)
     hypers = placement.hypers(alive, fixed, src, counts) if src.kind == "training" else {}
+    if src.kind == "training":  # the saved model's constructor arguments and path
+        hypers = with_options({**hypers, **call_options.call_hypers(alive, {s.index for s in fixed}, src, hypers)})
     module = placement.module_statements(alive, fixed, hypers, src, counts)
     settings = {assigned_name(s) for s in module if placement.is_setting(s, src, counts)}
     helpers = placement.helper_globals(module, src)

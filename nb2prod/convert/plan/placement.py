@@ -166,7 +166,9 @@ def hyper_decisions(found: Hypers, statements: Sequence[Statement]) -> Tuple[Dro
     drops: Drops = {}
     rewrites: Dict[int, Rewrite] = {}
     for idx, hs in found.items():
-        if hs[0].key:
+        if hs[0].at >= 0:
+            rewrites[idx] = Rewrite.HYPER_ARGS
+        elif hs[0].key:
             rewrites[idx] = Rewrite.HYPER_DICT
         else:
             drops[idx] = (BECOMES_PARAMETER.code, f"`{hs[0].name}` becomes a parameter and the option {hs[0].option}")

@@ -35,7 +35,7 @@ def make_steps(src: Source, sections: Sequence[Section], placed: Collection[int]
     groups = group(sections, src.kind, placed, dropped)
     if ev.statements:
         groups = evaluation.split_groups(groups, src.flows, ev.statements - set(dropped))
-    groups = move_to_first_use(groups, [src.statements[i] for i in hypers], src.flows)
+    groups = move_to_first_use(groups, [src.statements[i] for i in hypers if hypers[i][0].at < 0], src.flows)
     steps = wire_returns(_steps(groups, src.flows, hypers, dropped), src.flows)
     if src.kind == "scoring":
         return tuple(scoring_steps(steps, src.flows)), {}
@@ -134,7 +134,7 @@ def _inputs(stmts: Sequence[Statement], flows: Mapping[int, Flow], hypers: Mappi
             elif name in producers:
                 params.append(name)
         local |= f.writes
-        if s.index in hypers and hypers[s.index][0].key:
+        if s.index in hypers and (hypers[s.index][0].key or hypers[s.index][0].at >= 0):
             step_hypers.extend(h for h in hypers[s.index] if h not in step_hypers)
     return params, step_hypers, local
 
