@@ -32,14 +32,15 @@ def _saves(facts):
 
 # -- saved files: each save target resolved to a path once --------------------------------------
 
-SAVES = [
-    ("joblib.dump(model, 'model.pkl')", [("joblib.dump", "model.pkl", None, False)]),
-    ("joblib.dump(model, 'out/model.joblib')", [("joblib.dump", "out/model.joblib", None, False)]),
+SAVES = [  # the model's literal path is the --model-path option (plan/call_options); plain data keeps its name
+    ("joblib.dump(model, 'model.pkl')", [("joblib.dump", "model.pkl", "--model-path", False)]),
+    ("joblib.dump(model, 'out/model.joblib')", [("joblib.dump", "out/model.joblib", "--model-path", False)]),
     ("model_path = 'model.pkl'\njoblib.dump(model, model_path)",
      [("joblib.dump", "model.pkl", "--model-path", False)]),
-    ("with open('model.pkl', 'wb') as f:\n    pickle.dump(model, f)", [("pickle.dump", "model.pkl", None, False)]),
+    ("with open('model.pkl', 'wb') as f:\n    pickle.dump(model, f)",
+     [("pickle.dump", "model.pkl", "--model-path", False)]),
     ("joblib.dump(model, 'model.pkl')\njoblib.dump(['a', 'b'], 'columns.pkl')",
-     [("joblib.dump", "model.pkl", None, False), ("joblib.dump", "columns.pkl", None, True)]),
+     [("joblib.dump", "model.pkl", "--model-path", False), ("joblib.dump", "columns.pkl", None, True)]),
 ]
 
 NOT_RESOLVED = [  # a save nb2prod cannot name a file for: listed with path None, never guessed
