@@ -4,6 +4,7 @@ the saved estimator's keyword arguments, --model-path and --params FILE."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,39 @@ def test_a_pipelines_last_step_gives_the_options_and_a_named_path_option_answers
     import joblib
 
     assert joblib.load(out / "sub" / "m.joblib")[-1].C == 2.5
+
+
+def test_params_file_sets_options_flags_win_and_unknown_keys_stop_the_script(tmp_path, monkeypatch, capsys):
+    cells = [IMPORTS, "## Load data", DATA, "## Train",
+             "features = ['a', 'b']\nmodel = LogisticRegression(C=0.5, max_iter=40)\nmodel.fit(df[features], df['y'])\n"
+             "print(features, model.C, model.max_iter)",
+             "## Save", "joblib.dump(model, 'model.joblib')"]
+    out = _convert(tmp_path, cells)
+    monkeypatch.chdir(out)
+    train = _script(out)
+    params = out / "parameters.json"
+    params.write_text(json.dumps({"training": {"features": ["b"], "c": 2.0}, "max-iter": 7}))
+    train.main(["--params", str(params), "--max-iter", "9"])  # the flag wins over the file
+    assert capsys.readouterr().out.splitlines()[-1] == "['b'] 2.0 9"
+    pytest.importorskip("yaml")
+    (out / "p.yaml").write_text("model_path: sub/m.joblib\nmax_iter: 11\n")
+    train.main(["--params", "p.yaml"])
+    assert capsys.readouterr().out.splitlines()[-1] == "['a', 'b'] 0.5 11" and (out / "sub" / "m.joblib").is_file()
+    params.write_text(json.dumps({"n_estimator": 3}))
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--params", str(params)])
+    assert stopped.value.code == 2
+    assert "parameters.json: no option is called n_estimator" in capsys.readouterr().err
+
+
+def test_help_shows_every_option_with_its_notebook_default(tmp_path):
+    cells = [IMPORTS + "\nfrom sklearn.metrics import accuracy_score", "## Load data", DATA, "## Train",
+             "sizes = (3, 4)\nmodel = LogisticRegression(C=0.25)\nmodel.fit(df[['a', 'b']], df['y'])\nprint(sizes)",
+             "## Evaluate", "print('accuracy', accuracy_score(df['y'], model.predict(df[['a', 'b']])))",
+             "## Save", "joblib.dump(model, 'out/lr.joblib')"]
+    out = _convert(tmp_path, cells)
+    helped = _help(out)
+    expected = {"--sizes": "(3, 4)", "--c": "0.25", "--model-path": "out/lr.joblib", "--metrics-path": "out/metrics.json"}
+    for flag, default in expected.items():
+        assert default in _help_of(helped, flag), (flag, helped)
+    assert "--params FILE" in helped

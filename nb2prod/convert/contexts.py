@@ -50,6 +50,15 @@ class MetricsReport:
 
 
 @dataclass(frozen=True)
+class ParamsFile:
+    """train.py's `--params FILE`: a JSON (or YAML) file setting any of the options; flags given win."""
+
+    flag: str  # "--params", or "--params-file" when an option of the notebook is called that
+    dest: str  # "params"
+    reader: str  # the function reading the file and checking its keys: "read_params"
+
+
+@dataclass(frozen=True)
 class TrainContext(ScriptContext):
     """train.py.j2"""
 
@@ -57,6 +66,7 @@ class TrainContext(ScriptContext):
     options_name: str
     calls: Tuple[str, ...]
     metrics: Optional[MetricsReport]  # None when the notebook evaluates nothing train.py can report
+    params: ParamsFile
 
 
 @dataclass(frozen=True)
@@ -197,4 +207,4 @@ class EvaluateContext:
 
 
 CONTEXTS = (TrainContext, TrainTestsContext, ScoreContext, ScoreTestsContext, EvaluateContext,
-            Option, TrainCall, Fitted, Mocked, MainTest, Trained)
+            Option, ParamsFile, TrainCall, Fitted, Mocked, MainTest, Trained)

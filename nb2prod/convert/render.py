@@ -10,14 +10,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
 from nb2prod.convert.artifacts import metrics_file, model_option, scoring_artifacts, training_artifacts
-from nb2prod.convert.contexts import MetricsReport, Option, ScoreContext, TrainContext
+from nb2prod.convert.contexts import MetricsReport, Option, ParamsFile, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
 from nb2prod.convert.naming import free_name, numbered
 from nb2prod.convert.plan import Plan
 from nb2prod.convert.test_contexts import score_tests, train_tests
 
-TRAIN_IMPORTS = ("import argparse",)
+TRAIN_IMPORTS = ("import argparse", "import json")  # json: main() reads --params FILE
 METRICS_IMPORTS = ("import json", "from pathlib import Path")  # main() writes the metrics as JSON
 SCORE_IMPORTS = ("import argparse", "import json", "import os")
 DEFAULT = " (default: %(default)s)"  # argparse fills it in
@@ -75,13 +75,13 @@ def _fill(env, name: str, context) -> str:
 def _training(plan: Plan, ref: str, env) -> Rendered:
     reporting = any(step.metrics for step in plan.steps)
     model = model_option(plan)
-    json_options = ("import json",) if any(h.kind[0] == "json" for h in plan.hypers) else ()
     paths = ("from pathlib import Path",) if model is not None else ()
-    lifted = lift(plan, TRAIN_IMPORTS + json_options + paths + (METRICS_IMPORTS if reporting else ()))
+    lifted = lift(plan, TRAIN_IMPORTS + paths + (METRICS_IMPORTS if reporting else ()))
     facts = training_artifacts(plan)
     options_name = free_name("options", facts.notebook_names)
     taken = set(facts.notebook_names) | {s.name for s in plan.steps} | {h.name for h in plan.hypers} | {options_name}
     metrics = _metrics_report(taken) if reporting else None
+    params = _params_file(taken, {h.option for h in plan.hypers})
     options = tuple(_option(h, model) for h in _unique(plan.hypers))
     if metrics is not None:
         options += (_metrics_option(metrics, metrics_file(plan)),)
@@ -92,7 +92,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
         gap=_gap(lifted.module), module_block="\n\n\n".join(code.rstrip() for code in lifted.module),
         functions=lifted.functions, options=options, options_name=options_name,
         calls=_model_folder(model, options_name) + _main_calls(plan, lifted, options_name, metrics, taken),
-        metrics=metrics,
+        metrics=metrics, params=params,
     )
     files = {"train.py": _fill(env, "train.py.j2", context),
              "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
@@ -105,6 +105,14 @@ def _metrics_report(taken: set) -> MetricsReport:
         names.append(numbered(base, taken))
         taken.add(names[-1])
     return MetricsReport(*names)
+
+
+def _params_file(taken: set, flags: set) -> ParamsFile:
+    """`--params FILE` (`--params-file` when the notebook has a `--params` option) and its reader's name."""
+    flag = next(f for f in ("--params", "--params-file", "--params-file-2") if f not in flags)
+    dest, reader = numbered(flag[2:].replace("-", "_"), taken), numbered("read_params", taken)
+    taken.update((dest, reader))
+    return ParamsFile(flag, dest, reader)
 
 
 def _metrics_option(metrics: MetricsReport, default: str) -> Option:
