@@ -71,7 +71,7 @@ def test_section_override_by_comment_and_tag(tmp_path):
              code("joblib.dump(model, 'model.pkl')", tags=["nb2prod:section=save"])]
     _, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
-    assert "def train_model(df):" in text and "def save_model(model):" in text
+    assert "def train_model(df):" in text and "def save_model(model, model_path=\"model.pkl\"):" in text
 
 
 def test_exploration_sweep_is_dropped_and_slicing_drops_dead_code(tmp_path):
@@ -193,7 +193,7 @@ def test_pyproject_maps_headings_to_roles_and_picks_levels(tmp_path):
     text = (out / "train.py").read_text()
     assert "def load_data(x=1):" not in text and "def load_data():" in text
     assert "def train_model(df, x):" in text or "def train_model(df, x=1):" in text
-    assert "def save_model(model):" in text
+    assert "def save_model(model, model_path=\"model.pkl\"):" in text
 
 
 def test_bad_pyproject_section_role_is_a_one_line_error(tmp_path):

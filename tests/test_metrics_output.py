@@ -148,7 +148,7 @@ def test_evaluation_inside_the_training_section_gets_its_own_step(tmp_path):
              "## Save", SAVE]
     _, out = _convert(tmp_path, cells)
     train = (out / "train.py").read_text()
-    assert "def train_model(X_train, y_train):" in train
+    assert "def train_model(X_train, y_train, C=0.5):" in train  # C: the saved estimator's option
     assert "def evaluate_model(clf, X_valid, y_valid):" in train
     _trained(out)
 

@@ -53,7 +53,7 @@ def test_a_heading_followed_by_another_heading_is_the_title(tmp_path):
     _, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
     assert text.split("\n")[1] == '"""Churn study'
-    assert "def load_data():" in text and "def train_model(X, y):" in text
+    assert "def load_data():" in text and 'def train_model(X, y, model_path="model.joblib"):' in text
 
 
 def test_a_lone_heading_above_a_scoring_notebook_is_its_title_not_a_score_section(tmp_path):
@@ -147,14 +147,14 @@ def test_a_weak_heading_word_gives_way_to_what_the_code_clearly_does(tmp_path):
              "## Modell speichern", SAVE]
     _, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
-    assert "def save_model(model):" in text and "    return model\n" in text
-    assert "save_model(model)" in text.split("def main(")[1]
+    assert "def save_model(model, model_path=\"model.joblib\"):" in text and "    return model\n" in text
+    assert "save_model(model, model_path=options.model_path)" in text.split("def main(")[1]
 
 
 def test_a_weak_heading_keeps_its_role_when_the_code_also_does_that(tmp_path):
     cells = ["# T", IMPORTS, "## Data", DATA, "## Model", FIT + "\n" + SAVE]
     _, out = _convert(tmp_path, cells)
-    assert "def train_model(X, y):" in (out / "train.py").read_text()
+    assert 'def train_model(X, y, model_path="model.joblib"):' in (out / "train.py").read_text()
 
 
 # -- --explain: every line where it really went ---------------------------------------------------
@@ -241,7 +241,7 @@ def test_a_guarded_import_stays_with_the_imports_not_threaded_through_steps(tmp_
     result, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
     assert "\ntry:\n    import joblib\nexcept ImportError:\n    joblib = None\n" in text
-    assert "def save_model(model):" in text and "joblib, " not in text
+    assert "def save_model(model, model_path=\"model.joblib\"):" in text and "joblib, " not in text
     ran = _run(out, "train.py")
     assert ran.returncode == 0, ran.stderr
     _pyflakes_clean(out)
@@ -512,7 +512,7 @@ def test_a_hand_written_training_loop_with_backward_is_a_training_notebook(tmp_p
     result, out = _convert(tmp_path, cells)
     assert result.kind == "training"
     text = (out / "train.py").read_text()
-    assert "def train_model(X, y, EPOCHS=5):" in text and "def save_model(net):" in text
+    assert "def train_model(X, y, EPOCHS=5):" in text and 'def save_model(net, model_path="net.pt"):' in text
 
 
 # -- settings before the first heading -----------------------------------------------------------
