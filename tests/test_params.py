@@ -172,6 +172,10 @@ def test_params_file_sets_options_flags_win_and_unknown_keys_stop_the_script(tmp
     (out / "p.yaml").write_text("model_path: sub/m.joblib\nmax_iter: 11\n")
     train.main(["--params", "p.yaml"])
     assert capsys.readouterr().out.splitlines()[-1] == "['a', 'b'] 0.5 11" and (out / "sub" / "m.joblib").is_file()
+    (out / "bad.yaml").write_text("a: [\n")
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--params", "bad.yaml"])
+    assert stopped.value.code == 2 and len(capsys.readouterr().err.strip().split("\n")) == 2  # usage, error
     params.write_text(json.dumps({"n_estimator": 3}))
     with pytest.raises(SystemExit) as stopped:
         train.main(["--params", str(params)])
