@@ -112,7 +112,7 @@ class MainTest:
     """One test that runs main() and checks a file it saves."""
 
     slug: str  # from the file name: "model"
-    chdir: bool  # the file name is fixed in the code: the test runs main() in tmp_path
+    chdir: bool  # the test runs main() in tmp_path: a fixed file name, or relative paths main() reads
     argv: str  # main()'s arguments as Python source: "[]", '["--model-path", str(tmp_path / "m.pkl")]'
     path: str  # where the file lands, as Python source: 'tmp_path / "model.pkl"'
     loader: Optional[str]  # how to read it back given `path`: "joblib.load(path)", or None
