@@ -86,7 +86,7 @@ def test_returning(kind, source, expected, key):
 
 
 def test_statement_without_rewrite_is_returned_as_is():
-    ctx = Rewriter(SimpleNamespace(rewrites={}, helper_globals={}, renames={}))
+    ctx = Rewriter(SimpleNamespace(rewrites={}, helper_globals={}, renames={}, injected={}))
     node = _statement("print(x)\n")
     assert ctx.returning(SimpleNamespace(index=0), node) == [node]
     assert ctx.rewrite(SimpleNamespace(index=0), node, in_step=None) is node

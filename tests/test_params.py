@@ -195,3 +195,19 @@ def test_help_shows_every_option_with_its_notebook_default(tmp_path):
     for flag, default in expected.items():
         assert default in _help_of(helped, flag), (flag, helped)
     assert "--params FILE" in helped
+
+
+def test_an_injected_value_reaches_a_parameter_that_stays_module_code(tmp_path, monkeypatch, capsys):
+    """A helper defined at module level reads `max_depth`: it cannot be an option, so the module
+    constant it reads takes papermill's injected value."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(str(_papermill_notebook(tmp_path / "run.ipynb", "max_depth = 1\n")), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("def depth():\n    return max_depth"))
+    nb.cells[-3].source = nb.cells[-3].source.replace("max_depth=max_depth", "max_depth=depth()")
+    nbformat.write(nb, str(tmp_path / "run.ipynb"))
+    out = tmp_path / "out"
+    [result] = api.convert([str(tmp_path / "run.ipynb")], str(out))
+    assert result.error is None, str(result.error)
+    monkeypatch.chdir(out)
+    _script(out).main([])
+    assert capsys.readouterr().out.splitlines()[-1] == "depth 1 ['a', 'b']"

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import libcst as cst
 
-from nb2prod.convert.hyper import Hyper
+from nb2prod.convert.hyper import Hyper, source
 
 _EMPTY = cst.Module([])
 
@@ -30,6 +30,18 @@ class ArgumentsToNames(cst.CSTTransformer):
                 arg = arg.with_changes(value=cst.Name(h.name))
             args.append(arg)
         return updated.with_changes(args=args)
+
+
+class ValueToLiteral(cst.CSTTransformer):
+    """`max_depth = 3` → `max_depth = 1`: a parameter kept as code takes the value papermill injected."""
+
+    def __init__(self, value: object):
+        self.value = cst.parse_expression(source(value))
+
+    def leave_Assign(self, original, updated):
+        return updated.with_changes(value=self.value)
+
+    leave_AnnAssign = leave_Assign
 
 
 def _normal(code: str) -> str:

@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from nb2prod.convert.lift.arguments import ArgumentsToNames
+from nb2prod.convert.lift.arguments import ArgumentsToNames, ValueToLiteral
 from nb2prod.model import Rewrite, Statement
 from nb2prod.convert.plan import Plan, Step
 from nb2prod.convert.plan.types import Rename
@@ -42,6 +42,8 @@ class Rewriter:
         edit = EDITS.get(self.plan.rewrites.get(stmt.index))
         if edit is not None:
             node = edit(node)
+        if stmt.index in self.plan.injected:  # a parameter that stays code takes papermill's injected value
+            node = node.visit(ValueToLiteral(self.plan.injected[stmt.index]))
         if self.plan.helper_globals:
             node = self._pass_globals(node)
         if in_step is not None and in_step.name == "init":
@@ -68,7 +70,8 @@ class Rewriter:
 
     def plain(self, stmt: Statement, in_step: Optional[Step]) -> bool:
         """`rewrite` leaves this statement as it is."""
-        return (stmt.index not in self.plan.rewrites and not self.plan.helper_globals
+        return (stmt.index not in self.plan.rewrites and stmt.index not in self.plan.injected
+                and not self.plan.helper_globals
                 and stmt.index not in self.plan.renames and (in_step is None or in_step.name != "init"))
 
     def returning(self, stmt: Statement, node: cst.BaseStatement) -> List[cst.BaseStatement]:

@@ -133,6 +133,7 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
         plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
         evaluations=ev.statements, bindings=bindings,
         script_names=script_names(src.flows), renames=renames,
+        injected={i: v for i, v in src.values.items() if i not in lay.hypers},
     )
 
 

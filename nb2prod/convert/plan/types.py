@@ -99,3 +99,4 @@ class Plan:
     bindings: Dict[int, Tuple[Binding, ...]] = field(default_factory=dict)  # Rewrite.BIND_METRIC's names
     script_names: ScriptNames = ScriptNames()  # what the script binds itself, clear of the notebook's names
     renames: Dict[int, Rename] = field(default_factory=dict)  # statement index → the names lift renames in it
+    injected: Dict[int, object] = field(default_factory=dict)  # a kept parameter statement → papermill's value
