@@ -165,7 +165,8 @@ def test_params_file_sets_options_flags_win_and_unknown_keys_stop_the_script(tmp
     monkeypatch.chdir(out)
     train = _script(out)
     params = out / "parameters.json"
-    params.write_text(json.dumps({"training": {"features": ["b"], "c": 2.0}, "max-iter": 7}))
+    params.write_text(json.dumps({"training": {"features": ["b"], "c": 2.0}, "max-iter": 7,
+                                  "registration": {"tags": ["acc"]}}))  # another step's section
     train.main(["--params", str(params), "--max-iter", "9"])  # the flag wins over the file
     assert capsys.readouterr().out.splitlines()[-1] == "['b'] 2.0 9"
     pytest.importorskip("yaml")
@@ -177,7 +178,7 @@ def test_params_file_sets_options_flags_win_and_unknown_keys_stop_the_script(tmp
         train.main(["--params", "bad.yaml"])
     last = capsys.readouterr().err.strip().split("\n")[-1]  # after the usage lines, the error on one line
     assert stopped.value.code == 2 and "error: bad.yaml: " in last and "expected" in last
-    params.write_text(json.dumps({"n_estimator": 3}))
+    params.write_text(json.dumps({"training": {"n_estimator": 3}}))
     with pytest.raises(SystemExit) as stopped:
         train.main(["--params", str(params)])
     assert stopped.value.code == 2
