@@ -198,7 +198,7 @@ def compare(path: Path, expected: str) -> FileCheck:
     if state == write.SAME:
         return FileCheck(shown, CURRENT)
     if state == write.NEW:
-        return FileCheck(shown, MISSING, _diff("", expected, shown), 1)
+        return FileCheck(shown, MISSING, _diff("", expected, shown, missing=True), 1)
     try:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -209,11 +209,16 @@ def compare(path: Path, expected: str) -> FileCheck:
     return FileCheck(shown, status, _diff(current, expected, shown), first)
 
 
-def _diff(current: str, expected: str, shown: str) -> Tuple[str, ...]:
-    lines = difflib.unified_diff([line.rstrip("\n") for line in _lines(current)],
-                                 [line.rstrip("\n") for line in _lines(expected)],
-                                 f"{shown} (on disk)", f"{shown} (from the notebook)", lineterm="")
-    return tuple(lines)
+def _diff(current: str, expected: str, shown: str, missing: bool = False) -> Tuple[str, ...]:
+    """A unified diff that `patch -p0`, run from the current folder, applies to bring the file up to date:
+    plain path headers (`/dev/null` for a missing file) and the marker after a last line without its end."""
+    name = shown + "\t" if re.search(r"\s", shown) else shown  # as git does: patch reads a name with spaces to a tab
+    out: List[str] = []
+    for line in difflib.unified_diff(_lines(current), _lines(expected), "/dev/null" if missing else name, name):
+        out.append(line[:-1] if line.endswith("\n") else line)
+        if not line.endswith("\n"):
+            out.append("\\ No newline at end of file")
+    return tuple(out)
 
 
 def _lines(text: str) -> List[str]:
