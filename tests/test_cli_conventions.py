@@ -148,3 +148,11 @@ def test_verify_colour_and_quiet(project, monkeypatch, env, coloured):
     assert (ESC in result.output) is coloured
     quiet = run("verify", "-q", "nb.ipynb", env=env).output
     assert "predictions" not in quiet and "mse" in quiet and "not equivalent: 1 of 2" in quiet
+
+
+def test_shell_completion_as_the_readme_documents_it():
+    env = {"_NB2PROD_COMPLETE": "bash_complete", "COMP_WORDS": "nb2prod lint --exit", "COMP_CWORD": "2"}
+    result = CliRunner().invoke(main, [], prog_name="nb2prod", env=env)
+    assert result.output.splitlines() == ["plain,--exit-zero"]
+    source = CliRunner().invoke(main, [], prog_name="nb2prod", env={"_NB2PROD_COMPLETE": "bash_source"})
+    assert "_nb2prod_completion()" in source.output
