@@ -388,6 +388,26 @@ def test_diff_changes_nothing_and_fix_removes_flagged_lines(project):
     assert result.output.startswith("Fixed 2 findings in 1 file.")
 
 
+@pytest.mark.parametrize("name, end", [("dirty.py", "\n"), ("my dirty script.py", ""), ("sub/d.py", "\r\n")])
+def test_script_diff_applies_with_patch_p0(project, name, end):
+    """`lint --diff > x.diff; patch -p0 < x.diff` does what --fix does: names with spaces, CRLF, no final newline."""
+    import subprocess
+
+    path = project / name
+    path.parent.mkdir(exist_ok=True)
+    source = ((DIRTY + "df.tail()").replace("\n", end or "\n") + end).encode()
+    path.write_bytes(source)
+    result = run("lint", "--diff", name)
+    assert run("lint", "--fix", name).exit_code == 0
+    fixed = path.read_bytes()
+    path.write_bytes(source)
+    diff = "".join(line + "\n" for line in result.stdout_bytes.decode().split("\n") if line[:1] in ("-", "+", "@", " ", "\\"))
+    done = subprocess.run(["patch", "-p0", "--batch"], input=diff.encode(), cwd=project, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert path.read_bytes() == fixed
+
+
 def test_fix_keeps_a_flagged_statement_whose_names_kept_code_reads(project):
     source = ("# %%\nimport matplotlib.pyplot as plt\n\n\ndef draw(axis):\n    axis.set_title('x')\n\n\n"
               "# %%\nfig, axes = plt.subplots(1, 2)\nplt.show()\nfor axis in axes:\n    draw(axis)\n")
