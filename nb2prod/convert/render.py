@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
-from nb2prod.convert.artifacts import metrics_file, scoring_artifacts, training_artifacts
+from nb2prod.convert.artifacts import TrainingArtifacts, metrics_file, scoring_artifacts, training_artifacts
 from nb2prod.convert.contexts import MetricsReport, Option, RequestShape, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
@@ -72,6 +72,15 @@ def _fill(env, name: str, context) -> str:
 # -- training ---------------------------------------------------------------------------------
 
 def _training(plan: Plan, ref: str, env) -> Rendered:
+    context, lifted, facts = train_context(plan, ref)
+    files = {"train.py": _fill(env, "train.py.j2", context),
+             "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
+    return Rendered(files, lifted)
+
+
+def train_context(plan: Plan, ref: str) -> Tuple[TrainContext, Lifted, TrainingArtifacts]:
+    """train.py.j2's context, the lifted code it holds and the artifacts it was built from: also what
+    the pipeline files (convert/pipelines) read train.py's steps and options from."""
     reporting = any(step.metrics for step in plan.steps)
     lifted = lift(plan, TRAIN_IMPORTS + (METRICS_IMPORTS if reporting else ()))
     facts = training_artifacts(plan)
@@ -89,9 +98,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
         functions=lifted.functions, options=options, options_name=options_name,
         calls=_main_calls(plan, lifted, options_name, metrics, taken), metrics=metrics,
     )
-    files = {"train.py": _fill(env, "train.py.j2", context),
-             "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
-    return Rendered(files, lifted)
+    return context, lifted, facts
 
 
 def _metrics_report(taken: set) -> MetricsReport:
