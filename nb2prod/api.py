@@ -75,12 +75,15 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
             templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
-            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List:
-    """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits."""
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None,
+            pipelines: Sequence[str] = ()) -> List:
+    """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits.
+    `pipelines` names the engines whose pipeline files are written too (`kfp`)."""
     from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
 
     return pipeline.convert(notebooks, outdir, kind=kind, force=force, templates=templates,
-                            with_evaluate=with_evaluate, dry_run=dry_run, progress=progress, workers=workers)
+                            with_evaluate=with_evaluate, dry_run=dry_run, progress=progress, workers=workers,
+                            pipelines=pipelines)
 
 
 def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates: Optional[str] = None):

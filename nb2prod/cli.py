@@ -82,13 +82,15 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--explain", is_flag=True, help="Print where every code line went, or why it was dropped.")
 @click.option("--with-evaluate", is_flag=True, help="Also write evaluate.py (training notebooks).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(["kfp", "azureml"]),
+              help="Also write a pipeline running train.py's steps on that engine (kfp: pipeline_kfp.py).")
 @QUIET
-def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, quiet):
+def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, pipelines, quiet):
     """Convert NOTEBOOKS into train.py/score.py and their pytest tests."""
     with Progress(len(notebooks), "notebooks converted", steps=2, enabled=False if quiet else None) as bar:
         results = api.convert(
             notebooks, outdir, kind=kind, force=force, templates=templates_dir,
-            with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance,
+            with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance, pipelines=pipelines,
         )
     style = _style(sys.stdout)
     for line in convert_report.lines(results, explain=explain, style=style, quiet=quiet):

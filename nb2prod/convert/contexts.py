@@ -211,5 +211,47 @@ class EvaluateContext:
     higher_is_better: Optional[bool]
 
 
+@dataclass(frozen=True)
+class KfpParameter:
+    """One pipeline parameter: a train.py option a step reads, with the notebook's default."""
+
+    name: str  # the option's variable: "n_estimators"
+    type: str  # "int", "float", "str", "bool"
+    default: str  # as Python source: "100"
+
+
+@dataclass(frozen=True)
+class KfpComponent:
+    """One `@dsl.component` of pipeline_kfp.py: a lightweight component calling train.py's steps."""
+
+    name: str  # "train_step"
+    doc: str  # its docstring's text (escaped by the template)
+    signature: str  # its parameters, code: "script_dir: str, data: Input[Dataset], C: float"
+    returns: str  # its return annotation, "" for none: "float"
+    body: Tuple[str, ...]  # its body's lines, code
+    parameters: Tuple[str, ...]  # the pipeline parameters it takes
+
+
+@dataclass(frozen=True)
+class KfpContext:
+    """pipeline_kfp.py.j2 (convert --pipeline kfp; built by convert/pipelines/kfp.py)"""
+
+    notebook: str
+    script: str  # "train.py"
+    name: str  # the pipeline's name: lower-case letters, digits and dashes
+    title: str  # the notebook's title, for the description
+    library: str  # "joblib" or "pickle": how the model and the data are written between steps
+    module: str  # how the components import train.py: "train"
+    script_dir: str  # the parameter holding train.py's folder: "script_dir"
+    production: str  # the parameter holding the production model's metric: "production_metric"
+    parameters: Tuple[KfpParameter, ...]
+    components: Tuple[KfpComponent, ...]  # data, train, evaluate, register
+    gate: str  # the metric the gate compares
+    higher_is_better: bool
+    known_direction: bool  # the direction comes from the metric's name (else higher is assumed)
+    tasks: Tuple[str, ...]  # the pipeline function's body, code
+
+
 CONTEXTS = (TrainContext, TrainTestsContext, ScoreContext, ScoreTestsContext, EvaluateContext,
-            Option, TrainCall, Fitted, Mocked, MainTest, Trained, RequestShape)
+            Option, TrainCall, Fitted, Mocked, MainTest, Trained, RequestShape, KfpContext, KfpParameter,
+            KfpComponent)

@@ -65,10 +65,11 @@ def plan_notebook(path: str, kind: str = "auto"):
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
              with_evaluate: bool = False, *, workers: Optional[int] = 1,
-             progress: Optional[Callable[[], None]] = None) -> List[Generated]:
+             progress: Optional[Callable[[], None]] = None, pipelines: Sequence[str] = ()) -> List[Generated]:
     """Render every planned notebook into file texts (with headers); nothing is written.
 
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
+    `pipelines` names the engines (`kfp`) whose pipeline files go beside a training notebook's train.py.
     """
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
@@ -76,7 +77,30 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     companion = training[0] if len(training) == 1 else None
     jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
-    return [_add_evaluate(g, outdir, templates) for g in generated] if with_evaluate else generated
+    if with_evaluate:
+        generated = [_add_evaluate(g, outdir, templates) for g in generated]
+    return [_add_pipelines(g, outdir, templates, pipelines) for g in generated] if pipelines else generated
+
+
+def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], engines: Sequence[str]) -> Generated:
+    """`--pipeline kfp`: the engine's pipeline files beside a training notebook's train.py, or a notice why not."""
+    if gen.plan.kind != "training":
+        return gen
+    from nb2prod.convert.pipelines import kfp  # the engines' modules: only with --pipeline
+
+    ref = _reference(gen.notebook, outdir)
+    modules = {"kfp": kfp}
+    texts, notices = dict(gen.texts), gen.notices
+    for engine in dict.fromkeys(engines):
+        if engine not in modules:
+            notices += (f"--pipeline {engine}: not available in this version of nb2prod",)
+            continue
+        bodies, more = modules[engine].files(gen.plan, ref, _environment(templates))
+        for name, body in bodies.items():
+            texts[name] = write.with_header(body, ref)
+            _must_compile(name, texts[name], templates)
+        notices += more
+    return replace(gen, texts=texts, notices=notices)
 
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
@@ -110,7 +134,8 @@ def _generate_one(job) -> Generated:
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
             templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
-            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List[ConvertResult]:
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None,
+            pipelines: Sequence[str] = ()) -> List[ConvertResult]:
     """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files.
 
     Many notebooks are planned and rendered in worker processes (all cores unless `workers` says);
@@ -127,7 +152,8 @@ def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force:
         else:
             results[path] = ConvertResult(path, error=error)
     claimed: Dict[str, str] = {}
-    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress):
+    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress,
+                        pipelines=pipelines):
         results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed)
     if progress:
         for _ in range(len(notebooks) - len(planned)):
