@@ -33,6 +33,7 @@ class Project:
     output: str
     kind: str = "auto"
     with_evaluate: bool = False
+    pipelines: Tuple[str, ...] = ()  # engines whose pipeline files are generated too (`convert --pipeline`)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def declared_projects(start: Path) -> List[Project]:
     return [_project(entry, pyproject.parent, where) for entry in entries]
 
 
-PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate"})
+PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate", "pipelines"})
+PIPELINES = ("kfp", "azureml")
 
 
 def _project(entry, base: Path, where: Location) -> Project:
@@ -106,8 +108,12 @@ def _project(entry, base: Path, where: Location) -> Project:
     kind = entry.get("kind", "auto")
     if kind not in ("auto", "training", "scoring"):
         raise UnusableInput(f"[tool.nb2prod] projects: kind must be auto, training or scoring, not {kind!r}", where)
+    pipelines = entry.get("pipelines", [])
+    if not isinstance(pipelines, list) or any(p not in PIPELINES for p in pipelines):
+        raise UnusableInput(f"[tool.nb2prod] projects: pipelines must be a list of {', '.join(PIPELINES)}, "
+                            f"not {pipelines!r}", where)
     return Project(str(base / entry["notebook"]), str(base / entry["output"]), kind,
-                   bool(entry.get("with_evaluate", False)))
+                   bool(entry.get("with_evaluate", False)), tuple(pipelines))
 
 
 def select(paths: Sequence[str], outdir: Optional[str] = None) -> List[Project]:
@@ -169,11 +175,16 @@ def _check_group(members: List[Project], templates: Optional[str]) -> GroupCheck
     if errors:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=tuple(errors))
     try:
-        generated = generate(planned, output, templates, any(p.with_evaluate for p in members))
+        generated = generate(planned, output, templates, any(p.with_evaluate for p in members),
+                             pipelines=_pipelines(members))
     except Nb2prodError as exc:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=(exc,))
     files = [compare(Path(output) / name, text) for gen in generated for name, text in gen.texts.items()]
     return GroupCheck(_shown(output), notebooks, tuple(files), tuple(findings), command=_command(members, files))
+
+
+def _pipelines(members: List[Project]) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(e for p in members for e in p.pipelines))
 
 
 def _command(members: List[Project], files: List[FileCheck]) -> str:
@@ -185,6 +196,8 @@ def _command(members: List[Project], files: List[FileCheck]) -> str:
         words += ["--kind", kinds.pop()]
     if any(p.with_evaluate for p in members):
         words.append("--with-evaluate")
+    for engine in _pipelines(members):
+        words += ["--pipeline", engine]
     if any(f.status == EDITED for f in files):
         words.append("--force")
     return " ".join(shlex.quote(w) for w in words)

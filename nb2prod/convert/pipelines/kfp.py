@@ -106,7 +106,7 @@ def _attr(option: Option) -> str:
 
 def _names(taken: set) -> _Names:
     chosen = []
-    for base in ("train", "script_dir", "data", "model", "metrics", "values", "production_metric"):
+    for base in ("train", "script_dir", "dataset", "model_file", "metrics", "values", "production_metric"):
         name = module_alias(base, taken) if base == "train" else numbered(base, taken)
         taken.add(name)
         chosen.append(name)
@@ -221,7 +221,7 @@ def _register(names: _Names, gate: str) -> KfpComponent:
 def _tasks(components, names: _Names, options: set, compare: str) -> Tuple[str, ...]:
     """The pipeline's body: one task per component, the register task under the gate."""
     taken = set(options) | {names.production, names.script_dir}
-    data, trained, evaluated, candidate = (numbered(n, taken) for n in ("data", "trained", "evaluated", "candidate"))
+    data, trained, evaluated, candidate = (numbered(n, taken) for n in ("prepared", "trained", "evaluated", "candidate"))
     data_c, train_c, evaluate_c, register_c = components
 
     def args(component, *extra):
