@@ -158,6 +158,8 @@ class _Bodies:
             lines.append(line)
             read += more
         packed = "{" + ", ".join(f"{py_literal(n)}: {n}" for n in shared) + "}"
+        if len(packed) > 72:
+            packed = "{\n" + "".join(f"    {py_literal(n)}: {n},\n" for n in shared) + "}"
         lines.append(self._dump(packed, self.names.data))
         names = ", ".join(s.name for s in steps) or "none"
         return _component("data_step", f"train.py's steps before training ({names}); their results go to `{self.names.data}`.",
@@ -166,7 +168,7 @@ class _Bodies:
     def train(self, step, shared, model, options) -> KfpComponent:
         line, read = self._call(step)
         lines = self._unpack(shared, step.params) + [line, self._dump(model, self.names.model)]
-        doc = f"train.py's {step.name}; the model goes to `{self.names.model}`, written with {self.library} as the notebook saves it."
+        doc = f"train.py's {step.name}; writes the model to `{self.names.model}` with {self.library}, as the notebook does."
         return _component("train_step", doc, [f"{self.names.data}: Input[Dataset]", f"{self.names.model}: Output[Model]"],
                           read, options, self._head() + lines, self.names)
 
@@ -191,8 +193,7 @@ class _Bodies:
                   f"return float({scores}[{py_literal(gate)}])"]
         head = self._head()
         head.insert(0, "import numbers")
-        doc = (f"train.py's {', '.join(s.name for s in steps)}: logs the metrics to `{self.names.metrics}` and "
-               f"returns {gate}, which the gate compares with production.")
+        doc = f"train.py's {', '.join(s.name for s in steps)}: logs its metrics, returns {gate} for the gate."
         inputs = [f"{self.names.data}: Input[Dataset]", f"{self.names.model}: Input[Model]",
                   f"{self.names.metrics}: Output[Metrics]"]
         return _component("evaluate_step", doc, inputs, read, options, head + lines, self.names, returns="float")
@@ -211,8 +212,7 @@ def _register(names: _Names, gate: str) -> KfpComponent:
         else "metric"
     lines = ["import shutil", "", f"shutil.copyfile({names.model}.path, {registered}.path)",
              f"{registered}.metadata[{py_literal(gate)}] = {metric}"]
-    doc = (f"Registers the candidate: here a copy in `{registered}` with its {gate}; "
-           "on a cluster, push it to your model registry instead.")
+    doc = f"Registers the candidate: a copy with its {gate} here; on a cluster, your model registry's call."
     return KfpComponent(name="register_step", doc=doc, returns="", parameters=(),
                         signature=f"{names.model}: Input[Model], {metric}: float, {registered}: Output[Model]",
                         body=tuple(lines))
@@ -225,7 +225,9 @@ def _tasks(components, names: _Names, options: set, compare: str) -> Tuple[str, 
     data_c, train_c, evaluate_c, register_c = components
 
     def args(component, *extra):
-        return ", ".join([f"{names.script_dir}={names.script_dir}", *extra, *(f"{p}={p}" for p in component.parameters)])
+        words = [f"{names.script_dir}={names.script_dir}", *extra, *(f"{p}={p}" for p in component.parameters)]
+        one_line = ", ".join(words)
+        return one_line if len(one_line) < 72 else "\n" + "".join(f"    {w},\n" for w in words)
 
     out_data = f'{data}.outputs["{names.data}"]'
     out_model = f'{trained}.outputs["{names.model}"]'
