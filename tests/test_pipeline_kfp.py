@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import joblib
 import pytest
@@ -23,6 +25,7 @@ from tests.equivalence import (
     MLOPS_TRAINING, assert_same_predictions, describe, patched_notebook, pyflakes_messages, rebuild_inputs,
     run_python, training_examples,
 )
+from tests.build import write_notebook
 from tests.notebooks import EXAMPLES_DIR
 
 LOCAL_EXAMPLE = "iris_pipeline"  # the example run in full: two metrics, a capitalised option (C), a Pipeline model
@@ -54,13 +57,17 @@ def _option_defaults(train_py: Path) -> dict:
     return found
 
 
+def _load(pipeline: Path):
+    spec = importlib.util.spec_from_file_location(f"pipeline_kfp_{abs(hash(str(pipeline)))}", pipeline)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _compiled(pipeline: Path, in_process: bool = True) -> dict:
     """Compile as `python pipeline_kfp.py` does; in this process unless asked (a fresh one imports kfp: 2-3 s)."""
     if in_process:
-        spec = importlib.util.spec_from_file_location(f"pipeline_kfp_{abs(hash(str(pipeline)))}", pipeline)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.main([])
+        _load(pipeline).main([])
     else:
         proc = run_python([pipeline.name], cwd=pipeline.parent)
         assert proc.returncode == 0, describe(proc)
@@ -155,3 +162,67 @@ def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_bran
     worse = _local_run(out, expected[gate] + margin)  # the production model is better: keep it
     assert _logged_metrics(worse) == expected
     assert not (worse / "condition-1").exists()
+
+
+HOSTILE_TITLE = 'Churn """ model \\ \'end\''
+HOSTILE_KEY = 'acc """ \\\' uracy'
+HOSTILE = [
+    "# " + HOSTILE_TITLE, "## Load the data",
+    "import pickle\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import train_test_split",
+    "df = pd.DataFrame({'a': list(range(20)), 'y': [0, 1] * 10})",
+    "## Split", "X_train, X_test, y_train, y_test = train_test_split(df[['a']], df['y'], test_size=0.5, random_state=0)",
+    "## Train", "C = 0.5\nmodel = LogisticRegression(C=C)\nmodel.fit(X_train, y_train)",
+    "## Evaluate", f"scores = {{{HOSTILE_KEY!r}: accuracy_score(y_test, model.predict(X_test))}}\nprint(scores)",
+    "## Save", "with open('model.pkl', 'wb') as f:\n    pickle.dump(model, f)",
+]
+
+
+def test_notebook_text_reaches_the_pipeline_escaped_and_pickle_is_the_format(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", HOSTILE)
+    pipeline = _convert(notebook, tmp_path / "out")
+    assert pyflakes_messages([pipeline]) == []
+    text = pipeline.read_text(encoding="utf-8")
+    assert "pickle.dump(model, file)" in text and "joblib" not in text
+    spec = _compiled(pipeline)
+    assert spec["pipelineInfo"]["description"] == HOSTILE_TITLE
+    assert spec["root"]["inputDefinitions"]["parameters"]["C"]["defaultValue"] == 0.5
+    assert f"return float(scores[{HOSTILE_KEY!r}])".replace("'", '"') in text.replace("'", '"')
+    proc = run_python(["train.py"], cwd=tmp_path / "out")
+    assert proc.returncode == 0, describe(proc)
+    expected = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    assert _component_values(_load(pipeline), tmp_path) == (expected, expected[HOSTILE_KEY])
+
+
+def _component_values(module, tmp_path: Path):
+    """Run the components' own functions in this process (what their containers run), artifacts as plain
+    paths: the metrics they log and the gate value; the pickle branch of the code runs for real."""
+    out, logged = str(tmp_path / "out"), {}
+    data, model = SimpleNamespace(path=str(tmp_path / "data")), SimpleNamespace(path=str(tmp_path / "model"))
+    metrics = SimpleNamespace(log_metric=logged.__setitem__)
+    try:
+        module.data_step.python_func(script_dir=out, dataset=data)
+        module.train_step.python_func(script_dir=out, dataset=data, model_file=model, C=0.5)
+        value = module.evaluate_step.python_func(script_dir=out, dataset=data, model_file=model, metrics=metrics)
+    finally:
+        sys.modules.pop("train", None)
+        sys.path[:] = [p for p in sys.path if p != out]
+    return logged, value
+
+
+def test_convert_never_imports_kfp(tmp_path):
+    code = ("import sys\nfrom nb2prod import api\n"
+            f"[r] = api.convert([{str(EXAMPLES_DIR / LOCAL_EXAMPLE / 'training.ipynb')!r}], {str(tmp_path)!r}, "
+            "pipelines=('kfp',))\nassert r.error is None, r.error\n"
+            "assert not [m for m in sys.modules if m == 'kfp' or m.startswith('kfp.')], 'kfp imported'\n")
+    proc = run_python(["-c", code], cwd=tmp_path)
+    assert proc.returncode == 0, describe(proc)
+    assert (tmp_path / "pipeline_kfp.py").exists()
+
+
+def test_an_unknown_pipeline_in_pyproject_is_one_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb2prod]\nprojects = [{ notebook = "nb.ipynb", output = "out", pipelines = ["kubeflow"] }]\n')
+    proc = run_python(["-m", "nb2prod", "check"], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "pipelines must be a list of kfp, azureml" in proc.stderr
