@@ -51,26 +51,11 @@ def files(plan, ref: str, env) -> Tuple[Dict[str, str], Tuple[str, ...]]:
 def build_context(plan, ref: str) -> Tuple[Optional[KfpContext], str]:
     from nb2prod.convert.render import train_context  # heavy: libcst
 
-    if plan.kind != "training":
-        return None, "a Kubeflow pipeline is written for a training notebook"
-    train = next((s for s in plan.steps if s.role == "train"), None)
-    if train is None or plan.estimator is None:
-        return None, "no training step that fits a model"
-    library = next((call.split(".")[0] for call, _ in plan.saved if call.split(".")[0] in LIBRARIES), None)
-    if library is None:
-        return None, "the model is not saved with joblib.dump or pickle.dump"
+    shape, why = _shape(plan)
+    if shape is None:
+        return None, why
+    before, train, after, library = shape
     model = plan.estimator[0]
-    if tuple(train.returns) != (model,) or train.metrics:
-        return None, f"the training step {train.name} returns more than the model"
-    position = plan.steps.index(train)
-    before = plan.steps[:position]
-    after = [s for s in plan.steps[position + 1:] if s.role != "save"]
-    if not any(s.metrics for s in after):
-        return None, "no evaluation step reports metrics after training"
-    given = {n for s in before for n in s.returns}
-    needs = {n for s in after for n in s.params} - {model} - given - {n for s in after for n in s.returns}
-    if needs:
-        return None, f"the evaluation reads {', '.join(sorted(needs))}, which no step before it returns"
     context, lifted, facts = train_context(plan, ref)
     calls = {f.name: f.calls for f in lifted.functions}
     options = {_attr(o): o for o in context.options}
@@ -98,6 +83,32 @@ def build_context(plan, ref: str) -> Tuple[Optional[KfpContext], str]:
         components=components, gate=gate, higher_is_better=higher, known_direction=direction(gate) is not None,
         tasks=_tasks(components, names, set(used), ">" if higher else "<"),
     ), ""
+
+
+def _shape(plan):
+    """((steps before training, the training step, the steps after it but saves, library), "") when a
+    pipeline can carry the data and the model between the steps, else (None, why not)."""
+    if plan.kind != "training":
+        return None, "a Kubeflow pipeline is written for a training notebook"
+    train = next((s for s in plan.steps if s.role == "train"), None)
+    if train is None or plan.estimator is None:
+        return None, "no training step that fits a model"
+    library = next((call.split(".")[0] for call, _ in plan.saved if call.split(".")[0] in LIBRARIES), None)
+    if library is None:
+        return None, "the model is not saved with joblib.dump or pickle.dump"
+    model = plan.estimator[0]
+    if tuple(train.returns) != (model,) or train.metrics:
+        return None, f"the training step {train.name} returns more than the model"
+    position = plan.steps.index(train)
+    before = plan.steps[:position]
+    after = [s for s in plan.steps[position + 1:] if s.role != "save"]
+    if not any(s.metrics for s in after):
+        return None, "no evaluation step reports metrics after training"
+    given = {n for s in before for n in s.returns}
+    needs = {n for s in after for n in s.params} - {model} - given - {n for s in after for n in s.returns}
+    if needs:
+        return None, f"the evaluation reads {', '.join(sorted(needs))}, which no step before it returns"
+    return (before, train, after, library), ""
 
 
 def _attr(option: Option) -> str:
