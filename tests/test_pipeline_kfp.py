@@ -226,3 +226,12 @@ def test_an_unknown_pipeline_in_pyproject_is_one_line(tmp_path):
     proc = run_python(["-m", "nb2prod", "check"], cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "pipelines must be a list of kfp, azureml" in proc.stderr
+
+
+def test_a_notebook_the_pipeline_cannot_carry_gets_a_notice_not_a_file(tmp_path):
+    cells = [c for c in HOSTILE if not c.startswith(("## Evaluate", "scores ="))]
+    [result] = api.convert([str(write_notebook(tmp_path / "nb.ipynb", cells))], str(tmp_path / "out"),
+                           pipelines=("kfp",))
+    assert result.error is None and (tmp_path / "out" / "train.py").exists()
+    assert "pipeline_kfp.py not written: no evaluation step reports metrics after training" in result.notices
+    assert not (tmp_path / "out" / "pipeline_kfp.py").exists()
