@@ -64,13 +64,9 @@ def _load(pipeline: Path):
     return module
 
 
-def _compiled(pipeline: Path, in_process: bool = True) -> dict:
-    """Compile as `python pipeline_kfp.py` does; in this process unless asked (a fresh one imports kfp: 2-3 s)."""
-    if in_process:
-        _load(pipeline).main([])
-    else:
-        proc = run_python([pipeline.name], cwd=pipeline.parent)
-        assert proc.returncode == 0, describe(proc)
+def _compiled(pipeline: Path) -> dict:
+    """Compile as `python pipeline_kfp.py` does (its main()), in this process: a fresh one imports kfp, 2-3 s."""
+    _load(pipeline).main([])
     return yaml.safe_load(pipeline.with_suffix(".yaml").read_text(encoding="utf-8"))
 
 
@@ -145,7 +141,7 @@ def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_bran
     proc = run_python(["train.py"], cwd=out)
     assert proc.returncode == 0, describe(proc)
     expected = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    condition = _compiled(pipeline, in_process=False)["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
+    condition = _compiled(pipeline)["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
     higher = " > " in condition
     gate = next(iter(expected))  # iris: accuracy, the first metric whose direction its name gives
     margin = 0.05 if higher else -0.05
