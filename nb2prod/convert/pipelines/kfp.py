@@ -187,7 +187,7 @@ class _Bodies:
         wanted = {p for s in steps for p in s.params}
         lines = self._unpack(shared, wanted) + [self._load(model, self.names.model)]
         read, first, v = [], True, self.names.metrics + "_"
-        scores = numbered("scores", set(wanted) | {model})
+        scores = numbered("scores", set(wanted) | {model} | set(shared) | {n for s in steps for n in s.returns})
         for step in steps:
             if not step.metrics:
                 line, more = self._call(step)
