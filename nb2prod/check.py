@@ -207,7 +207,7 @@ def compare(path: Path, expected: str) -> FileCheck:
     """The file on disk against the text `convert` would write there."""
     shown = _shown(str(path))
     state = write.status(path, expected)
-    if state == write.SAME:
+    if state == write.SAME or state == write.UPDATE and _same_but_pins(path, expected):
         return FileCheck(shown, CURRENT)
     if state == write.NEW:
         return FileCheck(shown, MISSING, unified("", expected, shown, missing=True), 1)
@@ -219,6 +219,20 @@ def compare(path: Path, expected: str) -> FileCheck:
     first = next((i for i, (a, b) in enumerate(zip(old, new), 1) if a != b), min(len(old), len(new)) + 1)
     status = STALE if state == write.UPDATE else EDITED
     return FileCheck(shown, status, unified(current, expected, shown), first)
+
+
+def _same_but_pins(path: Path, expected: str) -> bool:
+    """An environment file that differs only in pinned versions is current: the committed pins are what the
+    project deploys with, and CI's freshly installed packages may be newer (convert rewrites the pins)."""
+    from nb2prod.convert.environment import pinned_file, unpinned
+
+    if not pinned_file(path.name):
+        return False
+    try:
+        current = write.body_of(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return current is not None and unpinned(current) == unpinned(write.body_of(expected) or "")
 
 
 def _lint(path: str) -> List[Finding]:

@@ -48,7 +48,7 @@ def edit_notebook(path: Path, change) -> None:
 def test_current_outputs_pass(project):
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["4 generated files current, 0 stale"]
+    assert result.output.splitlines() == ["7 generated files current, 0 stale"]
 
 
 def test_stale_output_fails_with_diff_and_hint_then_regenerating_passes(project):
@@ -63,7 +63,7 @@ def test_stale_output_fails_with_diff_and_hint_then_regenerating_passes(project)
     assert "-def train_model(data, alpha=0.7):" in lines
     assert "+def train_model(data, alpha=0.5):" in lines
     assert "to update: nb2prod convert ml/training.ipynb ml/scoring.ipynb -o ml/expected --force" in lines
-    assert lines[-1] == "3 generated files current, 1 stale"
+    assert lines[-1] == "6 generated files current, 1 stale"
     assert run("convert", "ml/training.ipynb", "ml/scoring.ipynb", "-o", "ml/expected", "--force").exit_code == 0
     assert run("check").exit_code == 0
 
@@ -134,7 +134,7 @@ def test_clearing_outputs_does_not_matter(project):
 
 def test_selection_by_notebook_and_undeclared_notebook_needs_output(project):
     # a declared notebook brings its whole output folder: the training sibling shapes test_score.py
-    assert run("check", "ml/scoring.ipynb").output.splitlines() == ["4 generated files current, 0 stale"]
+    assert run("check", "ml/scoring.ipynb").output.splitlines() == ["7 generated files current, 0 stale"]
     shutil.copyfile(project / "ml" / "training.ipynb", project / "other.ipynb")
     result = run("check", "other.ipynb")
     assert result.exit_code == 2

@@ -79,6 +79,7 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
     if with_evaluate:
         generated = [_add_evaluate(g, outdir, templates) for g in generated]
+    generated = _add_environment(generated, outdir, templates)
     return [_add_pipelines(g, outdir, templates, pipelines) for g in generated] if pipelines else generated
 
 
@@ -101,6 +102,23 @@ def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], engine
             _must_compile(name, texts[name], templates)
         notices += more
     return replace(gen, texts=texts, notices=notices)
+
+
+def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str]) -> List[Generated]:
+    """The folder's requirements files (and conda.yml beside a score.py), written with the last notebook's
+    files: they cover every script generated into the folder."""
+    from nb2prod.convert import environment
+
+    if not generated:
+        return generated
+    texts = {name: text for gen in generated for name, text in gen.texts.items()}
+    scoring = [gen.notebook for gen in generated if gen.plan.kind == "scoring"]
+    name = environment.environment_name(scoring[0]) if scoring else None
+    bodies = environment.files(texts, _environment(templates), name)
+    ref = ", ".join(sorted(_reference(gen.notebook, outdir) for gen in generated))
+    last = generated[-1]
+    extra = {file: write.with_header(body, ref) for file, body in bodies.items()}
+    return generated[:-1] + [replace(last, texts={**last.texts, **extra})]
 
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
+from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines, yaml_scalar
 from nb2prod.convert.artifacts import TrainingArtifacts, metrics_file, scoring_artifacts, training_artifacts
 from nb2prod.convert.contexts import MetricsReport, Option, RequestShape, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
@@ -50,6 +50,7 @@ def environment(user_dir: Optional[str] = None):
     env.filters["pyrepr"] = py_literal
     env.filters["docstring"] = docstring_text
     env.filters["indent_code"] = indent_code
+    env.filters["yaml"] = yaml_scalar
     return env
 
 
