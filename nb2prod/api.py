@@ -66,11 +66,12 @@ def plan_notebook(path: str, kind: str = "auto"):
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
              with_evaluate: bool = False, *, workers: Optional[int] = 1,
-             progress: Optional[Callable[[], None]] = None) -> list:
+             progress: Optional[Callable[[], None]] = None, pipelines: Sequence[str] = ()) -> list:
     """Render planned notebooks into file texts with headers (pipeline.Generated each); writes nothing."""
     from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
 
-    return pipeline.generate(plans, outdir, templates, with_evaluate, workers=workers, progress=progress)
+    return pipeline.generate(plans, outdir, templates, with_evaluate, workers=workers, progress=progress,
+                             pipelines=pipelines)
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
@@ -78,7 +79,7 @@ def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force:
             progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None,
             pipelines: Sequence[str] = ()) -> List:
     """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits.
-    `pipelines` names the engines whose pipeline files are written too (`kfp`)."""
+    `pipelines` names the engines whose pipeline files are written too (`kfp`, `azureml`)."""
     from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
 
     return pipeline.convert(notebooks, outdir, kind=kind, force=force, templates=templates,

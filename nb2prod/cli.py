@@ -83,7 +83,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--with-evaluate", is_flag=True, help="Also write evaluate.py (training notebooks).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(["kfp", "azureml"]),
-              help="Also write a pipeline running train.py's steps on that engine (kfp: pipeline_kfp.py).")
+              help="Also write the steps as a pipeline for this engine (kfp: pipeline_kfp.py; azureml: azureml/).")
 @QUIET
 def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, pipelines, quiet):
     """Convert NOTEBOOKS into train.py/score.py and their pytest tests."""

@@ -49,6 +49,7 @@ class Generated:
     texts: Dict[str, str]
     fates: tuple
     notices: Tuple[str, ...]
+    context: object = field(default=None, compare=False)  # the script's template context (render.Rendered)
 
 
 @deep_enough
@@ -69,45 +70,42 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     """Render every planned notebook into file texts (with headers); nothing is written.
 
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
-    `pipelines` names the engines (`kfp`) whose pipeline files go beside a training notebook's train.py.
+    `pipelines` names the engines (`kfp`, `azureml`) whose pipeline files are added (convert.pipelines).
     """
+    from nb2prod.convert.pipelines import NEEDS_EVALUATE
+
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
     training = [p for _, p in plans if p.kind == "training"]
     companion = training[0] if len(training) == 1 else None
     jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
-    if with_evaluate:
+    if with_evaluate or NEEDS_EVALUATE & set(pipelines):
         generated = [_add_evaluate(g, outdir, templates) for g in generated]
-    generated = _add_environment(generated, outdir, templates)
-    return [_add_pipelines(g, outdir, templates, pipelines) for g in generated] if pipelines else generated
+    generated = _add_environment(generated, outdir, templates, [p for p in pipelines if p != "kfp"])
+    return [_add_pipelines(g, outdir, templates) for g in generated] if "kfp" in pipelines else generated
 
 
-def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], engines: Sequence[str]) -> Generated:
-    """`--pipeline kfp`: the engine's pipeline files beside a training notebook's train.py, or a notice why not."""
+def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+    """`--pipeline kfp`: pipeline_kfp.py beside a training notebook's train.py, or a notice why not."""
     if gen.plan.kind != "training":
         return gen
-    from nb2prod.convert.pipelines import kfp  # the engines' modules: only with --pipeline
+    from nb2prod.convert.pipelines import kfp  # the engine's module: only with --pipeline kfp
 
     ref = _reference(gen.notebook, outdir)
-    modules = {"kfp": kfp}
-    texts, notices = dict(gen.texts), gen.notices
-    for engine in dict.fromkeys(engines):
-        if engine not in modules:
-            notices += (f"--pipeline {engine}: not available in this version of nb2prod",)
-            continue
-        bodies, more = modules[engine].files(gen.plan, ref, _environment(templates))
-        for name, body in bodies.items():
-            texts[name] = write.with_header(body, ref)
-            _must_compile(name, texts[name], templates)
-        notices += more
-    return replace(gen, texts=texts, notices=notices)
+    texts = dict(gen.texts)
+    bodies, notices = kfp.files(gen.plan, ref, _environment(templates))
+    for name, body in bodies.items():
+        texts[name] = write.with_header(body, ref)
+        _must_compile(name, texts[name], templates)
+    return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
-def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str]) -> List[Generated]:
-    """The folder's requirements files (and conda.yml beside a score.py), written with the last notebook's
-    files: they cover every script generated into the folder."""
-    from nb2prod.convert import environment
+def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str],
+                     pipelines: Sequence[str] = ()) -> List[Generated]:
+    """The folder's requirements files (and conda.yml beside a score.py), and the pipeline files asked for,
+    written with the last notebook's files: they cover every script generated into the folder."""
+    from nb2prod.convert import environment, pipelines as engines
 
     if not generated:
         return generated
@@ -115,10 +113,11 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
     scoring = [gen.notebook for gen in generated if gen.plan.kind == "scoring"]
     name = environment.environment_name(scoring[0]) if scoring else None
     bodies = environment.files(texts, _environment(templates), name)
-    ref = ", ".join(sorted(_reference(gen.notebook, outdir) for gen in generated))
+    more, notices = engines.files(pipelines, generated, _environment(templates), texts)
     last = generated[-1]
-    extra = {file: write.with_header(body, ref) for file, body in bodies.items()}
-    return generated[:-1] + [replace(last, texts={**last.texts, **extra})]
+    extra = {file: write.with_header(body, _references(generated, Path(outdir, file).parent))
+             for file, body in {**bodies, **more}.items()}
+    return generated[:-1] + [replace(last, texts={**last.texts, **extra}, notices=last.notices + notices)]
 
 
 def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
@@ -147,7 +146,7 @@ def _generate_one(job) -> Generated:
         _must_compile(name, text, templates)
     fates = account(plan, rendered.lifted, script, texts[script])
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
-    return Generated(path, plan, texts, fates, notices)
+    return Generated(path, plan, texts, fates, notices, rendered.context)
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
@@ -263,6 +262,11 @@ def _check_generated(name: str, text: str) -> None:
     for name_read, (scope, line) in read:
         if name_read not in defined:
             raise NameError(f"reads undefined name `{name_read}` (in {scope}, line {line})")
+
+
+def _references(generated: Sequence[Generated], folder: Path) -> str:
+    """The notebooks of a folder's shared files (requirements, pipelines), as seen from the file's folder."""
+    return ", ".join(sorted(_reference(gen.notebook, str(folder)) for gen in generated))
 
 
 def _reference(notebook: str, outdir: str) -> str:

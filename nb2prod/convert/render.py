@@ -29,6 +29,7 @@ class Rendered:
 
     files: Dict[str, str]
     lifted: Lifted
+    context: object = None  # the script's template context (TrainContext, ScoreContext): pipelines read its options
 
 
 def default_templates() -> Path:
@@ -76,7 +77,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
     context, lifted, facts = train_context(plan, ref)
     files = {"train.py": _fill(env, "train.py.j2", context),
              "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
-    return Rendered(files, lifted)
+    return Rendered(files, lifted, context)
 
 
 def train_context(plan: Plan, ref: str) -> Tuple[TrainContext, Lifted, TrainingArtifacts]:
@@ -190,7 +191,7 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
     )
     files = {"score.py": _fill(env, "score.py.j2", context),
              "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion, names.sample))}
-    return Rendered(files, lifted)
+    return Rendered(files, lifted, context)
 
 
 def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
