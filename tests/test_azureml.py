@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from nb2prod import api
 from nb2prod.cli import main
+from tests.build import write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and list(p.glob("*.ipynb")))
@@ -167,3 +168,19 @@ def test_check_keeps_the_azureml_files_current(tmp_path, monkeypatch):
     result = run(main, ["convert", "ml/training.ipynb", "-o", "ml/out", "--pipeline", "azureml"])
     assert result.exit_code == 1 and "pipeline.yml was edited since nb2prod wrote it" in result.output
     assert "max_iter: 300" in pipeline.read_text()
+
+
+def test_notebook_text_reaches_the_yaml_as_data(tmp_path):
+    """A heading and a file name full of YAML and Azure ML syntax come back as the same strings."""
+    title = 'Train: a "model" # {x} ${{inputs.y}} - [z] \u2028 \'q\' \\ &anchor *ref'
+    nb = write_notebook(tmp_path / "odd: name #1.ipynb", [
+        f"# {title}", "import joblib\nfrom sklearn.linear_model import Ridge",
+        "X = [[0.0], [1.0], [2.0]]\ny = [0.0, 1.0, 2.0]\nalpha = 0.5",
+        "model = Ridge(alpha=alpha).fit(X, y)", "joblib.dump(model, 'my model.joblib')"])
+    [gen] = api.generate([(str(nb), api.plan_notebook(str(nb)))], str(tmp_path / "out"), pipelines=["azureml"])
+    pipeline = yaml.safe_load(gen.texts["azureml/pipeline.yml"])
+    assert pipeline["display_name"] == gen.context.title and "${{inputs.y}}" in pipeline["display_name"]
+    assert pipeline["description"].endswith("from odd: name #1.ipynb")
+    assert pipeline["inputs"] == {"alpha": 0.5}
+    train = yaml.safe_load(gen.texts["azureml/train.yml"])
+    assert train["command"].endswith("&& cp 'my model.joblib' ${{outputs.model}}/")  # one shell word
