@@ -100,6 +100,10 @@ def test_pipeline_inputs_are_the_scripts_options_with_the_notebooks_values(conve
     assert all(f'"--{name.replace("_", "-")}"' in script for name in pipeline["inputs"])
     assert list(pipeline["jobs"]) == ["train", "evaluate", "register"]
     assert pipeline["outputs"]["registered_model"]["type"] == "custom_model"
+    # the model file's name is an option: evaluate reads it from the same input train writes it under
+    assert pipeline["jobs"]["evaluate"]["inputs"]["model_name"] == "${{parent.inputs.model_name}}"
+    assert "--candidate ${{inputs.model}}/${{inputs.model_name}}" in _component(folder, "evaluate")["command"]
+    assert "cp ${{inputs.model_name}} ${{outputs.model}}/" in _component(folder, "train")["command"]
 
 
 def _run(command: str, folder: Path, inputs: dict, outputs: dict) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.convert import environment
 from nb2prod.convert.artifacts import training_artifacts
@@ -90,7 +90,8 @@ def _training(gen, env, texts: Dict[str, str], model_name: str, notices: List[st
     steps = [(train, job)]
     saved = [s for s in training_artifacts(gen.plan).saved if s.path]
     if "evaluate.py" in texts and saved:
-        steps.append(_evaluate_step(shlex.quote(Path(saved[0].path).name)))
+        named_by = next((p for p in params if saved[0].option is not None and p.name == saved[0].option.name), None)
+        steps.append(_evaluate_step(shlex.quote(Path(saved[0].path).name), named_by))
     else:
         notices.append("azureml: no evaluate step (evaluate.py was not generated): every trained model is registered")
     steps.append(_register_step(steps[-1][0].name))
@@ -123,15 +124,23 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
     return component, Job("train", "train.yml", tuple((p.name, f"${{{{parent.inputs.{p.name}}}}}") for p in params)), params
 
 
-def _evaluate_step(model_file: str) -> Tuple[Component, Job]:
-    """evaluate.py as the gate: with a production model, only a better candidate is passed on."""
+def _evaluate_step(model_file: str, named_by: Optional[Port]) -> Tuple[Component, Job]:
+    """evaluate.py as the gate: with a production model, only a better candidate is passed on. When a train.py
+    option names the model file (`named_by`), the step reads the file name from the same pipeline input."""
+    if named_by is not None:
+        model_file = f"${{{{inputs.{named_by.name}}}}}"
     gate = (f"$[[python evaluate.py --candidate ${{{{inputs.model}}}}/{model_file} "
             f"--production ${{{{inputs.{PRODUCTION}}}}}/{model_file} && ]]")
+    inputs = (Port("model", "uri_folder"), Port(PRODUCTION, "uri_folder", optional=True))
+    bindings: Tuple[Tuple[str, str], ...] = (("model", TRAINED),)  # production_model: set when submitting
+    if named_by is not None:
+        inputs += (named_by,)
+        bindings += ((named_by.name, f"${{{{parent.inputs.{named_by.name}}}}}"),)
     component = Component(
         "evaluate", "Evaluate", "Passes the model on when it beats the production model (evaluate.py), or "
         "when there is none yet", ENV_REF, gate + "cp -r ${{inputs.model}}/. ${{outputs.approved}}/",
-        (Port("model", "uri_folder"), Port(PRODUCTION, "uri_folder", optional=True)), (Port("approved", "uri_folder"),))
-    return component, Job("evaluate", "evaluate.yml", (("model", TRAINED),))  # production_model: set when submitting
+        inputs, (Port("approved", "uri_folder"),))
+    return component, Job("evaluate", "evaluate.yml", bindings)
 
 
 def _register_step(after: str) -> Tuple[Component, Job]:
