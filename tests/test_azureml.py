@@ -164,7 +164,7 @@ def test_a_bad_pipelines_setting_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    assert "pipelines must be a list of kfp or azureml" in result.output
+    assert "pipelines must be a list of kfp, azureml" in result.output
 
 
 def test_check_keeps_the_azureml_files_current(tmp_path, monkeypatch):

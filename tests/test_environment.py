@@ -102,6 +102,15 @@ def test_a_module_no_distribution_provides_is_a_comment_not_a_guess():
     assert req.lines() == ["# surely_not_installed_xyz: needed, but no installed distribution provides it"]
 
 
+def test_an_import_guarded_by_import_error_is_optional():
+    """score.py answers HTTP 400 through the inference server's AMLResponse when it is there and a dict when
+    it is not: the guarded import is no requirement, the unguarded ones are."""
+    text = ("import json\nimport joblib\n\ndef bad(m):\n    try:\n        from surely_not_installed_xyz.a import B\n"
+            "    except ImportError:\n        return m\n    return B(m)\n\n"
+            "try:\n    import other_missing_xyz\nexcept ValueError:\n    pass\n")
+    assert environment.imported_modules(text) == {"json", "joblib", "other_missing_xyz"}
+
+
 def _rewrite(path: Path, change) -> None:
     """Change an environment file's body and give it a matching header, as convert in another environment would."""
     text = path.read_text()

@@ -57,14 +57,31 @@ def missing(module: str) -> str:
 
 
 def imported_modules(text: str) -> Set[str]:
-    """The absolute modules a generated file imports, anywhere in it (dotted, as written)."""
+    """The absolute modules a generated file imports, anywhere in it (dotted, as written), less the optional
+    ones: an import in a `try` whose handler catches ImportError works without its package (score.py's
+    HTTP 400 through the inference server's AMLResponse, when it is there)."""
+    tree = ast.parse(text)
+    optional = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Try) and _catches_import_error(node)
+                for stmt in node.body for sub in ast.walk(stmt)}
     found = set()
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             found.add(node.module)
     return found
+
+
+def _catches_import_error(node: ast.Try) -> bool:
+    names = set()
+    for handler in node.handlers:
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        names.update(k.id if isinstance(k, ast.Name) else getattr(k, "attr", None) for k in kinds if k is not None)
+        if handler.type is None:
+            return True
+    return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
 def is_stdlib(module: str) -> bool:
