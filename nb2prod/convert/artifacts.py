@@ -154,7 +154,9 @@ def _printed(plan: Plan, steps: Sequence[Step]) -> list:
     """Cells that call print() and whose code the steps keep whole: what they printed when the notebook
     was saved is what the steps must print. Only the cell numbers go into the generated test, which
     reads the outputs from the notebook when it runs, so clearing or refreshing outputs changes no
-    generated file."""
+    generated file. A percent script keeps no outputs: nothing to compare with."""
+    if plan.notebook.is_script:
+        return []
     kept_cells = {s.cell for st in steps for s in st.statements}
     return [pc.cell.index for pc in plan.cells
             if pc.cell.index in kept_cells and _calls_print(pc) and _all_shown_kept(plan, pc.cell.index, steps)]

@@ -55,8 +55,9 @@ class Generated:
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
     nb = load(path, validate=True)
-    if nb.is_script:
-        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
+    if nb.is_script and len(nb.cells) == 1 and not nb.cells[0].offset:  # no `# %%` marker: a plain script
+        raise UnusableInput("convert takes .ipynb notebooks and jupytext percent scripts (`# %%` cells)",
+                            Location(path))
     if not nb.code_cells:
         raise UnusableInput("notebook has no code cells", Location(path))
     cells = parse_notebook(nb)
