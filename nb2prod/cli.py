@@ -181,9 +181,10 @@ def check(paths, outdir, templates_dir, fmt):
 @click.option("--timeout", type=click.IntRange(min=1), default=600, show_default=True,
               help="Seconds allowed per notebook cell and per script run.")
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
-def verify(notebook, companion, script, timeout, kernel):
+@click.option("-v", "--verbose", is_flag=True, help="List the files copied from the notebook's folder.")
+def verify(notebook, companion, script, timeout, kernel, verbose):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
     result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
-    for line in verify_report.lines(result):
+    for line in verify_report.lines(result, verbose):
         click.echo(line)
     sys.exit(result.exit_code)

@@ -14,6 +14,7 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, model_file_constants, request_rows
 from nb2prod.convert.plan import Plan, Step
+from nb2prod.convert.plan.testfacts import notebook_reads
 from nb2prod.convert.sections import SAVE_CALLS, call_names
 
 LOAD_LIBRARIES = ("joblib", "pickle")  # the model loaders the generated score tests can stand in for
@@ -116,6 +117,11 @@ def metric_expressions(plan: Plan) -> Tuple[Tuple[str, str, bool], ...]:
     notebook binds (`mse`), or the call a generated name stands for (`accuracy_score(y_test, pred)`)."""
     bound = {b.name: b.expr for made in plan.bindings.values() for b in made}
     return tuple((m.key, bound.get(m.name, m.name), m.merged) for step in plan.steps for m in step.metrics)
+
+
+def run_reads(plan: Plan) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """(relative files the notebook reads when it runs whole, the reading calls whose path it cannot tell)."""
+    return notebook_reads([s for pc in plan.cells for s in pc.statements], plan.hypers)
 
 
 def printing_end(plan: Plan) -> int:

@@ -266,6 +266,12 @@ class _Ignore:
         return result
 
 
+def gitignore_matcher(folder: str) -> _Ignore:
+    """The `.gitignore` patterns of the folders above `folder` up to its repository's root; `.enter()` each
+    folder walked into (`folder` first), then ask `.ignored(path, is_dir)`."""
+    return _Ignore.for_root(folder)
+
+
 def _matches(rel: str, pattern: str) -> bool:
     if "/" in pattern.strip("/") or pattern.startswith("/"):
         pattern = pattern.lstrip("/")

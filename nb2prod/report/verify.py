@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import List
 
 
-def lines(report) -> List[str]:
+def lines(report, verbose: bool = False) -> List[str]:
     out = [f"{report.notebook}: {report.kind} notebook, run for real on both sides"]
+    if report.copied is not None:  # into each side's folder; --verbose names the files
+        out.append(f"  {report.copied.summary()}")
+        if verbose:
+            out.extend(f"        {name}" for name in report.copied.files)
     for c in report.comparisons:
         mark = "same" if c.same else "DIFF"
         detail = f" ({c.detail})" if c.detail and c.same else ""
