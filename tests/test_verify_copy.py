@@ -3,6 +3,7 @@ it) only when a path it reads is unknown; never environments; and says what it c
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -87,3 +88,22 @@ def test_outside_git_the_gitignore_files_are_honoured(tmp_path):
     if subprocess.run(["git", "rev-parse"], cwd=folder, capture_output=True).returncode == 0:
         pytest.skip("the temporary folder is inside a git repository")
     assert folder_files(folder) == ["data.csv"]
+
+
+def test_the_gitignore_matcher_reads_escapes_and_info_exclude(tmp_path):
+    """lint's folder walk (and verify's copy outside git) read ignore files as git does."""
+    from nb2prod.notebook.config import find_files
+
+    repo = git_repo(tmp_path / "repo")
+    (repo / ".gitignore").write_text("\\#scratch.py\n\\!bang.py\ntrailing.py\\ \n# comment.py\n")
+    (repo / ".git" / "info" / "exclude").write_text("private/\n")
+    names = ("#scratch.py", "!bang.py", "trailing.py ", "trailing.py", "# comment.py", "private/p.py", "kept.py")
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x = 1\n")
+    files, missing = find_files([str(repo)])
+    found = sorted(os.path.relpath(f, repo) for f, _ in files)
+    assert (found, missing) == (["# comment.py", "kept.py", "trailing.py"], [])
+    git_view = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, capture_output=True,
+                              text=True).stdout.split("\n")
+    assert sorted(n for n in git_view if n.endswith(".py")) == found  # what git itself says
