@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from nb2prod.cli import main
 from nb2prod.workdir import copy_needed, folder_files
-from tests.build import write_notebook
 from tests.notebooks import ensure_kernelspec
 
 GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
@@ -24,7 +23,7 @@ def git_repo(folder: Path) -> Path:
     return folder
 
 
-def fake_environment(folder: Path, files: int = 3000) -> None:
+def fake_environment(folder: Path, files: int = 1000) -> None:
     """A virtual environment of many small files, the kind that made verify take minutes."""
     (folder / "pyvenv.cfg").parent.mkdir(parents=True)
     (folder / "pyvenv.cfg").write_text("home = /usr\n")
@@ -42,19 +41,20 @@ def test_verify_copies_the_notebook_and_its_ignored_data_not_the_environment(tmp
     (repo / "points.csv").write_text("x,y\n" + rows + "\n")
     (repo / "other.csv").write_text("never read\n")
     fake_environment(repo / "venv")
-    nb = write_notebook(repo / "training.ipynb", [
-        "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LinearRegression\n"
-        "from sklearn.metrics import mean_squared_error",
-        "## Read dataset", 'df = pd.read_csv("points.csv")',
-        "## Train model", 'reg = LinearRegression()\nreg.fit(df[["x"]], df["y"])',
-        "## Evaluate model", 'mse = mean_squared_error(df["y"], reg.predict(df[["x"]]))\nprint("mse", mse)',
-        "## Save model", 'joblib.dump(reg, "line.joblib")'])
+    cells = ["import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LinearRegression\n"
+             "from sklearn.metrics import mean_squared_error",
+             "## Read dataset", 'df = pd.read_csv("points.csv")',
+             "## Train model", 'reg = LinearRegression()\nreg.fit(df[["x"]], df["y"])',
+             "## Evaluate model", 'mse = mean_squared_error(df["y"], reg.predict(df[["x"]]))\nprint("mse", mse)',
+             "## Save model", 'joblib.dump(reg, "line.joblib")']
+    nb = repo / "training.py"  # a jupytext percent script: verify runs its cells as a notebook's
+    nb.write_text("".join(f"# %% [markdown]\n# {c}\n\n" if c.startswith("#") else f"# %%\n{c}\n\n" for c in cells))
     result = CliRunner().invoke(main, ["verify", str(nb), "--verbose", "--timeout", "120"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     size = len((repo / "points.csv").read_bytes()) + len(nb.read_bytes())
     assert lines[1:4] == [f"  copied 2 files ({size:,} bytes): what the notebook reads",
-                          "        points.csv", "        training.ipynb"]
+                          "        points.csv", "        training.py"]
     assert lines[-1].startswith("equivalent: ")
 
 
