@@ -1,7 +1,7 @@
 """`nb2prod verify`: run the notebook and the generated script for real and compare what they produce.
 
-The notebook runs top to bottom with nbclient in one copy of its folder, the generated script in
-another. A last probe cell, run in the notebook's kernel once the script has finished, loads the
+The notebook runs top to bottom with nbclient in one temporary folder, the generated script in
+another, each holding what the notebook needs from its folder (nb2prod/workdir.py). A last probe cell, run in the notebook's kernel once the script has finished, loads the
 model files both sides saved and predicts with each on the notebook's own inputs
 (`plan.predict_input`), so both models see exactly the same data, and evaluates the expressions
 holding the metrics train.py reports, compared with the JSON file train.py wrote. Printed lines
