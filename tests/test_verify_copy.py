@@ -107,3 +107,19 @@ def test_the_gitignore_matcher_reads_escapes_and_info_exclude(tmp_path):
     git_view = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, capture_output=True,
                               text=True).stdout.split("\n")
     assert sorted(n for n in git_view if n.endswith(".py")) == found  # what git itself says
+
+
+def test_the_reads_verify_copies_come_from_the_whole_notebook(tmp_path):
+    from nb2prod import api
+    from nb2prod.convert.artifacts import run_reads
+    from tests.build import write_notebook
+
+    nb = write_notebook(tmp_path / "nb.ipynb", [
+        "import json\nimport os\nimport joblib\nimport pandas as pd\nfrom sklearn.linear_model import LinearRegression",
+        'DATA = "data"\nwith open("columns.json") as f:\n    columns = json.load(f)',
+        'df = pd.read_csv(os.path.join(DATA, "rows.csv"))\npd.read_csv("peek.csv").head()',
+        "extra = pd.read_parquet(os.environ['EXTRA'])",
+        "reg = LinearRegression().fit(df[columns], df['y'])\njoblib.dump(reg, 'm.pkl')"])
+    reads, unknown = run_reads(api.plan_notebook(str(nb)))
+    assert reads == ("columns.json", "data/rows.csv", "peek.csv")  # exploration's reads too: the notebook runs whole
+    assert unknown == ("pd.read_parquet(os.environ['EXTRA'])",)
