@@ -50,7 +50,9 @@ class Nb2prodExporter(Exporter):
         meta = resources.get("metadata", {})
         path = os.path.join(meta.get("path") or "", (meta.get("name") or "notebook") + ".ipynb")
         app = _running_app(self)
-        writer = app.writer if app is not None and type(app.writer) is FilesWriter else None
+        writer = app.writer if app is not None else None
+        writer = writer.replaced if isinstance(writer, _Written) else writer  # a second notebook of the run
+        writer = writer if type(writer) is FilesWriter else None
         outdir = (writer.build_directory if writer is not None else "") or meta.get("path") or "."
         try:
             plan = plan_loaded(load_notebook_text(path, nbformat.writes(nb_copy), validate=True), self.kind)
@@ -67,7 +69,7 @@ class Nb2prodExporter(Exporter):
         resources["unique_key"] = script[: -len(".py")]
         resources["output_extension"] = ".py"
         if writer is not None:
-            app.writer = _Written(outdir, config=writer.config)
+            app.writer = _Written(writer, outdir, config=writer.config)
             return gen.texts[script], resources
         resources.setdefault("outputs", {})
         for file, text in gen.texts.items():
@@ -97,9 +99,9 @@ def _running_app(exporter: Nb2prodExporter):
 class _Written(WriterBase):
     """nbconvert's files writer once nb2prod has written the files: it only says where the script is."""
 
-    def __init__(self, outdir: str, **kw):
+    def __init__(self, files: FilesWriter, outdir: str, **kw):
         super().__init__(**kw)
-        self.outdir = outdir
+        self.replaced, self.outdir = files, outdir
 
     def write(self, output, resources, notebook_name: Optional[str] = None, **kw):
         return os.path.join(self.outdir, resources["unique_key"] + resources["output_extension"])

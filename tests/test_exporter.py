@@ -87,3 +87,11 @@ def test_a_bug_in_the_notebook_is_one_line_and_nothing_is_written(tmp_path, nbco
     (tmp_path / "broken.ipynb").write_text('{"cells": [')
     assert nbconvert(tmp_path, "broken.ipynb") == (2, ["nb2prod: broken.ipynb: truncated JSON (line 1, column 12): "
                                                    "Expecting value"])
+
+
+def test_every_notebook_of_one_run_is_written(tmp_path, nbconvert):
+    for name in ("training.ipynb", "scoring.ipynb"):
+        shutil.copyfile(ROOT / "examples" / "diabetes_ridge" / name, tmp_path / name)
+    assert nbconvert(tmp_path, "training.ipynb", "scoring.ipynb", "--output-dir", "out") == (0, [])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["score.py", "test_score.py", "test_train.py",
+                                                                     "train.py"]
