@@ -60,6 +60,7 @@ def test_percent_script_gives_the_notebooks_train_py_and_its_tests_pass(tmp_path
     for source in (notebook, script):
         result = run("convert", str(source), "-o", str(source.parent / "out"))
         assert result.exit_code == 0, result.output
+    assert "NB904" not in result.output  # jupytext's YAML header is metadata, not comments the script drops
     from_nb = (tmp_path / "nb" / "out" / "train.py").read_text()
     from_py = (tmp_path / "py" / "out" / "train.py").read_text()
     assert "X.shape" not in from_py  # a cell's last expression is exploration in a percent script too
@@ -105,6 +106,12 @@ def test_a_plain_script_is_refused_in_one_line(tmp_path):
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
     assert line.endswith(f"{script}: convert takes .ipynb notebooks and jupytext percent scripts (`# %%` cells)")
+
+
+def test_the_yaml_header_is_a_raw_cell():
+    cells = load_script("x.py", percent_text()).cells
+    assert (cells[0].kind, cells[0].source.splitlines()[0], cells[1].kind) == ("raw", "# ---", "markdown")
+    assert load_script("x.py", "# not a header\nx = 1\n# %%\ny = 2\n").cells[0].kind == "code"
 
 
 def test_marker_tags_become_cell_tags():

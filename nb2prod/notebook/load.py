@@ -326,7 +326,7 @@ def load_script(path: str, text: str) -> Notebook:
         m = None if number in quoted else _PERCENT.match(line.rstrip("\r\n"))
         if m:
             if buf or cells:
-                cells.append(_script_cell(len(cells) + 1, kind, buf, offset, tags))
+                cells.append(_script_cell(len(cells) + 1, kind if cells else _front_kind(buf), buf, offset, tags))
             kind = "markdown" if "[markdown]" in m.group(1) or "[md]" in m.group(1) else "code"
             buf, offset, tags = [], number, _marker_tags(m.group(1))
             continue
@@ -351,6 +351,13 @@ def _quoted_lines(text: str) -> frozenset:
     except (tokenize.TokenError, SyntaxError):
         pass  # what was read so far still counts
     return frozenset(inside)
+
+
+def _front_kind(buf: List[str]) -> str:
+    """jupytext's YAML header (`# ---` ... `# ---` before the first `# %%`) is metadata, kept as a raw cell."""
+    lines = [line.strip() for line in buf if line.strip()]
+    header = len(lines) >= 2 and lines[0] == lines[-1] == "# ---" and all(t.startswith("#") for t in lines)
+    return "raw" if header else "code"
 
 
 def _marker_tags(marker: str) -> Tuple[str, ...]:
