@@ -20,12 +20,23 @@ from nb2prod.notebook import config
 
 def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
          fix: bool = False, diff: bool = False, workers: Optional[int] = None, cache: bool = False,
-         progress=None):
+         progress=None, stdin=None):
     """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints.
 
     With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
     `progress` (a progress.Progress) learns the number of files, then advances once per file.
+    A path `-` is the binary stream `stdin` (standard input), linted as `<stdin>` with the current folder's settings.
     """
+    piped = []
+    if "-" in paths:
+        from nb2prod.lint.files import lint_stdin
+
+        found = config.lint_settings(Path("."))
+        piped.append(lint_stdin(stdin, tuple(select) if select else found.select,
+                                tuple(found.ignore) + tuple(ignore or ()), found.builtins))
+        paths = [p for p in paths if p != "-"]
+        if not paths:
+            return LintReport(tuple(piped))
     files, missing = config.find_files(list(paths))
     settings: Dict[str, object] = {}
     jobs = []
@@ -43,7 +54,7 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     results = [LintedFile(r.path, error=f"{r.path}: {r.skipped}") if r.skipped and os.path.normpath(r.path) in named
                else r for r in results]
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
-    return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
+    return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)) + tuple(piped))
 
 
 def plan_notebook(path: str, kind: str = "auto"):

@@ -8,9 +8,7 @@ training sibling. Only generated code is compared: outputs and metadata never en
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -22,6 +20,7 @@ from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
 from nb2prod.notebook.config import did_you_mean, find_pyproject, lint_settings, tool_table
 from nb2prod.notebook.load import load
+from nb2prod.unidiff import lines, unified
 
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
 
@@ -198,27 +197,15 @@ def compare(path: Path, expected: str) -> FileCheck:
     if state == write.SAME:
         return FileCheck(shown, CURRENT)
     if state == write.NEW:
-        return FileCheck(shown, MISSING, _diff("", expected, shown), 1)
+        return FileCheck(shown, MISSING, unified("", expected, shown, missing=True), 1)
     try:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         current = ""
-    old, new = _lines(current), _lines(expected)
+    old, new = lines(current), lines(expected)
     first = next((i for i, (a, b) in enumerate(zip(old, new), 1) if a != b), min(len(old), len(new)) + 1)
     status = STALE if state == write.UPDATE else EDITED
-    return FileCheck(shown, status, _diff(current, expected, shown), first)
-
-
-def _diff(current: str, expected: str, shown: str) -> Tuple[str, ...]:
-    lines = difflib.unified_diff([line.rstrip("\n") for line in _lines(current)],
-                                 [line.rstrip("\n") for line in _lines(expected)],
-                                 f"{shown} (on disk)", f"{shown} (from the notebook)", lineterm="")
-    return tuple(lines)
-
-
-def _lines(text: str) -> List[str]:
-    """Lines with their ends, cut at \\n only: str.splitlines would also cut inside a string (U+2028)."""
-    return re.findall(r"[^\n]*\n|[^\n]+", text)
+    return FileCheck(shown, status, unified(current, expected, shown), first)
 
 
 def _lint(path: str) -> List[Finding]:

@@ -138,6 +138,18 @@ class TrainTestsContext(TestsContext):
 
 
 @dataclass(frozen=True)
+class RequestShape:
+    """The fixed shape of the sample request's rows, which run() checks each request against first."""
+
+    key: Optional[str]  # the request key holding the rows; None when the request is the rows
+    form: str  # "values" (rows of `width` values), "records" (rows naming `columns`), "columns" (a list per column)
+    width: int  # values per row ("values"), else 0
+    columns: str  # the column names as a tuple literal, code ("records", "columns"), else "()"
+    numbers: bool  # the sample holds only numbers: so must a request
+    no_rows: str  # the message for a request without its rows where the sample has them, code
+
+
+@dataclass(frozen=True)
 class ScoreContext(ScriptContext):
     """score.py.j2"""
 
@@ -150,6 +162,9 @@ class ScoreContext(ScriptContext):
     sample_name: str
     model_file_helper: str
     jsonable_helper: str
+    request: Optional[RequestShape]  # None when the sample has no fixed shape (or there is no sample)
+    request_problem_helper: str
+    bad_request_helper: str
 
 
 @dataclass(frozen=True)
@@ -176,6 +191,8 @@ class ScoreTestsContext(TestsContext):
     stub: str
     rows_key: Optional[str]
     sample_name: str  # score.py's sample request constant
+    wrong_request: Optional[str]  # a request of the wrong shape, JSON text; None when run() checks none
+    wrong_message: Optional[str]  # the error run() answers it with
 
 
 @dataclass(frozen=True)
@@ -195,4 +212,4 @@ class EvaluateContext:
 
 
 CONTEXTS = (TrainContext, TrainTestsContext, ScoreContext, ScoreTestsContext, EvaluateContext,
-            Option, TrainCall, Fitted, Mocked, MainTest, Trained)
+            Option, TrainCall, Fitted, Mocked, MainTest, Trained, RequestShape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass, replace
@@ -10,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
 from nb2prod.convert.artifacts import metrics_file, scoring_artifacts, training_artifacts
-from nb2prod.convert.contexts import MetricsReport, Option, ScoreContext, TrainContext
+from nb2prod.convert.contexts import MetricsReport, Option, RequestShape, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
 from nb2prod.convert.naming import free_name, numbered
@@ -176,11 +177,22 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=facts.globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
         options_name=free_name("options", facts.notebook_names), parser_name=names.parser, sample_name=names.sample,
-        model_file_helper=names.model_file, jsonable_helper=names.jsonable,
+        model_file_helper=names.model_file, jsonable_helper=names.jsonable, request=_request_shape(lifted),
+        request_problem_helper=names.request_problem, bad_request_helper=names.bad_request,
     )
     files = {"score.py": _fill(env, "score.py.j2", context),
              "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion, names.sample))}
     return Rendered(files, lifted)
+
+
+def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
+    check = lifted.request_check
+    if check is None:
+        return None
+    kind = "an object of columns" if check.form == "columns" else "a non-empty list of rows"
+    where = f" under {json.dumps(check.key, ensure_ascii=False)}" if check.key is not None else ""
+    return RequestShape(check.key, check.form, check.width, py_literal(check.columns), check.numbers,
+                        py_literal(f"the request needs {kind}{where}"))
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from nb2prod.lint import fix as fixing
 from nb2prod.lint.engine import fix_key, lint_parsed, parse_all
 from nb2prod.lint.results import FileResult
 from nb2prod.model import Finding, Notebook
+from nb2prod.notebook.files import read_stream
 from nb2prod.notebook.load import load_bytes, load_notebook_text, load_script, read_bytes, source_encoding
 from nb2prod.notebook.parse import deep_enough
 
@@ -34,6 +35,19 @@ def lint_file(
     if not (fix or show_diff) or not any(f.fixable for f in findings):
         return FileResult(path, tuple(findings))
     return _fix(nb, data, cells, findings, (select, ignore, builtins), write=fix and not show_diff)
+
+
+STDIN = "<stdin>"
+
+
+def lint_stdin(stream, select=None, ignore=None, builtins=()) -> FileResult:
+    """Lint what comes on standard input, named <stdin>: a notebook when it is a JSON object, else a script."""
+    try:
+        data = read_stream(stream, STDIN)
+        nb = load_bytes(STDIN, data, notebook=data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"))
+    except UnusableInput as exc:  # a non-Python notebook too: it was asked for by name
+        return FileResult(STDIN, error=str(exc) if str(exc).startswith(STDIN) else f"{STDIN}: {exc}")
+    return FileResult(STDIN, tuple(lint_parsed(nb, parse_all(nb), select, ignore, builtins)))
 
 
 def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tuple, write: bool) -> FileResult:

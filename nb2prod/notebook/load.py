@@ -9,7 +9,7 @@ import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from nb2prod.errors import NotPython, UnusableInput
 from nb2prod.model import Cell, Location, Notebook
@@ -24,9 +24,10 @@ def load(path: str, *, validate: bool = False) -> Notebook:
     return load_bytes(path, read_bytes(path), validate=validate)
 
 
-def load_bytes(path: str, data: bytes, *, validate: bool = False) -> Notebook:
-    """A notebook or script from the bytes read from `path` (lint --fix reads a file once and keeps them)."""
-    if not str(path).endswith(".ipynb"):
+def load_bytes(path: str, data: bytes, *, validate: bool = False, notebook: Optional[bool] = None) -> Notebook:
+    """A notebook or script from the bytes read from `path` (lint --fix reads a file once and keeps them);
+    `notebook` says which when the name cannot (standard input)."""
+    if not (str(path).endswith(".ipynb") if notebook is None else notebook):
         return load_script(path, _decode(path, data, source_encoding(data)))
     return load_notebook_text(path, _decode(path, data), validate=validate)
 
