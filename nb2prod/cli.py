@@ -200,10 +200,11 @@ def check(paths, outdir, templates_dir, fmt, quiet):
               help="Seconds allowed per notebook cell and per script run.")
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
 @QUIET
-def verify(notebook, companion, script, timeout, kernel, quiet):
+@click.option("-v", "--verbose", is_flag=True, help="List the files copied from the notebook's folder.")
+def verify(notebook, companion, script, timeout, kernel, quiet, verbose):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
     result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
     style = _style(sys.stdout)
-    for line in verify_report.lines(result, style, quiet=quiet):
+    for line in verify_report.lines(result, style, quiet=quiet, verbose=verbose):
         click.echo(line, color=style is not None)
     sys.exit(result.exit_code)

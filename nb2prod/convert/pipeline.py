@@ -55,9 +55,16 @@ class Generated:
 @deep_enough
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
-    nb = load(path, validate=True)
-    if nb.is_script:
-        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
+    return plan_loaded(load(path, validate=True), kind)
+
+
+@deep_enough
+def plan_loaded(nb, kind: str = "auto"):
+    """parse → plan for a loaded notebook, with the settings of the project it is in (the exporter's way in)."""
+    path = nb.path
+    if nb.is_script and len(nb.cells) == 1 and not nb.cells[0].offset:  # no `# %%` marker: a plain script
+        raise UnusableInput("convert takes .ipynb notebooks and jupytext percent scripts (`# %%` cells)",
+                            Location(path))
     if not nb.code_cells:
         raise UnusableInput("notebook has no code cells", Location(path))
     cells = parse_notebook(nb)
@@ -185,6 +192,11 @@ def _plan_or_error(job: Tuple[str, str]):
         return plan_notebook(path, kind), None
     except Nb2prodError as exc:
         return None, exc
+
+
+def write_files(gen: Generated, outdir: str, *, force: bool = False) -> ConvertResult:
+    """Write one converted notebook's files as convert does: atomically, refusing edited files without `force`."""
+    return _write(gen, outdir, False, force, False, {})
 
 
 def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed) -> ConvertResult:

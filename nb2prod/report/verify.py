@@ -9,11 +9,15 @@ def _plain(text: str, **_) -> str:
     return text
 
 
-def lines(report, style=None, quiet: bool = False) -> List[str]:
+def lines(report, style=None, quiet: bool = False, verbose: bool = False) -> List[str]:
     """`style(text, fg=...)` colours same/DIFF (click.style when colour is wanted); `quiet`: only the comparisons
-    that differ, and the verdict."""
+    that differ, and the verdict; `verbose`: the files copied from the notebook's folder, one a line."""
     style = style or _plain
     out = [] if quiet else [f"{report.notebook}: {report.kind} notebook, run for real on both sides"]
+    if report.copied is not None and not quiet:  # into each side's folder
+        out.append(f"  {report.copied.summary()}")
+        if verbose:
+            out.extend(f"        {name}" for name in report.copied.files)
     for c in report.comparisons:
         if quiet and c.same:
             continue
