@@ -89,5 +89,6 @@ def test_every_notebook_of_one_run_is_written(tmp_path, nbconvert):
     for name in ("training.ipynb", "scoring.ipynb"):
         shutil.copyfile(ROOT / "examples" / "diabetes_ridge" / name, tmp_path / name)
     assert nbconvert(tmp_path, "training.ipynb", "scoring.ipynb", "--output-dir", "out") == (0, [])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["score.py", "test_score.py", "test_train.py",
-                                                                     "train.py"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "conda.yml", "requirements-test.txt", "requirements.txt", "score.py", "test_score.py", "test_train.py",
+        "train.py"]
