@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-import symtable
 from dataclasses import dataclass
 from typing import Iterator, List, Set
 
@@ -42,6 +41,8 @@ def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
 
 def exact_bad_reads(source: str) -> List[BadRead]:
     """`bad_reads` without the shortcuts: a second parse, the symbol tables, every read in order."""
+    import symtable  # rarely needed (see _may_fail)
+
     try:
         tree = ast.parse(source)
         tables = {(t.get_name(), t.get_lineno()): t for t in _tables(symtable.symtable(source, "<cell>", "exec"))}
@@ -156,7 +157,7 @@ def _binds(node: ast.AST, out: Set[str]) -> None:
             _binds(value, out)
 
 
-def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
+def _tables(table) -> Iterator:
     yield table
     for child in table.get_children():
         yield from _tables(child)

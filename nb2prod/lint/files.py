@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from nb2prod import write as writing
 from nb2prod.errors import NotPython, UnusableInput
-from nb2prod.lint import fix as fixing
 from nb2prod.lint.engine import fix_key, lint_parsed, parse_all
 from nb2prod.lint.results import FileResult
 from nb2prod.model import Finding, Notebook
@@ -51,6 +49,9 @@ def lint_stdin(stream, select=None, ignore=None, builtins=()) -> FileResult:
 
 
 def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tuple, write: bool) -> FileResult:
+    from nb2prod import write as writing  # only a fix writes: a plain lint never loads hashlib and the escapes
+    from nb2prod.lint import fix as fixing  # only a fix or a diff needs it
+
     findings, plan, notes = _fix_plan(nb, cells, findings, settings)
     if not plan.sources:
         return FileResult(nb.path, tuple(findings), notes=notes)
@@ -83,6 +84,8 @@ def _fix_plan(nb: Notebook, cells, findings: List[Finding], settings: tuple):
     """(findings, fix plan, notes): a finding the fix cannot remove cleanly is made unfixable and the
     notebook linted again, so what it reads stays defined (`_needed` keeps those binders), until every
     fixable finding can be removed. Each note says why one finding was not fixed."""
+    from nb2prod.lint import fix as fixing  # only a fix or a diff needs it
+
     reasons: Dict[tuple, str] = {}
     while True:
         plan = fixing.plan(nb, cells, findings)

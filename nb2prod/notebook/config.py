@@ -6,7 +6,6 @@ the walk skips hidden folders, `.ipynb_checkpoints` and whatever `.gitignore` fi
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import re
@@ -117,6 +116,8 @@ def _qualified_keys(name: str) -> Dict[str, str]:
 
 def did_you_mean(word: str, spelled: Dict[str, str]) -> str:
     """`; did you mean X?` for the closest of `spelled`'s keys (difflib), or nothing when none is close."""
+    import difflib  # only a misspelt setting needs it
+
     close = difflib.get_close_matches(word, list(spelled), n=1)
     return f"; did you mean {spelled[close[0]]}?" if close else ""
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from nb2prod.report import github, sarif, text
-from nb2prod.report import json as as_json
+from nb2prod.report import text
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -18,11 +17,18 @@ def render(report, fmt: str = "text", *, style=None, quiet: bool = False,
         return _statistics(report, fmt), text.errors(report)
     if fmt == "text":
         return text.lines(report, style, quiet), text.errors(report)
+    # each machine format loads its own module (and json, urllib) only when asked for
     if fmt == "json":
+        from nb2prod.report import json as as_json
+
         return [as_json.render(report)], text.errors(report)
     if fmt == "sarif":
+        from nb2prod.report import sarif
+
         return [sarif.render(report)], text.errors(report)
     if fmt == "github":
+        from nb2prod.report import github
+
         return github.lines(report), text.errors(report)
     return text.lines(report), text.errors(report)
 
