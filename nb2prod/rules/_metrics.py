@@ -65,7 +65,6 @@ def _compute_for(ctx, upto: int) -> NotebookMetrics:
 # Every call metric_name accepts is written like this (`accuracy_score(`, `model.score(`, `cross_validate(`),
 # through an alias of a metric module (`skm.auc(`) or through a notebook helper.
 _METRIC_WORDS = ("score", "error", "loss", "report", "matrix", "curve", "validate", "evaluate")
-_WORD_CALLS = {w: re.compile(w + r"\s*\(") for w in _METRIC_WORDS}
 
 
 def metric_text(ctx) -> FrozenSet[int]:
@@ -88,7 +87,7 @@ def _making(nodes, flows, sources, modules) -> List[int]:
         offset += len(src) + 1
     text = "\n".join(sources)
     # one scan per word or alias the text holds (a substring test first: most hold few), each from a literal
-    scans = [_WORD_CALLS[w] for w in _METRIC_WORDS if w in text]
+    scans = [re.compile(w + r"\s*\(") for w in _METRIC_WORDS if w in text]  # compiled once, then re's cache
     scans += [re.compile(rf"\b{re.escape(a)}\b") for a in names if a in text]
     found = {bisect_right(starts, m.start()) - 1 for scan in scans for m in scan.finditer(text)}
     defs = [(n.name, src) for n, src in zip(nodes, sources) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
