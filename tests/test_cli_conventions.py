@@ -120,7 +120,8 @@ def test_convert_and_check_quiet_print_no_summary(converted, monkeypatch):
     monkeypatch.chdir(converted)
     quiet = [run(command, "-q", "scoring.ipynb", "-o", "quiet").output for command in ("convert", "check")]
     assert quiet == ["", ""]
-    assert run("check", "scoring.ipynb", "-o", "quiet").output == "2 generated files current, 0 stale\n"
+    # score.py, test_score.py and the environment files: requirements.txt, requirements-test.txt, conda.yml
+    assert run("check", "scoring.ipynb", "-o", "quiet").output == "5 generated files current, 0 stale\n"
     refused = run("convert", "-q", "nothere.ipynb", "-o", "quiet")
     assert refused.exit_code == 2 and refused.stderr.startswith("nb2prod: nothere.ipynb")
 
