@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from nb2prod import write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
+from nb2prod.convert import format as formatting
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
@@ -83,17 +84,19 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
+    settings = formatting.settings_for(outdir)
     training = [p for _, p in plans if p.kind == "training"]
     companion = training[0] if len(training) == 1 else None
-    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
+    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None, settings)
+            for path, plan in plans]
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
     if with_evaluate or NEEDS_EVALUATE & set(pipelines):
-        generated = [_add_evaluate(g, outdir, templates) for g in generated]
-    generated = _add_environment(generated, outdir, templates, [p for p in pipelines if p != "kfp"])
-    return [_add_pipelines(g, outdir, templates) for g in generated] if "kfp" in pipelines else generated
+        generated = [_add_evaluate(g, outdir, templates, settings) for g in generated]
+    generated = _add_environment(generated, outdir, templates, [p for p in pipelines if p != "kfp"], settings)
+    return [_add_pipelines(g, outdir, templates, settings) for g in generated] if "kfp" in pipelines else generated
 
 
-def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
     """`--pipeline kfp`: pipeline_kfp.py beside a training notebook's train.py, or a notice why not."""
     if gen.plan.kind != "training":
         return gen
@@ -103,13 +106,13 @@ def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str]) -> Gen
     texts = dict(gen.texts)
     bodies, notices = kfp.files(gen.plan, ref, _environment(templates))
     for name, body in bodies.items():
-        texts[name] = write.with_header(body, ref)
+        texts[name] = write.with_header(formatting.format_code(name, body, settings), ref, name)
         _must_compile(name, texts[name], templates)
     return replace(gen, texts=texts, notices=gen.notices + notices)
 
 
 def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str],
-                     pipelines: Sequence[str] = ()) -> List[Generated]:
+                     pipelines: Sequence[str] = (), settings=None) -> List[Generated]:
     """The folder's requirements files (and conda.yml beside a score.py), and the pipeline files asked for,
     written with the last notebook's files: they cover every script generated into the folder."""
     from nb2prod.convert import environment, pipelines as engines
@@ -122,18 +125,25 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
     bodies = environment.files(texts, _environment(templates), name)
     more, notices = engines.files(pipelines, generated, _environment(templates), texts)
     last = generated[-1]
-    extra = {file: write.with_header(body, _references(generated, Path(outdir, file).parent))
+    extra = {file: write.with_header(formatting.format_code(file, body, settings),
+                                     _references(generated, Path(outdir, file).parent), file)
              for file, body in {**bodies, **more}.items()}
     return generated[:-1] + [replace(last, texts={**last.texts, **extra}, notices=last.notices + notices)]
 
 
-def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+def _finished(bodies: Dict[str, str], ref: str, settings) -> Dict[str, str]:
+    """render → format → header: each Python file (by its type, write.is_python) formatted, then headed."""
+    return {name: write.with_header(formatting.format_code(name, body, settings), ref, name)
+            for name, body in bodies.items()}
+
+
+def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
     if gen.plan.kind != "training":
         return gen
     ref = _reference(gen.notebook, outdir)
     bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
-    texts = {**gen.texts, **{name: write.with_header(body, ref) for name, body in bodies.items()}}
+    texts = {**gen.texts, **_finished(bodies, ref, settings)}
     for name in bodies:
         _must_compile(name, texts[name], templates)
     return replace(gen, texts=texts, notices=gen.notices + notices)
@@ -144,10 +154,10 @@ def _generate_one(job) -> Generated:
     from nb2prod.convert import render  # heavy: libcst and jinja2
     from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
 
-    path, plan, outdir, templates, companion = job
+    path, plan, outdir, templates, companion, settings = job
     ref = _reference(path, outdir)
     rendered = _render(render, plan, ref, _environment(templates), companion)
-    texts = {name: write.with_header(body, ref) for name, body in rendered.files.items()}
+    texts = _finished(rendered.files, ref, settings)
     script = "train.py" if plan.kind == "training" else "score.py"
     for name, text in texts.items():
         _must_compile(name, text, templates)
