@@ -10,11 +10,12 @@ nothing else: the same code and settings give the same bytes.
 
 from __future__ import annotations
 
+import ast
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.write import is_python
@@ -117,3 +118,21 @@ def _ruff_bin() -> str:
     except (ImportError, FileNotFoundError):  # a declared dependency: only a broken installation gets here
         raise Nb2prodError("ruff is missing: pip install ruff (nb2prod formats its output with it)",
                            Location("ruff")) from None
+
+
+def moved_lines(before: str, after: str) -> Dict[int, int]:
+    """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines).
+    Formatting keeps the statements and their order, which is all this relies on."""
+    try:
+        pairs = zip(_statements(ast.parse(before)), _statements(ast.parse(after)))
+    except SyntaxError:
+        return {}
+    moved: Dict[int, int] = {}
+    for old, new in pairs:
+        moved.setdefault(old.lineno, new.lineno)
+    return moved
+
+
+def _statements(tree: ast.AST) -> List[ast.stmt]:
+    """Statements in walk order: breadth first, which only statements (not expressions) decide."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]

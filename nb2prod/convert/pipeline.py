@@ -161,7 +161,9 @@ def _generate_one(job) -> Generated:
     script = "train.py" if plan.kind == "training" else "score.py"
     for name, text in texts.items():
         _must_compile(name, text, templates)
-    fates = account(plan, rendered.lifted, script, texts[script])
+    raw = rendered.files[script]  # the lifted code's anchors are found as rendered, then moved to where they went
+    moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, write.body_of(texts[script])).items()}
+    fates = account(plan, rendered.lifted, script, "\n" + raw, moved)  # line 1: the header
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
     return Generated(path, plan, texts, fates, notices, rendered.context)
 
