@@ -58,7 +58,7 @@ def test_helper_reading_a_computed_global_gets_it_as_a_parameter(tmp_path):
     result, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
     assert "def normalise(frame, *, scale):" in text
-    assert "normalise(df[['a', 'b']], scale=scale)" in text
+    assert 'normalise(df[["a", "b"]], scale=scale)' in text  # formatted: double quotes
     assert any("normalise() read the notebook globals scale" in n for n in result.notices)
     done = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -90,7 +90,7 @@ def test_time_magic_keeps_the_statement(tmp_path):
     cells = [IMPORTS, DATA, "model = LinearRegression()\n%time model.fit(df[['a', 'b']], df['target'])",
              "joblib.dump(model, 'model.pkl')"]
     result, out = _convert(tmp_path, cells)
-    assert "model.fit(df[['a', 'b']], df['target'])" in (out / "train.py").read_text()
+    assert 'model.fit(df[["a", "b"]], df["target"])' in (out / "train.py").read_text()
     assert "%time" not in (out / "train.py").read_text()
 
 
@@ -318,7 +318,7 @@ def test_result_nobody_reads_is_dropped_but_the_call_kept(tmp_path):
              "plt.plot(history.coef_)", "## Save", "joblib.dump(model, 'model.pkl')"]
     result, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
-    assert "    model.fit(df[['a', 'b']], df['target'])  # keep this comment\n" in text and "history" not in text
+    assert '    model.fit(df[["a", "b"]], df["target"])  # keep this comment\n' in text and "history" not in text
     assert any("nothing reads `history`" in n for n in result.notices)
     _assert_pyflakes_clean(out / "train.py")
 

@@ -60,6 +60,8 @@ def _settings_in(folder: Path) -> Optional[FormatSettings]:
     if not path.is_file():
         return None
     tool = load_toml(path).get("tool", {})
+    if not isinstance(tool, dict):  # `tool = 5`: config.tool_table reports it where nb2prod's settings are read
+        return None
     if isinstance(tool.get("ruff"), dict):
         return _ruff(tool["ruff"], path)
     if isinstance(tool.get("black"), dict):
