@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from nb2prod.codeform import parse
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.write import is_python
 from nb2prod.model import Location
@@ -126,8 +127,9 @@ def moved_lines(before: str, after: str) -> Dict[int, int]:
     """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines).
     Formatting keeps the statements and their order, which is all this relies on."""
     try:
-        pairs = zip(_statements(ast.parse(before)), _statements(ast.parse(after)))
-    except SyntaxError:
+        formatted = parse(after)  # first: convert has just parsed it for the header's digest (codeform.parse)
+        pairs = zip(_statements(parse(before)), _statements(formatted))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {}
     moved: Dict[int, int] = {}
     for old, new in pairs:
@@ -135,6 +137,15 @@ def moved_lines(before: str, after: str) -> Dict[int, int]:
     return moved
 
 
-def _statements(tree: ast.AST) -> List[ast.stmt]:
-    """Statements in walk order: breadth first, which only statements (not expressions) decide."""
-    return [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements nest (not in expressions)
+
+
+def _statements(node: ast.AST, found: Optional[List[ast.stmt]] = None) -> List[ast.stmt]:
+    """Statements in source order, visiting statement bodies only (indentation bounds the depth)."""
+    found = [] if found is None else found
+    for name in _BODIES:
+        for child in getattr(node, name, None) or ():
+            if isinstance(child, ast.stmt):
+                found.append(child)
+            _statements(child, found)
+    return found
