@@ -29,12 +29,9 @@ def code_form(text: str) -> Optional[str]:
     return "\n".join([_tree(tree), *comments])
 
 
-@lru_cache(maxsize=2)
 def parse(text: str) -> ast.Module:
-    """ast.parse, remembered for the last two texts: convert takes a script's form for its header and pairs
-    its statements for --explain (format.moved_lines), and a 10,000-line script takes 0.17 s to parse.
-    The trees are only read. The cyclic garbage collector pauses meanwhile: the new nodes hold no cycles, and
-    its passes over them were 30% of the time."""
+    """ast.parse with the cyclic garbage collector paused: the new nodes hold no cycles, and its passes over
+    them were 30% of the time on a 10,000-line script."""
     enabled = gc.isenabled()
     gc.disable()
     try:

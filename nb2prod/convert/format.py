@@ -19,8 +19,8 @@ from typing import Dict, List, Optional, Tuple
 
 from nb2prod.codeform import parse
 from nb2prod.errors import Nb2prodError, UnusableInput
-from nb2prod.write import is_python
 from nb2prod.model import Location
+from nb2prod.write import is_python
 
 QUOTE_STYLES = ("double", "single", "preserve")
 
@@ -127,8 +127,7 @@ def moved_lines(before: str, after: str) -> Dict[int, int]:
     """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines).
     Formatting keeps the statements and their order, which is all this relies on."""
     try:
-        formatted = parse(after)  # first: convert has just parsed it for the header's digest (codeform.parse)
-        pairs = zip(_statements(parse(before)), _statements(formatted))
+        pairs = zip(_statements(parse(before)), _statements(parse(after)))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {}
     moved: Dict[int, int] = {}
