@@ -20,12 +20,23 @@ from nb2prod.notebook import config
 
 def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore: Optional[Sequence[str]] = None,
          fix: bool = False, diff: bool = False, workers: Optional[int] = None, cache: bool = False,
-         progress=None):
+         progress=None, stdin=None):
     """Lint notebooks and scripts under `paths` (recursively) into a LintReport; never prints.
 
     With `cache`, results are kept in `.nb2prod_cache/` and reused while a file's bytes stay the same.
     `progress` (a progress.Progress) learns the number of files, then advances once per file.
+    A path `-` is the binary stream `stdin` (standard input), linted as `<stdin>` with the current folder's settings.
     """
+    piped = []
+    if "-" in paths:
+        from nb2prod.lint.files import lint_stdin
+
+        found = config.lint_settings(Path("."))
+        piped.append(lint_stdin(stdin, tuple(select) if select else found.select,
+                                tuple(found.ignore) + tuple(ignore or ()), found.builtins))
+        paths = [p for p in paths if p != "-"]
+        if not paths:
+            return LintReport(tuple(piped))
     files, missing = config.find_files(list(paths))
     settings: Dict[str, object] = {}
     jobs = []
@@ -43,7 +54,7 @@ def lint(paths: Sequence[str], *, select: Optional[Sequence[str]] = None, ignore
     results = [LintedFile(r.path, error=f"{r.path}: {r.skipped}") if r.skipped and os.path.normpath(r.path) in named
                else r for r in results]
     errors = [LintedFile(str(e.location.path), error=str(e)) for e in missing]
-    return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)))
+    return LintReport(tuple(sorted(errors + results, key=lambda r: r.path)) + tuple(piped))
 
 
 def plan_notebook(path: str, kind: str = "auto"):
@@ -55,21 +66,25 @@ def plan_notebook(path: str, kind: str = "auto"):
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
              with_evaluate: bool = False, *, workers: Optional[int] = 1,
-             progress: Optional[Callable[[], None]] = None) -> list:
+             progress: Optional[Callable[[], None]] = None, pipelines: Sequence[str] = ()) -> list:
     """Render planned notebooks into file texts with headers (pipeline.Generated each); writes nothing."""
     from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
 
-    return pipeline.generate(plans, outdir, templates, with_evaluate, workers=workers, progress=progress)
+    return pipeline.generate(plans, outdir, templates, with_evaluate, workers=workers, progress=progress,
+                             pipelines=pipelines)
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
             templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
-            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List:
-    """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits."""
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None,
+            pipelines: Sequence[str] = ()) -> List:
+    """Convert notebooks into scripts and tests in `outdir` (pipeline.ConvertResult each); never clobbers edits.
+    `pipelines` names the engines whose pipeline files are written too (`kfp`, `azureml`)."""
     from nb2prod.convert import pipeline  # heavy for lint: the planner's modules (see the module docstring)
 
     return pipeline.convert(notebooks, outdir, kind=kind, force=force, templates=templates,
-                            with_evaluate=with_evaluate, dry_run=dry_run, progress=progress, workers=workers)
+                            with_evaluate=with_evaluate, dry_run=dry_run, progress=progress, workers=workers,
+                            pipelines=pipelines)
 
 
 def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates: Optional[str] = None):

@@ -8,9 +8,7 @@ training sibling. Only generated code is compared: outputs and metadata never en
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -22,6 +20,7 @@ from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
 from nb2prod.notebook.config import did_you_mean, find_pyproject, lint_settings, tool_table
 from nb2prod.notebook.load import load
+from nb2prod.unidiff import lines, unified
 
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
 
@@ -34,6 +33,7 @@ class Project:
     output: str
     kind: str = "auto"
     with_evaluate: bool = False
+    pipelines: Tuple[str, ...] = ()  # engines whose pipeline files are generated too (`convert --pipeline`)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ def declared_projects(start: Path) -> List[Project]:
     return [_project(entry, pyproject.parent, where) for entry in entries]
 
 
-PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate"})
+PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate", "pipelines"})
+PIPELINES = ("kfp", "azureml")
 
 
 def _project(entry, base: Path, where: Location) -> Project:
@@ -107,8 +108,12 @@ def _project(entry, base: Path, where: Location) -> Project:
     kind = entry.get("kind", "auto")
     if kind not in ("auto", "training", "scoring"):
         raise UnusableInput(f"[tool.nb2prod] projects: kind must be auto, training or scoring, not {kind!r}", where)
+    pipelines = entry.get("pipelines", [])
+    if not isinstance(pipelines, list) or any(p not in PIPELINES for p in pipelines):
+        raise UnusableInput(f"[tool.nb2prod] projects: pipelines must be a list of {', '.join(PIPELINES)}, "
+                            f"not {pipelines!r}", where)
     return Project(str(base / entry["notebook"]), str(base / entry["output"]), kind,
-                   bool(entry.get("with_evaluate", False)))
+                   bool(entry.get("with_evaluate", False)), tuple(pipelines))
 
 
 def select(paths: Sequence[str], outdir: Optional[str] = None) -> List[Project]:
@@ -170,11 +175,16 @@ def _check_group(members: List[Project], templates: Optional[str]) -> GroupCheck
     if errors:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=tuple(errors))
     try:
-        generated = generate(planned, output, templates, any(p.with_evaluate for p in members))
+        generated = generate(planned, output, templates, any(p.with_evaluate for p in members),
+                             pipelines=_pipelines(members))
     except Nb2prodError as exc:
         return GroupCheck(_shown(output), notebooks, findings=tuple(findings), errors=(exc,))
     files = [compare(Path(output) / name, text) for gen in generated for name, text in gen.texts.items()]
     return GroupCheck(_shown(output), notebooks, tuple(files), tuple(findings), command=_command(members, files))
+
+
+def _pipelines(members: List[Project]) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(e for p in members for e in p.pipelines))
 
 
 def _command(members: List[Project], files: List[FileCheck]) -> str:
@@ -186,6 +196,8 @@ def _command(members: List[Project], files: List[FileCheck]) -> str:
         words += ["--kind", kinds.pop()]
     if any(p.with_evaluate for p in members):
         words.append("--with-evaluate")
+    for engine in _pipelines(members):
+        words += ["--pipeline", engine]
     if any(f.status == EDITED for f in files):
         words.append("--force")
     return " ".join(shlex.quote(w) for w in words)
@@ -195,30 +207,32 @@ def compare(path: Path, expected: str) -> FileCheck:
     """The file on disk against the text `convert` would write there."""
     shown = _shown(str(path))
     state = write.status(path, expected)
-    if state == write.SAME:
+    if state == write.SAME or state == write.UPDATE and _same_but_pins(path, expected):
         return FileCheck(shown, CURRENT)
     if state == write.NEW:
-        return FileCheck(shown, MISSING, _diff("", expected, shown), 1)
+        return FileCheck(shown, MISSING, unified("", expected, shown, missing=True), 1)
     try:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         current = ""
-    old, new = _lines(current), _lines(expected)
+    old, new = lines(current), lines(expected)
     first = next((i for i, (a, b) in enumerate(zip(old, new), 1) if a != b), min(len(old), len(new)) + 1)
     status = STALE if state == write.UPDATE else EDITED
-    return FileCheck(shown, status, _diff(current, expected, shown), first)
+    return FileCheck(shown, status, unified(current, expected, shown), first)
 
 
-def _diff(current: str, expected: str, shown: str) -> Tuple[str, ...]:
-    lines = difflib.unified_diff([line.rstrip("\n") for line in _lines(current)],
-                                 [line.rstrip("\n") for line in _lines(expected)],
-                                 f"{shown} (on disk)", f"{shown} (from the notebook)", lineterm="")
-    return tuple(lines)
+def _same_but_pins(path: Path, expected: str) -> bool:
+    """An environment file that differs only in pinned versions is current: the committed pins are what the
+    project deploys with, and CI's freshly installed packages may be newer (convert rewrites the pins)."""
+    from nb2prod.convert.environment import pinned_file, unpinned
 
-
-def _lines(text: str) -> List[str]:
-    """Lines with their ends, cut at \\n only: str.splitlines would also cut inside a string (U+2028)."""
-    return re.findall(r"[^\n]*\n|[^\n]+", text)
+    if not pinned_file(path.name):
+        return False
+    try:
+        current = write.body_of(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return current is not None and unpinned(current) == unpinned(write.body_of(expected) or "")
 
 
 def _lint(path: str) -> List[Finding]:

@@ -21,6 +21,7 @@ from nb2prod.report import lint as lint_report
 from nb2prod.report import verify as verify_report
 
 EXIT_INTERNAL = 3
+QUIET = click.option("-q", "--quiet", is_flag=True, help="Print only findings and errors: no summary, no progress.")
 LINT_BAR_DELAY = 0.25  # seconds: a lint that finishes sooner never draws its progress bar
 
 
@@ -81,16 +82,25 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--explain", is_flag=True, help="Print where every code line went, or why it was dropped.")
 @click.option("--with-evaluate", is_flag=True, help="Also write evaluate.py (training notebooks).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run):
+@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(["kfp", "azureml"]),
+              help="Also write the steps as a pipeline for this engine (kfp: pipeline_kfp.py; azureml: azureml/).")
+@QUIET
+def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, pipelines, quiet):
     """Convert NOTEBOOKS into train.py/score.py and their pytest tests."""
-    with Progress(len(notebooks), "notebooks converted", steps=2) as bar:  # drawn only on a terminal
+    with Progress(len(notebooks), "notebooks converted", steps=2, enabled=False if quiet else None) as bar:
         results = api.convert(
             notebooks, outdir, kind=kind, force=force, templates=templates_dir,
-            with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance,
+            with_evaluate=with_evaluate, dry_run=dry_run, progress=bar.advance, pipelines=pipelines,
         )
-    for line in convert_report.lines(results, explain=explain):
-        click.echo(line, err=line.startswith("nb2prod: "))
+    style = _style(sys.stdout)
+    for line in convert_report.lines(results, explain=explain, style=style, quiet=quiet):
+        click.echo(line, err=line.startswith("nb2prod: "), color=style is not None)
     sys.exit(convert_report.exit_code(results))
+
+
+def _style(stream):
+    """click.style when colour is wanted on `stream` (report/colour.py decides), else None."""
+    return click.style if colour.wanted(stream) else None
 
 
 def _prefixes(ctx, param, values):
@@ -119,17 +129,24 @@ def _prefixes(ctx, param, values):
 @click.option("--diff", is_flag=True, help="Show what --fix would change; change nothing.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for many files.")
 @click.option("--no-cache", is_flag=True, help="Lint every file again; do not read or write .nb2prod_cache/.")
-def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache):
-    """Find leftover exploration code and notebook bugs in PATHS (default: the current folder)."""
-    with Progress(0, "files linted", delay=LINT_BAR_DELAY) as bar:  # drawn only on a terminal, for slow runs
+@QUIET
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (2 still means unusable input).")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule code instead of listing them.")
+def lint(paths, select, ignore, fmt, fix, diff, jobs, no_cache, quiet, exit_zero, statistics):
+    """Find leftover exploration code and notebook bugs in PATHS (default: the current folder; `-`: standard input)."""
+    if "-" in paths and (fix or diff):
+        raise click.BadParameter("--fix and --diff change files; standard input is not one", param_hint="PATHS")
+    with Progress(0, "files linted", delay=LINT_BAR_DELAY, enabled=False if quiet else None) as bar:
         result = api.lint(paths or (".",), select=select, ignore=ignore, fix=fix, diff=diff, workers=jobs,
-                          cache=not no_cache, progress=bar)
-    out, err = lint_report.render(result, fmt)
+                          cache=not no_cache, progress=bar, stdin=click.get_binary_stream("stdin"))
+    coloured = colour.wanted(sys.stdout)
+    out, err = lint_report.render(result, fmt, style=click.style if coloured else None, quiet=quiet,
+                                  statistics=statistics)
     if err:
         click.echo("\n".join(err), err=True)
-    if out:
-        click.echo("\n".join(out))  # one write: a line per echo costs more than the linting of some files
-    sys.exit(result.exit_code)
+    if out:  # one write: a line per echo costs more than the linting of some files
+        click.echo("\n".join(out), color=coloured)
+    sys.exit(0 if exit_zero and result.exit_code == 1 else result.exit_code)
 
 
 @main.command()
@@ -163,12 +180,13 @@ def rule(code):
               help="Folder with your own copies of the Jinja templates.")
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="Output format; github prints workflow annotations.")
-def check(paths, outdir, templates_dir, fmt):
+@QUIET
+def check(paths, outdir, templates_dir, fmt, quiet):
     """Fail when generated files are out of step with their notebooks (for CI); writes nothing."""
     result = api.check(paths, outdir=outdir, templates=templates_dir)
-    coloured = colour.wanted(sys.stdout)
-    for line in check_report.render(result, fmt, click.style if coloured else None):
-        click.echo(line, color=coloured)  # color=: click would strip a forced colour on a pipe
+    style = _style(sys.stdout)
+    for line in check_report.render(result, fmt, style, quiet=quiet):
+        click.echo(line, color=style is not None)  # color=: click would strip a forced colour on a pipe
     sys.exit(result.exit_code)
 
 
@@ -181,9 +199,12 @@ def check(paths, outdir, templates_dir, fmt):
 @click.option("--timeout", type=click.IntRange(min=1), default=600, show_default=True,
               help="Seconds allowed per notebook cell and per script run.")
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
-def verify(notebook, companion, script, timeout, kernel):
+@QUIET
+@click.option("-v", "--verbose", is_flag=True, help="List the files copied from the notebook's folder.")
+def verify(notebook, companion, script, timeout, kernel, quiet, verbose):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
     result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
-    for line in verify_report.lines(result):
-        click.echo(line)
+    style = _style(sys.stdout)
+    for line in verify_report.lines(result, style, quiet=quiet, verbose=verbose):
+        click.echo(line, color=style is not None)
     sys.exit(result.exit_code)

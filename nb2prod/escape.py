@@ -86,3 +86,22 @@ def split_lines(text: str) -> list:
 def py_literal(value) -> str:
     """A Python literal for `value`: strings through `string_literal`, anything else through repr."""
     return string_literal(value) if isinstance(value, str) else repr(value)
+
+
+_YAML_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.=<>~!+/-]*")
+_YAML_WORDS = re.compile(r"(?i)(true|false|yes|no|on|off|y|n|null|nan|inf)")
+_YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def yaml_scalar(value) -> str:
+    """`value` as a YAML scalar on one line: plain when it can only read back as that string (a name, a pin,
+    a path), else a double-quoted string with JSON's escapes (YAML double quotes take them), every character
+    YAML may not hold as is (C1 controls, line separators, bidirectional controls) written as `\\uXXXX`."""
+    import json
+
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return json.dumps(value)
+    text = str(value)
+    if _YAML_PLAIN.fullmatch(text) and not _YAML_WORDS.fullmatch(text):
+        return text
+    return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))

@@ -23,6 +23,18 @@ class VerifyError(Nb2prodError):
     exit_code = 2
 
 
+def _notebook_node(path: str):
+    """The notebook to run: the .ipynb file, or a percent script's cells as nb2prod's reader finds them."""
+    import nbformat
+
+    if path.endswith(".ipynb"):
+        return nbformat.read(path, as_version=4)
+    from nb2prod.notebook.load import load
+
+    new = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell, "raw": nbformat.v4.new_raw_cell}
+    return nbformat.v4.new_notebook(cells=[new[c.kind](c.source) for c in load(path).cells])
+
+
 def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
     """Run the notebook in `workdir`; `probe()` gives code run last in the same kernel. (notebook, probe answer)."""
     import nbformat
@@ -30,7 +42,7 @@ def execute(path: str, workdir: Path, timeout: int, kernel: str, probe=None):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = _notebook_node(path)
     client = NotebookClient(nb, kernel_name=kernel, timeout=timeout, allow_errors=False,
                             resources={"metadata": {"path": str(workdir)}})
     where = Location(path)

@@ -1,7 +1,7 @@
 """`nb2prod verify`: run the notebook and the generated script for real and compare what they produce.
 
-The notebook runs top to bottom with nbclient in one copy of its folder, the generated script in
-another. A last probe cell, run in the notebook's kernel once the script has finished, loads the
+The notebook runs top to bottom with nbclient in one temporary folder, the generated script in
+another, each holding what the notebook needs from its folder (nb2prod/workdir.py). A last probe cell, run in the notebook's kernel once the script has finished, loads the
 model files both sides saved and predicts with each on the notebook's own inputs
 (`plan.predict_input`), so both models see exactly the same data, and evaluates the expressions
 holding the metrics train.py reports, compared with the JSON file train.py wrote. Printed lines
@@ -23,11 +23,11 @@ from typing import List, Optional, Tuple
 
 from nb2prod.compare import (Comparison, compare_printed, compare_values, metric_comparisons, printed_lines,
                              without_report, written_metrics)
-from nb2prod.convert.artifacts import metric_expressions, metrics_file, saved_files
+from nb2prod.convert.artifacts import metric_expressions, metrics_file, run_reads, saved_files
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
-from nb2prod.workdir import copy_data
+from nb2prod.workdir import Copied, copy_needed, needed_files
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class VerifyReport:
     kind: str
     comparisons: Tuple[Comparison, ...]
     notes: Tuple[str, ...] = ()
+    copied: Optional[Copied] = None  # what each side's folder got from the notebook's folder
 
     @property
     def exit_code(self) -> int:
@@ -68,12 +69,14 @@ def _run_both(path, plan, partner, plans, script, tmp: Path, timeout: int, kerne
     if script:
         texts[main] = Path(script).read_text(encoding="utf-8")
     for folder in (nb_dir, script_dir):
-        _copy_folder(Path(path).parent, folder, [p for _, p in plans])
+        copied = _copy_folder(Path(path).parent, folder, plans)
     for name, text in texts.items():
         (script_dir / name).write_text(text, encoding="utf-8")
     if plan.kind == "training":
-        return _training(path, plan, nb_dir, script_dir, timeout, kernel)
-    return _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
+        report = _training(path, plan, nb_dir, script_dir, timeout, kernel)
+    else:
+        report = _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
+    return replace(report, copied=copied)
 
 
 def find_companion(path: str) -> Optional[str]:
@@ -303,12 +306,14 @@ del {MARK}
 '''
 
 
-def _copy_folder(source: Path, target: Path, plans) -> None:
-    """The notebook's folder (its data files), without the model files a run is expected to write."""
-    target.mkdir(parents=True)
-    copy_data(source, target)
-    for plan in plans:
-        for name in saved_paths(plan)[0]:
-            stale = target / name
-            if stale.is_file():
-                stale.unlink()
+def _copy_folder(source: Path, target: Path, plans) -> Copied:
+    """What the notebooks need from their folder: themselves and the files they read (the whole folder when
+    a path they read is only known at run time), never the model files a run is expected to write."""
+    reads, unknown = [], []
+    for _, plan in plans:
+        known, unsure = run_reads(plan)
+        reads += known
+        unknown += unsure
+    written = [name for _, plan in plans for name in saved_paths(plan)[0]]
+    needed = needed_files([p for p, _ in plans], reads, source)
+    return copy_needed(source, target, needed, whole_folder=bool(unknown), skip=written)

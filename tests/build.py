@@ -33,3 +33,8 @@ def code(source: str, printed: Optional[str] = None, tags=()) -> dict:
     outputs = [{"output_type": "stream", "name": "stdout", "text": printed}] if printed else []
     return {"cell_type": "code", "id": f"x{abs(hash(source)) % 10**8}", "metadata": {"tags": list(tags)},
             "execution_count": None, "outputs": outputs, "source": source}
+
+
+def python_files(result):
+    """The generated Python files of a convert result (name, text): not its requirements or YAML files."""
+    return [(name, text) for name, text in result.texts.items() if name.endswith(".py")]

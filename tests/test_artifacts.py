@@ -149,7 +149,9 @@ def test_scoring_artifacts(tmp_path, load, request_cell, predict, expected):
 
 
 def test_scoring_without_a_model_file(tmp_path):
-    cells = [SCORE_HEAD, "model = None", REQUEST, "predictions = data.sum(axis=1)\npredictions"]
+    # a model from a registry, not a file (--kind scoring needs a notebook that loads a model and predicts)
+    cells = [SCORE_HEAD + "\nfrom mlflow.pyfunc import load_model", 'model = load_model("models:/churn/1")', REQUEST,
+             PREDICT]
     facts = _facts(tmp_path, cells, kind="scoring")
     assert facts.model_file is None and facts.library is None and facts.bundle_keys == ()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def edit_notebook(path: Path, change) -> None:
 def test_current_outputs_pass(project):
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["4 generated files current, 0 stale"]
+    assert result.output.splitlines() == ["7 generated files current, 0 stale"]
 
 
 def test_stale_output_fails_with_diff_and_hint_then_regenerating_passes(project):
@@ -57,12 +58,12 @@ def test_stale_output_fails_with_diff_and_hint_then_regenerating_passes(project)
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert "ml/expected/train.py was edited by hand and differs from what its notebook gives" in lines
-    assert "--- ml/expected/train.py (on disk)" in lines
-    assert "+++ ml/expected/train.py (from the notebook)" in lines
+    assert "--- ml/expected/train.py" in lines
+    assert "+++ ml/expected/train.py" in lines
     assert "-def train_model(data, alpha=0.7):" in lines
     assert "+def train_model(data, alpha=0.5):" in lines
     assert "to update: nb2prod convert ml/training.ipynb ml/scoring.ipynb -o ml/expected --force" in lines
-    assert lines[-1] == "3 generated files current, 1 stale"
+    assert lines[-1] == "6 generated files current, 1 stale"
     assert run("convert", "ml/training.ipynb", "ml/scoring.ipynb", "-o", "ml/expected", "--force").exit_code == 0
     assert run("check").exit_code == 0
 
@@ -133,7 +134,7 @@ def test_clearing_outputs_does_not_matter(project):
 
 def test_selection_by_notebook_and_undeclared_notebook_needs_output(project):
     # a declared notebook brings its whole output folder: the training sibling shapes test_score.py
-    assert run("check", "ml/scoring.ipynb").output.splitlines() == ["4 generated files current, 0 stale"]
+    assert run("check", "ml/scoring.ipynb").output.splitlines() == ["7 generated files current, 0 stale"]
     shutil.copyfile(project / "ml" / "training.ipynb", project / "other.ipynb")
     result = run("check", "other.ipynb")
     assert result.exit_code == 2
@@ -233,3 +234,43 @@ def test_repository_examples_are_current():
     assert report.exit_code == 0, f"stale: {stale}; errors: {[str(e) for g in report.groups for e in g.errors]}"
     checked = {Path(g.output).parent.name for g in report.groups}
     assert checked == {p.parent.name for p in (ROOT / "examples").glob("*/*.ipynb")}
+
+
+def apply_with_patch(output: str, cwd: Path) -> None:
+    """Feed check's diff lines to the real `patch -p0`, from the folder check ran in."""
+    diff = "".join(line + "\n" for line in output.splitlines() if line[:1] in ("-", "+", "@", " ", "\\"))
+    assert diff.startswith("--- "), output
+    done = subprocess.run(["patch", "-p0", "--batch", "--forward"], input=diff, cwd=cwd, text=True,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("edit", ["change", "no final newline", "delete"])
+def test_check_diff_applies_with_patch_p0(project, edit):
+    train = project / "ml" / "expected" / "train.py"
+    expected = train.read_bytes()
+    if edit == "delete":
+        train.unlink()
+    else:
+        text = train.read_text().replace("alpha=0.5", "alpha=0.7", 1)
+        train.write_text(text.rstrip("\n") if edit == "no final newline" else text)
+    result = CliRunner().invoke(main, ["check"], env={"NO_COLOR": "1"}, catch_exceptions=False)
+    assert result.exit_code == 1
+    apply_with_patch(result.output, project)
+    assert train.read_bytes() == expected
+    assert run("check").exit_code == 0
+
+
+def test_check_diff_applies_with_patch_p0_to_a_path_with_spaces(tmp_path, monkeypatch):
+    (tmp_path / "my notebooks").mkdir()
+    shutil.copyfile(EXAMPLE / "training.ipynb", tmp_path / "my notebooks" / "training.ipynb")
+    monkeypatch.chdir(tmp_path)
+    args = ["my notebooks/training.ipynb", "-o", "out dir"]
+    assert run("convert", *args).exit_code == 0
+    train = tmp_path / "out dir" / "train.py"
+    expected = train.read_bytes()
+    train.write_text(train.read_text().replace("alpha=0.5", "alpha=0.7", 1))
+    result = run("check", *args)
+    assert result.exit_code == 1 and "--- out dir/train.py\t" in result.output.splitlines()
+    apply_with_patch(result.output, tmp_path)
+    assert train.read_bytes() == expected

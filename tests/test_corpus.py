@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from nb2prod import api
 from nb2prod.errors import Nb2prodError
+from tests.build import python_files
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PDSH = SHARED / "corpus" / "pdsh"
@@ -70,8 +71,9 @@ def check_outcome(path: Path, result, out: Path) -> None:
         return
     assert result.texts, "converted without writing anything"
     for name, text in result.texts.items():
-        compile(text, name, "exec")
         assert (out / name).read_text(encoding="utf-8") == text
+    for name, text in python_files(result):
+        compile(text, name, "exec")
     seen = [(f.cell, f.line) for f in result.fates]
     assert len(seen) == len(set(seen)), "a code line is explained twice"
     assert sorted(seen) == code_lines(path), "--explain does not account for every code line"
@@ -120,7 +122,7 @@ def test_generated_code_uses_no_undefined_name(kind, outroot):
     assert len(ok) >= (10 if kind == "auto" else 40), "too few corpus notebooks convert to mean something"
     undefined = []
     for path, result, _ in ok:
-        for name, text in result.texts.items():
+        for name, text in python_files(result):
             sink = io.StringIO()
             check(text, name, Reporter(sink, sink))
             undefined += [f"{path.stem}/{m}" for m in sink.getvalue().splitlines() if "undefined name" in m]

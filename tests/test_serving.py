@@ -77,6 +77,7 @@ def test_served_score_py_answers_the_sample(tmp_path):
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
             answer = json.loads(response.read())
+        status, refusal = post(port, {"data": [row[:-1] for row in sample["data"]]})  # one feature short
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -88,3 +89,16 @@ def test_served_score_py_answers_the_sample(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, check=True)
     assert answer == json.loads(local.stdout)
     assert len(answer["result"]) == len(sample["data"])
+    width = len(sample["data"][0])
+    assert (status, refusal) == (400, {"error": f"row 1 holds {width - 1} of the {width} values the model takes per row"})
+
+
+def post(port: int, body) -> tuple:
+    """(HTTP status, JSON answer) of a scoring request, an error status included."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/score", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())

@@ -120,7 +120,7 @@ def test_a_printed_json_dumps_is_answered_as_a_value_not_a_json_string(tmp_path)
     cells = _scoring_cells(tmp_path / "m.joblib", "print(json.dumps({'prediction': result.tolist()}))")
     _, out = _convert(tmp_path, cells)
     text = (out / "score.py").read_text()
-    assert "return {'prediction': result.tolist()}" in text
+    assert 'return {"prediction": result.tolist()}' in text  # formatted: double quotes
     scored = _run(out, "score.py")
     assert scored.returncode == 0, scored.stderr
     expected = fitted.predict([[0.5, 0.2], [-1.0, 0.3]]).tolist()
@@ -527,7 +527,7 @@ def test_upper_case_settings_from_the_environment_or_paths_stay_module_constants
              "## Train", FIT, "## Save", "joblib.dump(model, OUT_DIR / 'model.joblib')"]
     _, out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
-    assert "\nDATA_FILE = os.environ.get('DATA_FILE', 'points.csv')\nOUT_DIR = Path(os.getenv('OUT_DIR', 'models'))\n" in text
+    assert '\nDATA_FILE = os.environ.get("DATA_FILE", "points.csv")\nOUT_DIR = Path(os.getenv("OUT_DIR", "models"))\n' in text
     assert "def load_data():\n    \"\"\"Data.\"\"\"\n    OUT_DIR.mkdir(exist_ok=True)\n" in text
     assert "def save_model(model):" in text and "return OUT_DIR" not in text
     _points_csv(out)

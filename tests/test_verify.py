@@ -91,7 +91,7 @@ def test_a_script_that_crashes_is_a_difference(tmp_path):
     script.write_text("raise SystemExit('boom')\n")
     result = run("verify", str(DIABETES / "training.ipynb"), "--script", str(script))
     assert result.exit_code == 1
-    assert result.output.splitlines()[1:3] == ["  DIFF  train.py runs", "        boom"]
+    assert result.output.splitlines()[2:4] == ["  DIFF  train.py runs", "        boom"]
 
 
 def test_missing_kernel_is_a_clear_error():

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import ast
 import re
-import symtable
 from dataclasses import dataclass
 from typing import Iterator, List, Set
 
-from nb2prod.analysis.walk import walk
+from nb2prod.analysis.walk import child_fields, walk
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _KEYWORDS = re.compile(r"\bde[fl]\b")  # `def` or `del` as a word (`model` holds "del")
-_SOURCES = (ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef)  # where a failing read can come from
-_PATTERN_NAMES = ("name", "rest")  # MatchAs/MatchStar.name, MatchMapping.rest
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_PATTERN_NAMES = ("name", "rest")  # ExceptHandler/MatchAs/MatchStar.name, MatchMapping.rest
+_PATTERN_BINDERS = frozenset({"MatchAs", "MatchStar", "MatchMapping"})
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,15 @@ class BadRead:
 def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     """The failing reads of one top-level statement: `source` its text, `node` its parse (only looked at for
     a `del` or a def, the only places such reads come from); lines count from the statement's first."""
-    if not _KEYWORDS.search(source) or not any(n.__class__ in _SOURCES for n in walk(node)):
+    if not _KEYWORDS.search(source) or not _may_fail(node):
         return []  # the text first: most statements hold neither keyword, and walking them all costs
+    return exact_bad_reads(source)
+
+
+def exact_bad_reads(source: str) -> List[BadRead]:
+    """`bad_reads` without the shortcuts: a second parse, the symbol tables, every read in order."""
+    import symtable  # rarely needed (see _may_fail)
+
     try:
         tree = ast.parse(source)
         tables = {(t.get_name(), t.get_lineno()): t for t in _tables(symtable.symtable(source, "<cell>", "exec"))}
@@ -45,7 +53,111 @@ def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     return found
 
 
-def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
+def _may_fail(node: ast.stmt) -> bool:
+    """False only when no read in `node` can fail: it deletes nothing, and in every function it defines each
+    local is bound before anything reads it. Cheap and conservative (one walk per body, no second parse,
+    no symbol table): `bad_reads` does the exact work only when this says True, and a test checks over
+    every statement with a def or del we have that this changes no answer."""
+    nodes = walk(node)
+    if any(n.__class__ is ast.Delete or n.__class__ is ast.NamedExpr for n in nodes):
+        return True
+    return any(n.__class__ in _FUNCTIONS and _body_may_fail(n) for n in nodes)
+
+
+def _body_may_fail(function) -> bool:
+    args = function.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
+    seen = _Seen()
+    seen.block(function.body)
+    return not (seen.early & seen.bound).issubset(params)
+
+
+class _Seen:
+    """One pass over a body in the order `_Order` visits it: the names it binds in its own scope (a superset of
+    its locals: `global` names too), and the names read where the body had not bound them yet (a statement's
+    reads counting as before its binds, so a read `_Order` finds unbound is always among them)."""
+
+    def __init__(self) -> None:
+        self.bound: Set[str] = set()
+        self.early: Set[str] = set()
+
+    def block(self, body) -> None:
+        for stmt in body:
+            kind = stmt.__class__
+            if kind is ast.For or kind is ast.AsyncFor:
+                self.expr(stmt.iter)
+                _binds(stmt.target, self.bound)
+                self.block(stmt.body)
+                self.block(stmt.orelse)
+            elif kind is ast.If or kind is ast.While:
+                self.expr(stmt.test)
+                self.block(stmt.body)
+                self.block(stmt.orelse)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in stmt.items:
+                    self.expr(item.context_expr)
+                    if item.optional_vars is not None:
+                        _binds(item.optional_vars, self.bound)
+                self.block(stmt.body)
+            elif kind in _FUNCTIONS:
+                for sub in stmt.decorator_list + stmt.args.defaults + [d for d in stmt.args.kw_defaults if d]:
+                    self.expr(sub)
+                self.bound.add(stmt.name)
+            else:
+                if kind is ast.AugAssign and stmt.target.__class__ is ast.Name and stmt.target.id not in self.bound:
+                    self.early.add(stmt.target.id)
+                self.expr(stmt)
+                _binds(stmt, self.bound)
+
+    def expr(self, node: ast.AST) -> None:
+        bound, early = self.bound, self.early
+        for n in walk(node):
+            if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load and n.id not in bound:
+                early.add(n.id)
+
+
+def _binds(node: ast.AST, out: Set[str]) -> None:
+    """The names `node` binds in the scope it runs in, as `_Order` sees them: not inside nested functions,
+    classes and lambdas, and of a comprehension only what its first iterable binds (`_may_fail` leaves any
+    walrus to the exact work)."""
+    kind = node.__class__
+    if kind is ast.Name:
+        if node.ctx.__class__ is not ast.Load:
+            out.add(node.id)
+        return
+    if kind in _FUNCTIONS or kind is ast.ClassDef:
+        out.add(node.name)
+        inner = node.decorator_list + (node.bases + [k.value for k in node.keywords] if kind is ast.ClassDef
+                                       else node.args.defaults + [d for d in node.args.kw_defaults if d])
+        for sub in inner:
+            _binds(sub, out)
+        return
+    if kind is ast.Lambda:
+        for sub in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            _binds(sub, out)
+        return
+    if kind is ast.Import or kind is ast.ImportFrom:
+        out.update((a.asname or a.name).split(".")[0] for a in node.names)
+        return
+    if kind in _COMPREHENSIONS:
+        _binds(node.generators[0].iter, out)
+        return
+    if kind is ast.ExceptHandler or kind.__name__ in _PATTERN_BINDERS:
+        for name in _PATTERN_NAMES:
+            value = getattr(node, name, None)
+            if value.__class__ is str:
+                out.add(value)
+    for field in child_fields(kind):
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    _binds(item, out)
+        elif isinstance(value, ast.AST):
+            _binds(value, out)
+
+
+def _tables(table) -> Iterator:
     yield table
     for child in table.get_children():
         yield from _tables(child)

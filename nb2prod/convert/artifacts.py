@@ -14,6 +14,7 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, model_file_constants, request_rows
 from nb2prod.convert.plan import Plan, Step
+from nb2prod.convert.plan.testfacts import notebook_reads
 from nb2prod.convert.sections import SAVE_CALLS, call_names
 
 LOAD_LIBRARIES = ("joblib", "pickle")  # the model loaders the generated score tests can stand in for
@@ -118,6 +119,11 @@ def metric_expressions(plan: Plan) -> Tuple[Tuple[str, str, bool], ...]:
     return tuple((m.key, bound.get(m.name, m.name), m.merged) for step in plan.steps for m in step.metrics)
 
 
+def run_reads(plan: Plan) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """(relative files the notebook reads when it runs whole, the reading calls whose path it cannot tell)."""
+    return notebook_reads([s for pc in plan.cells for s in pc.statements], plan.hypers)
+
+
 def printing_end(plan: Plan) -> int:
     """How many steps the printed-output test runs: through training, and through the last step that
     reports metrics when one comes later."""
@@ -163,7 +169,9 @@ def _printed(plan: Plan, steps: Sequence[Step]) -> list:
     """Cells that call print() and whose code the steps keep whole: what they printed when the notebook
     was saved is what the steps must print. Only the cell numbers go into the generated test, which
     reads the outputs from the notebook when it runs, so clearing or refreshing outputs changes no
-    generated file."""
+    generated file. A percent script keeps no outputs: nothing to compare with."""
+    if plan.notebook.is_script:
+        return []
     kept_cells = {s.cell for st in steps for s in st.statements}
     return [pc.cell.index for pc in plan.cells
             if pc.cell.index in kept_cells and _calls_print(pc) and _all_shown_kept(plan, pc.cell.index, steps)]

@@ -150,6 +150,18 @@ class TrainTestsContext(TestsContext):
 
 
 @dataclass(frozen=True)
+class RequestShape:
+    """The fixed shape of the sample request's rows, which run() checks each request against first."""
+
+    key: Optional[str]  # the request key holding the rows; None when the request is the rows
+    form: str  # "values" (rows of `width` values), "records" (rows naming `columns`), "columns" (a list per column)
+    width: int  # values per row ("values"), else 0
+    columns: str  # the column names as a tuple literal, code ("records", "columns"), else "()"
+    numbers: bool  # the sample holds only numbers: so must a request
+    no_rows: str  # the message for a request without its rows where the sample has them, code
+
+
+@dataclass(frozen=True)
 class ScoreContext(ScriptContext):
     """score.py.j2"""
 
@@ -162,6 +174,9 @@ class ScoreContext(ScriptContext):
     sample_name: str
     model_file_helper: str
     jsonable_helper: str
+    request: Optional[RequestShape]  # None when the sample has no fixed shape (or there is no sample)
+    request_problem_helper: str
+    bad_request_helper: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,8 @@ class ScoreTestsContext(TestsContext):
     stub: str
     rows_key: Optional[str]
     sample_name: str  # score.py's sample request constant
+    wrong_request: Optional[str]  # a request of the wrong shape, JSON text; None when run() checks none
+    wrong_message: Optional[str]  # the error run() answers it with
 
 
 @dataclass(frozen=True)
@@ -206,5 +223,47 @@ class EvaluateContext:
     higher_is_better: Optional[bool]
 
 
+@dataclass(frozen=True)
+class KfpParameter:
+    """One pipeline parameter: a train.py option a step reads, with the notebook's default."""
+
+    name: str  # the option's variable: "n_estimators"
+    type: str  # "int", "float", "str", "bool"
+    default: str  # as Python source: "100"
+
+
+@dataclass(frozen=True)
+class KfpComponent:
+    """One `@dsl.component` of pipeline_kfp.py: a lightweight component calling train.py's steps."""
+
+    name: str  # "train_step"
+    doc: str  # its docstring's text (escaped by the template)
+    signature: str  # its parameters, code: "script_dir: str, data: Input[Dataset], C: float"
+    returns: str  # its return annotation, "" for none: "float"
+    body: Tuple[str, ...]  # its body's lines, code
+    parameters: Tuple[str, ...]  # the pipeline parameters it takes
+
+
+@dataclass(frozen=True)
+class KfpContext:
+    """pipeline_kfp.py.j2 (convert --pipeline kfp; built by convert/pipelines/kfp.py)"""
+
+    notebook: str
+    script: str  # "train.py"
+    name: str  # the pipeline's name: lower-case letters, digits and dashes
+    title: str  # the notebook's title, for the description
+    library: str  # "joblib" or "pickle": how the model and the data are written between steps
+    module: str  # how the components import train.py: "train"
+    script_dir: str  # the parameter holding train.py's folder: "script_dir"
+    production: str  # the parameter holding the production model's metric: "production_metric"
+    parameters: Tuple[KfpParameter, ...]
+    components: Tuple[KfpComponent, ...]  # data, train, evaluate, register
+    gate: str  # the metric the gate compares
+    higher_is_better: bool
+    known_direction: bool  # the direction comes from the metric's name (else higher is assumed)
+    tasks: Tuple[str, ...]  # the pipeline function's body, code
+
+
 CONTEXTS = (TrainContext, TrainTestsContext, ScoreContext, ScoreTestsContext, EvaluateContext,
-            Option, ParamsFile, TrainCall, Fitted, Mocked, MainTest, Trained)
+            Option, ParamsFile, TrainCall, Fitted, Mocked, MainTest, Trained, RequestShape, KfpContext,
+            KfpParameter, KfpComponent)

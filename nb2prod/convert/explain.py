@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from nb2prod.escape import split_lines
 from nb2prod.convert.lift import Lifted
@@ -23,11 +23,14 @@ class LineFate:
     code: str = ""
 
 
-def account(plan: Plan, lifted: Lifted, script: str, text: str) -> Tuple[LineFate, ...]:
-    """One LineFate per non-blank line of every code cell."""
+def account(plan: Plan, lifted: Lifted, script: str, text: str,
+            moved: Optional[Dict[int, int]] = None) -> Tuple[LineFate, ...]:
+    """One LineFate per non-blank line of every code cell. `text` is the script as rendered, where the lifted
+    code's anchors are found; `moved` says where its statements' lines went when it was formatted."""
     out_lines = split_lines(text)
-    defs = _def_lines(out_lines)
-    positions = _positions(out_lines)
+    where = _mover(moved or {})
+    defs = _def_lines(out_lines, where)
+    positions = _positions(out_lines, where)
     imported = _imported_names(lifted.imports)
     fates: List[LineFate] = []
     for pc in plan.cells:
@@ -80,20 +83,34 @@ def _fate(plan, lifted, stmt, cell, number, raw, script, lookup, imported) -> Li
     return LineFate(cell, number, raw, True, f"{place} in {inside}")
 
 
-def _def_lines(lines: List[str]) -> Dict[str, int]:
+def _mover(moved: Dict[int, int]) -> Callable[[int], int]:
+    """Index in the rendered script → index in the formatted one: that of the statement starting there, or
+    of the last one before it (non-decreasing, so the positions stay sorted for bisection)."""
+    starts = sorted(moved)
+    if not starts:
+        return lambda i: i
+
+    def where(i: int) -> int:
+        k = bisect_right(starts, i + 1) - 1
+        return moved[starts[k]] - 1 if k >= 0 else i
+
+    return where
+
+
+def _def_lines(lines: List[str], where: Callable[[int], int]) -> Dict[str, int]:
     """Index of the first `def name(` line of each function: looked up once, not per statement."""
     found: Dict[str, int] = {}
     for i, line in enumerate(lines):
         if line.startswith("def ") and "(" in line:
-            found.setdefault(line[4:line.index("(")], i)
+            found.setdefault(line[4:line.index("(")], where(i))
     return found
 
 
-def _positions(lines: List[str]) -> Dict[str, List[int]]:
-    """Each stripped output line → the indexes where it occurs, ascending."""
+def _positions(lines: List[str], where: Callable[[int], int]) -> Dict[str, List[int]]:
+    """Each stripped output line → the indexes where it occurs, ascending (in the formatted script)."""
     found: Dict[str, List[int]] = {}
     for i, line in enumerate(lines):
-        found.setdefault(line.strip(), []).append(i)
+        found.setdefault(line.strip(), []).append(where(i))
     return found
 
 

@@ -26,9 +26,12 @@ def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tu
         for s in pc.statements:
             if s.magic is not None and not s.magic.keeps_statement:
                 drops[s.index] = MAGIC_CODES[s.magic.kind]
-    # `a; b` share a line: the column tells them apart (a finding's column is 1-based).
-    by_place = {(s.cell, s.line, s.col + 1): s for pc in cells for s in pc.statements}
-    by_line = {(s.cell, s.line): s for pc in cells for s in pc.statements}
+    # `a; b` share a line: the column tells them apart (a finding's column is 1-based). A percent
+    # script's findings name the file's line, not the cell's (as lint reports them).
+    placed = [((None, s.line + pc.cell.offset) if nb.is_script else (s.cell, s.line), s)
+              for pc in cells for s in pc.statements]
+    by_place = {(*where, s.col + 1): s for where, s in placed}
+    by_line = dict(placed)
     by_cell = {pc.cell.index: pc.statements for pc in cells}
     for finding in _findings(nb, cells):
         if not finding.code.startswith(DROPPED_FAMILIES):

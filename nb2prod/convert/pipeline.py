@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from nb2prod import write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
+from nb2prod.convert import format as formatting
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
@@ -49,14 +50,22 @@ class Generated:
     texts: Dict[str, str]
     fates: tuple
     notices: Tuple[str, ...]
+    context: object = field(default=None, compare=False)  # the script's template context (render.Rendered)
 
 
 @deep_enough
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
-    nb = load(path, validate=True)
-    if nb.is_script:
-        raise UnusableInput("convert takes .ipynb notebooks", Location(path))
+    return plan_loaded(load(path, validate=True), kind)
+
+
+@deep_enough
+def plan_loaded(nb, kind: str = "auto"):
+    """parse → plan for a loaded notebook, with the settings of the project it is in (the exporter's way in)."""
+    path = nb.path
+    if nb.is_script and len(nb.cells) == 1 and not nb.cells[0].offset:  # no `# %%` marker: a plain script
+        raise UnusableInput("convert takes .ipynb notebooks and jupytext percent scripts (`# %%` cells)",
+                            Location(path))
     if not nb.code_cells:
         raise UnusableInput("notebook has no code cells", Location(path))
     cells = parse_notebook(nb)
@@ -65,27 +74,76 @@ def plan_notebook(path: str, kind: str = "auto"):
 
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
              with_evaluate: bool = False, *, workers: Optional[int] = 1,
-             progress: Optional[Callable[[], None]] = None) -> List[Generated]:
+             progress: Optional[Callable[[], None]] = None, pipelines: Sequence[str] = ()) -> List[Generated]:
     """Render every planned notebook into file texts (with headers); nothing is written.
 
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
+    `pipelines` names the engines (`kfp`, `azureml`) whose pipeline files are added (convert.pipelines).
     """
+    from nb2prod.convert.pipelines import NEEDS_EVALUATE
+
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
+    settings = formatting.settings_for(outdir)
     training = [p for _, p in plans if p.kind == "training"]
     companion = training[0] if len(training) == 1 else None
-    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
+    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None, settings)
+            for path, plan in plans]
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
-    return [_add_evaluate(g, outdir, templates) for g in generated] if with_evaluate else generated
+    if with_evaluate or NEEDS_EVALUATE & set(pipelines):
+        generated = [_add_evaluate(g, outdir, templates, settings) for g in generated]
+    generated = _add_environment(generated, outdir, templates, [p for p in pipelines if p != "kfp"], settings)
+    return [_add_pipelines(g, outdir, templates, settings) for g in generated] if "kfp" in pipelines else generated
 
 
-def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str]) -> Generated:
+def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
+    """`--pipeline kfp`: pipeline_kfp.py beside a training notebook's train.py, or a notice why not."""
+    if gen.plan.kind != "training":
+        return gen
+    from nb2prod.convert.pipelines import kfp  # the engine's module: only with --pipeline kfp
+
+    ref = _reference(gen.notebook, outdir)
+    texts = dict(gen.texts)
+    bodies, notices = kfp.files(gen.plan, ref, _environment(templates))
+    for name, body in bodies.items():
+        texts[name] = write.with_header(formatting.format_code(name, body, settings), ref, name)
+        _must_compile(name, texts[name], templates)
+    return replace(gen, texts=texts, notices=gen.notices + notices)
+
+
+def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str],
+                     pipelines: Sequence[str] = (), settings=None) -> List[Generated]:
+    """The folder's requirements files (and conda.yml beside a score.py), and the pipeline files asked for,
+    written with the last notebook's files: they cover every script generated into the folder."""
+    from nb2prod.convert import environment, pipelines as engines
+
+    if not generated:
+        return generated
+    texts = {name: text for gen in generated for name, text in gen.texts.items()}
+    scoring = [gen.notebook for gen in generated if gen.plan.kind == "scoring"]
+    name = environment.environment_name(scoring[0]) if scoring else None
+    bodies = environment.files(texts, _environment(templates), name)
+    more, notices = engines.files(pipelines, generated, _environment(templates), texts)
+    last = generated[-1]
+    extra = {file: write.with_header(formatting.format_code(file, body, settings),
+                                     _references(generated, Path(outdir, file).parent), file)
+             for file, body in {**bodies, **more}.items()}
+    return generated[:-1] + [replace(last, texts={**last.texts, **extra}, notices=last.notices + notices)]
+
+
+def _finished(bodies: Dict[str, str], ref: str, settings) -> Dict[str, str]:
+    """render → format → header: each Python file (by its type, write.is_python) formatted, then headed."""
+    return {name: write.with_header(formatting.format_code(name, body, settings), ref, name)
+            for name, body in bodies.items()}
+
+
+def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
     if gen.plan.kind != "training":
         return gen
     ref = _reference(gen.notebook, outdir)
     bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
-    texts = {**gen.texts, **{name: write.with_header(body, ref) for name, body in bodies.items()}}
+    texts = {**gen.texts, **_finished(bodies, ref, settings)}
     for name in bodies:
         _must_compile(name, texts[name], templates)
     return replace(gen, texts=texts, notices=gen.notices + notices)
@@ -96,21 +154,24 @@ def _generate_one(job) -> Generated:
     from nb2prod.convert import render  # heavy: libcst and jinja2
     from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
 
-    path, plan, outdir, templates, companion = job
+    path, plan, outdir, templates, companion, settings = job
     ref = _reference(path, outdir)
     rendered = _render(render, plan, ref, _environment(templates), companion)
-    texts = {name: write.with_header(body, ref) for name, body in rendered.files.items()}
+    texts = _finished(rendered.files, ref, settings)
     script = "train.py" if plan.kind == "training" else "score.py"
     for name, text in texts.items():
         _must_compile(name, text, templates)
-    fates = account(plan, rendered.lifted, script, texts[script])
+    raw = rendered.files[script]  # the lifted code's anchors are found as rendered, then moved to where they went
+    moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, write.body_of(texts[script])).items()}
+    fates = account(plan, rendered.lifted, script, "\n" + raw, moved)  # line 1: the header
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
-    return Generated(path, plan, texts, fates, notices)
+    return Generated(path, plan, texts, fates, notices, rendered.context)
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
             templates: Optional[str] = None, with_evaluate: bool = False, dry_run: bool = False,
-            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None) -> List[ConvertResult]:
+            progress: Optional[Callable[[], None]] = None, workers: Optional[int] = None,
+            pipelines: Sequence[str] = ()) -> List[ConvertResult]:
     """Convert notebooks into scripts and tests in `outdir`; refuses to clobber edited files.
 
     Many notebooks are planned and rendered in worker processes (all cores unless `workers` says);
@@ -127,7 +188,8 @@ def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force:
         else:
             results[path] = ConvertResult(path, error=error)
     claimed: Dict[str, str] = {}
-    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress):
+    for gen in generate(planned, outdir, templates, with_evaluate, workers=workers, progress=progress,
+                        pipelines=pipelines):
         results[gen.notebook] = _write(gen, outdir, kind == "auto", force, dry_run, claimed)
     if progress:
         for _ in range(len(notebooks) - len(planned)):
@@ -142,6 +204,11 @@ def _plan_or_error(job: Tuple[str, str]):
         return plan_notebook(path, kind), None
     except Nb2prodError as exc:
         return None, exc
+
+
+def write_files(gen: Generated, outdir: str, *, force: bool = False) -> ConvertResult:
+    """Write one converted notebook's files as convert does: atomically, refusing edited files without `force`."""
+    return _write(gen, outdir, False, force, False, {})
 
 
 def _write(gen: Generated, outdir: str, decided: bool, force: bool, dry_run: bool, claimed) -> ConvertResult:
@@ -219,6 +286,11 @@ def _check_generated(name: str, text: str) -> None:
     for name_read, (scope, line) in read:
         if name_read not in defined:
             raise NameError(f"reads undefined name `{name_read}` (in {scope}, line {line})")
+
+
+def _references(generated: Sequence[Generated], folder: Path) -> str:
+    """The notebooks of a folder's shared files (requirements, pipelines), as seen from the file's folder."""
+    return ", ".join(sorted(_reference(gen.notebook, str(folder)) for gen in generated))
 
 
 def _reference(notebook: str, outdir: str) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines
-from nb2prod.convert.artifacts import metrics_file, model_option, scoring_artifacts, training_artifacts
-from nb2prod.convert.contexts import MetricsReport, Option, ParamsFile, ScoreContext, TrainContext
+from nb2prod.escape import code_comments, docstring_text, help_text, py_literal, split_lines, yaml_scalar
+from nb2prod.convert.artifacts import (TrainingArtifacts, metrics_file, model_option, scoring_artifacts,
+                                       training_artifacts)
+from nb2prod.convert.contexts import MetricsReport, Option, ParamsFile, RequestShape, ScoreContext, TrainContext
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
 from nb2prod.convert.naming import free_name, numbered
@@ -30,6 +32,7 @@ class Rendered:
 
     files: Dict[str, str]
     lifted: Lifted
+    context: object = None  # the script's template context (TrainContext, ScoreContext): pipelines read its options
 
 
 def default_templates() -> Path:
@@ -51,6 +54,7 @@ def environment(user_dir: Optional[str] = None):
     env.filters["pyrepr"] = py_literal
     env.filters["docstring"] = docstring_text
     env.filters["indent_code"] = indent_code
+    env.filters["yaml"] = yaml_scalar
     return env
 
 
@@ -73,6 +77,15 @@ def _fill(env, name: str, context) -> str:
 # -- training ---------------------------------------------------------------------------------
 
 def _training(plan: Plan, ref: str, env) -> Rendered:
+    context, lifted, facts = train_context(plan, ref)
+    files = {"train.py": _fill(env, "train.py.j2", context),
+             "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
+    return Rendered(files, lifted, context)
+
+
+def train_context(plan: Plan, ref: str) -> Tuple[TrainContext, Lifted, TrainingArtifacts]:
+    """train.py.j2's context, the lifted code it holds and the artifacts it was built from: also what
+    the pipeline files (convert/pipelines) read train.py's steps and options from."""
     reporting = any(step.metrics for step in plan.steps)
     model = model_option(plan)
     paths = ("from pathlib import Path",) if model is not None else ()
@@ -94,9 +107,7 @@ def _training(plan: Plan, ref: str, env) -> Rendered:
         calls=_model_folder(model, options_name) + _main_calls(plan, lifted, options_name, metrics, taken),
         metrics=metrics, params=params,
     )
-    files = {"train.py": _fill(env, "train.py.j2", context),
-             "test_train.py": _fill(env, "test_train.py.j2", train_tests(plan, facts, ref))}
-    return Rendered(files, lifted)
+    return context, lifted, facts
 
 
 def _metrics_report(taken: set) -> MetricsReport:
@@ -200,11 +211,22 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
         imports=lifted.imports, module=lifted.module, functions=lifted.functions, sample=plan.sample_input,
         globals=facts.globals_, uses_model_file=lifted.uses_model_file, uses_jsonable=lifted.uses_jsonable,
         options_name=free_name("options", facts.notebook_names), parser_name=names.parser, sample_name=names.sample,
-        model_file_helper=names.model_file, jsonable_helper=names.jsonable,
+        model_file_helper=names.model_file, jsonable_helper=names.jsonable, request=_request_shape(lifted),
+        request_problem_helper=names.request_problem, bad_request_helper=names.bad_request,
     )
     files = {"score.py": _fill(env, "score.py.j2", context),
              "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion, names.sample))}
-    return Rendered(files, lifted)
+    return Rendered(files, lifted, context)
+
+
+def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
+    check = lifted.request_check
+    if check is None:
+        return None
+    kind = "an object of columns" if check.form == "columns" else "a non-empty list of rows"
+    where = f" under {json.dumps(check.key, ensure_ascii=False)}" if check.key is not None else ""
+    return RequestShape(check.key, check.form, check.width, py_literal(check.columns), check.numbers,
+                        py_literal(f"the request needs {kind}{where}"))
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from nb2prod.convert.artifacts import (Estimator, SavedFile, ScoringArtifacts, T
 from nb2prod.convert.contexts import (EvaluationTest, Fitted, MainTest, Mocked, ScoreTestsContext, Trained,
                                       TrainCall, TrainTestsContext)
 from nb2prod.convert.lift import Lifted, sort_imports
+from nb2prod.convert.lift.request import wrong_shape
 from nb2prod.convert.naming import inside, module_alias, numbered, snake
 from nb2prod.convert.plan import Plan, Step
 from nb2prod.escape import py_literal
@@ -175,12 +176,14 @@ def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Op
         imports += ["import shutil", "from pathlib import Path"]
     if loader:
         imports.insert(0, f"import {library}")
+    check = lifted.request_check
+    wrong = wrong_shape(facts.sample, check) if check is not None and facts.sample is not None else (None, None)
     return ScoreTestsContext(
         script="score.py", notebook=ref, module="score", imports=tuple(sort_imports(imports)), sample=facts.sample,
         globals=facts.globals_, loader=loader, dumper="joblib.dump" if library == "joblib" else "_pickle_dump",
         model_file=model_file or "model.pkl", model_global=facts.model_global, trained=trained,
         result_key=lifted.result_key, stub=_stub(facts.bundle_keys), rows_key=facts.rows_key,
-        sample_name=sample_name)
+        sample_name=sample_name, wrong_request=wrong[0], wrong_message=wrong[1])
 
 
 def _stub(bundle_keys: Sequence[object]) -> str:

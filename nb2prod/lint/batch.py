@@ -8,7 +8,6 @@ import os
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.errors import UnusableInput
-from nb2prod.lint.cache import Cache, digest
 from nb2prod.lint.results import FileResult, decode, encode, from_payload, to_payload
 from nb2prod.notebook.files import read_bytes
 from nb2prod.progress import forked_map
@@ -41,6 +40,8 @@ def lint_files(
 
 
 def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
+    from nb2prod.lint.cache import Cache, digest  # a lint with --no-cache (or --fix) never loads hashlib
+
     store = Cache.open()
     done: Dict[str, FileResult] = {}
     misses, keys = [], {}

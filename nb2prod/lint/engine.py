@@ -18,7 +18,7 @@ from nb2prod.lint.selection import active_rules, unsuppressed
 from nb2prod.model import Finding, Notebook, ParsedCell
 from nb2prod.notebook.parse import parse_cell
 from nb2prod.rules import RULES
-from nb2prod.rules._base import Context, Rule
+from nb2prod.rules._base import Context, PrintCall, Rule
 from nb2prod.rules._metrics import keep_evaluations
 
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
@@ -49,8 +49,11 @@ def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore
         findings += _run(table, pc, ctx)
         for magic in pc.magics:
             findings += _run(table, magic, ctx)
+    prints = table.get(PrintCall)
     for pc, st, node, in_function in nodes:
         rules = table.get(type(node))
+        if prints and node.__class__ is ast.Call and node.func.__class__ is ast.Name and node.func.id == "print":
+            rules = rules + prints if rules else prints
         if rules:
             ctx.cell, ctx.statement, ctx.in_function = pc, st, in_function
             ctx.depth = 0 if node is st.node else 1
@@ -76,7 +79,8 @@ def _plan(select, ignore) -> Tuple[Dict[type, Tuple[Rule, ...]], frozenset]:
     plan = _PLANS.get(key)
     if plan is None:
         table = _dispatch(active_rules(select, ignore))
-        plan = _PLANS[key] = (table, frozenset(table) | FACT_NODES)
+        wanted = frozenset(table) | FACT_NODES | ({ast.Call} if PrintCall in table else set())
+        plan = _PLANS[key] = (table, wanted)
     return plan
 
 

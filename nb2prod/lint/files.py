@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from nb2prod import write as writing
 from nb2prod.errors import NotPython, UnusableInput
-from nb2prod.lint import fix as fixing
 from nb2prod.lint.engine import fix_key, lint_parsed, parse_all
 from nb2prod.lint.results import FileResult
 from nb2prod.model import Finding, Notebook
+from nb2prod.notebook.files import read_stream
 from nb2prod.notebook.load import load_bytes, load_notebook_text, load_script, read_bytes, source_encoding
 from nb2prod.notebook.parse import deep_enough
 
@@ -36,7 +35,23 @@ def lint_file(
     return _fix(nb, data, cells, findings, (select, ignore, builtins), write=fix and not show_diff)
 
 
+STDIN = "<stdin>"
+
+
+def lint_stdin(stream, select=None, ignore=None, builtins=()) -> FileResult:
+    """Lint what comes on standard input, named <stdin>: a notebook when it is a JSON object, else a script."""
+    try:
+        data = read_stream(stream, STDIN)
+        nb = load_bytes(STDIN, data, notebook=data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"))
+    except UnusableInput as exc:  # a non-Python notebook too: it was asked for by name
+        return FileResult(STDIN, error=str(exc) if str(exc).startswith(STDIN) else f"{STDIN}: {exc}")
+    return FileResult(STDIN, tuple(lint_parsed(nb, parse_all(nb), select, ignore, builtins)))
+
+
 def _fix(nb: Notebook, data: bytes, cells, findings: List[Finding], settings: tuple, write: bool) -> FileResult:
+    from nb2prod import write as writing  # only a fix writes: a plain lint never loads hashlib and the escapes
+    from nb2prod.lint import fix as fixing  # only a fix or a diff needs it
+
     findings, plan, notes = _fix_plan(nb, cells, findings, settings)
     if not plan.sources:
         return FileResult(nb.path, tuple(findings), notes=notes)
@@ -69,6 +84,8 @@ def _fix_plan(nb: Notebook, cells, findings: List[Finding], settings: tuple):
     """(findings, fix plan, notes): a finding the fix cannot remove cleanly is made unfixable and the
     notebook linted again, so what it reads stays defined (`_needed` keeps those binders), until every
     fixable finding can be removed. Each note says why one finding was not fixed."""
+    from nb2prod.lint import fix as fixing  # only a fix or a diff needs it
+
     reasons: Dict[tuple, str] = {}
     while True:
         plan = fixing.plan(nb, cells, findings)

@@ -288,11 +288,14 @@ def apply(nb: Notebook, text: str, sources: Dict[int, str]) -> str:
 
 
 def diff(nb: Notebook, new_nb: Notebook, old_text: str, new_text: str) -> List[str]:
-    """Unified diff of the changed cells' sources (of the whole file for scripts)."""
+    """Unified diff of the changed cells' sources, as ruff shows a notebook's; for a script, of the whole file,
+    which `patch -p0` applies (unidiff)."""
     import difflib
 
+    from nb2prod.unidiff import unified
+
     if nb.is_script:
-        return list(difflib.unified_diff(_lines(old_text), _lines(new_text), nb.path, nb.path))
+        return [line + "\n" for line in unified(old_text, new_text, nb.path)]
     out: List[str] = []
     for a, b in zip(nb.cells, new_nb.cells):
         if a.source != b.source:

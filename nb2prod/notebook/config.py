@@ -6,9 +6,9 @@ the walk skips hidden folders, `.ipynb_checkpoints` and whatever `.gitignore` fi
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -116,6 +116,8 @@ def _qualified_keys(name: str) -> Dict[str, str]:
 
 def did_you_mean(word: str, spelled: Dict[str, str]) -> str:
     """`; did you mean X?` for the closest of `spelled`'s keys (difflib), or nothing when none is close."""
+    import difflib  # only a misspelt setting needs it
+
     close = difflib.get_close_matches(word, list(spelled), n=1)
     return f"; did you mean {spelled[close[0]]}?" if close else ""
 
@@ -220,39 +222,31 @@ class _Ignore:
 
     @classmethod
     def for_root(cls, folder: str) -> "_Ignore":
+        """The rules above `folder`: the repository's `.git/info/exclude`, then every `.gitignore` from
+        its root down to `folder`'s parent (`folder`'s own is read when the walk enters it)."""
         here = Path(folder).resolve()
-        parents = []
-        for parent in here.parents:
-            parents.append(parent)
-            if (parent / ".git").exists():
-                break
-        else:
-            parents = []
-        ignore = cls()
-        for parent in reversed(parents):
+        root = next((p for p in (here, *here.parents) if (p / ".git").exists()), None)
+        if root is None:
+            return cls()
+        ignore = cls().read(root / ".git" / "info" / "exclude", root)
+        for parent in reversed([p for p in here.parents if p == root or root in p.parents]):
             ignore = ignore.enter(str(parent))
         return ignore
 
     def enter(self, folder: str) -> "_Ignore":
-        path = os.path.join(folder, ".gitignore")
-        if not os.path.isfile(path):
+        return self.read(Path(folder) / ".gitignore", Path(folder))
+
+    def read(self, path: Path, folder: Path) -> "_Ignore":
+        """These rules and those of the ignore file `path`, whose patterns are relative to `folder`."""
+        if not path.is_file():
             return self
-        base = os.path.abspath(folder)
-        new = []
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                lines = f.readlines()
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:  # an unreadable .gitignore excludes nothing, as git reads it
             return self
-        for raw in lines:
-            line = raw.rstrip("\n").rstrip()
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            line = line[1:] if negated else line
-            dir_only = line.endswith("/")
-            new.append((base, line.rstrip("/"), negated, dir_only))
-        return _Ignore(self.rules + tuple(new))
+        base = os.path.abspath(folder)
+        new = [(base, *rule) for rule in map(_rule, lines) if rule is not None]
+        return _Ignore(self.rules + tuple(new)) if new else self
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         result = False
@@ -264,6 +258,26 @@ class _Ignore:
             if _matches(rel, pattern):
                 result = not negated
         return result
+
+
+def _rule(line: str) -> Optional[Tuple[str, bool, bool]]:
+    """(fnmatch pattern, negated, dir only) of one line of an ignore file, as git reads it: `#` starts a
+    comment, trailing spaces go unless escaped, `\\#` and `\\!` start a pattern with `#` or `!`, `\\*` is a star."""
+    line = re.sub(r"(?<!\\) +$", "", line)
+    if not line or line.startswith("#"):
+        return None
+    negated = line.startswith("!")
+    line = line[1:] if negated else line
+    dir_only = line.endswith("/")
+    line = line.rstrip("/")
+    pattern = re.sub(r"\\(.)", lambda m: f"[{m.group(1)}]" if m.group(1) in "*?[" else m.group(1), line)
+    return (pattern, negated, dir_only) if pattern else None
+
+
+def gitignore_matcher(folder: str) -> _Ignore:
+    """The `.gitignore` patterns of the folders above `folder` up to its repository's root; `.enter()` each
+    folder walked into (`folder` first), then ask `.ignored(path, is_dir)`."""
+    return _Ignore.for_root(folder)
 
 
 def _matches(rel: str, pattern: str) -> bool:

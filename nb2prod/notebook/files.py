@@ -41,6 +41,18 @@ def read_bytes(path: str) -> bytes:
     return data
 
 
+def read_stream(stream, name: str) -> bytes:
+    """All of a binary stream (standard input), at most `max_bytes()`; UnusableInput past that."""
+    limit = max_bytes()
+    try:
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        raise UnusableInput(f"cannot read: {exc.strerror}", Location(name)) from None
+    if len(data) > limit:
+        raise UnusableInput(_too_big(len(data), limit), Location(name))
+    return data
+
+
 MAX_BYTES = 256 * 1024 * 1024  # the largest notebooks seen (outputs embedded) are a few tens of MB
 MAX_BYTES_ENV = "NB2PROD_MAX_BYTES"
 

@@ -9,7 +9,7 @@ import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from nb2prod.errors import NotPython, UnusableInput
 from nb2prod.model import Cell, Location, Notebook
@@ -24,9 +24,10 @@ def load(path: str, *, validate: bool = False) -> Notebook:
     return load_bytes(path, read_bytes(path), validate=validate)
 
 
-def load_bytes(path: str, data: bytes, *, validate: bool = False) -> Notebook:
-    """A notebook or script from the bytes read from `path` (lint --fix reads a file once and keeps them)."""
-    if not str(path).endswith(".ipynb"):
+def load_bytes(path: str, data: bytes, *, validate: bool = False, notebook: Optional[bool] = None) -> Notebook:
+    """A notebook or script from the bytes read from `path` (lint --fix reads a file once and keeps them);
+    `notebook` says which when the name cannot (standard input)."""
+    if not (str(path).endswith(".ipynb") if notebook is None else notebook):
         return load_script(path, _decode(path, data, source_encoding(data)))
     return load_notebook_text(path, _decode(path, data), validate=validate)
 
@@ -321,17 +322,17 @@ def load_script(path: str, text: str) -> Notebook:
         return Notebook(str(path), (Cell(1, "code", text),), is_script=True)
     quoted = _quoted_lines(text)
     cells: List[Cell] = []
-    kind, buf, offset = "code", [], 0
+    kind, buf, offset, tags = "code", [], 0, ()
     for number, line in enumerate(lines, 1):
         m = None if number in quoted else _PERCENT.match(line.rstrip("\r\n"))
         if m:
             if buf or cells:
-                cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
+                cells.append(_script_cell(len(cells) + 1, kind if cells else _front_kind(buf), buf, offset, tags))
             kind = "markdown" if "[markdown]" in m.group(1) or "[md]" in m.group(1) else "code"
-            buf, offset = [], number
+            buf, offset, tags = [], number, _marker_tags(m.group(1))
             continue
         buf.append(line)
-    cells.append(_script_cell(len(cells) + 1, kind, buf, offset))
+    cells.append(_script_cell(len(cells) + 1, kind, buf, offset, tags))
     return Notebook(str(path), tuple(cells), is_script=True)
 
 
@@ -353,8 +354,25 @@ def _quoted_lines(text: str) -> frozenset:
     return frozenset(inside)
 
 
-def _script_cell(index: int, kind: str, buf: List[str], offset: int) -> Cell:
+def _front_kind(buf: List[str]) -> str:
+    """jupytext's YAML header (`# ---` ... `# ---` before the first `# %%`) is metadata, kept as a raw cell."""
+    lines = [line.strip() for line in buf if line.strip()]
+    header = len(lines) >= 2 and lines[0] == lines[-1] == "# ---" and all(t.startswith("#") for t in lines)
+    return "raw" if header else "code"
+
+
+def _marker_tags(marker: str) -> Tuple[str, ...]:
+    """The cell tags jupytext writes on the marker line, `# %% tags=["parameters"]`; none when unreadable."""
+    m = re.search(r"\btags=(\[.*?\])", marker)
+    try:
+        tags = json.loads(m.group(1)) if m else []
+    except ValueError:
+        return ()
+    return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+
+
+def _script_cell(index: int, kind: str, buf: List[str], offset: int, tags: Tuple[str, ...] = ()) -> Cell:
     text = "".join(buf)
     if kind == "markdown":
         text = "".join(re.sub(r"^# ?", "", line) for line in buf)
-    return Cell(index, kind, text, offset=offset)
+    return Cell(index, kind, text, tags=tags, offset=offset)

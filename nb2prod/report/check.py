@@ -13,11 +13,13 @@ WHY = {
 }
 
 
-def render(report, fmt: str = "text", style: Optional[Callable[..., str]] = None) -> List[str]:
-    """All output lines; `style(text, fg=...)` colours diff lines (click.style on a terminal)."""
+def render(report, fmt: str = "text", style: Optional[Callable[..., str]] = None, quiet: bool = False) -> List[str]:
+    """All output lines; `style(text, fg=...)` colours diff lines (click.style on a terminal); `quiet` leaves
+    out the summary line."""
     if fmt == "github":
         return github_lines(report)
-    return text_lines(report, style or (lambda text, **_: text))
+    out = text_lines(report, style or (lambda text, **_: text))
+    return out[:-1] if quiet else out
 
 
 def text_lines(report, style) -> List[str]:

@@ -11,16 +11,31 @@ def exit_code(results) -> int:
     return max(codes) if codes else 0
 
 
-def lines(results, explain: bool = False) -> Iterable[str]:
+STATUS_COLOURS = {"new": "green", "updated": "green", "unchanged": None, "edited": "red", "not-generated": "red"}
+
+
+def _plain(text: str, **_) -> str:
+    return text
+
+
+def lines(results, explain: bool = False, style=None, quiet: bool = False) -> Iterable[str]:
+    """`style(text, fg=...)` colours each file's status (click.style when colour is wanted); `quiet`: only the
+    errors, and with `explain` where each line went."""
+    style = style or _plain
     for r in results:
         if r.error is not None:
             for line in str(r.error).splitlines():
                 yield f"nb2prod: {line}"
             continue
+        if quiet:
+            yield from (explain_lines(r.fates) if explain else ())
+            continue
         how = "decided from the code" if r.kind_decided else "as requested"
         yield f"{r.notebook}: {r.kind} notebook ({how})"
         for f in r.files:
-            yield f"  {f.status:<9} {f.path}"
+            fg = STATUS_COLOURS.get(f.status)
+            status = f"{f.status:<9}"
+            yield f"  {style(status, fg=fg) if fg else status} {f.path}"
         dropped = [x for x in r.fates if not x.kept]
         if dropped:
             counts = Counter(x.code for x in dropped)

@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from typing import List
+from collections import Counter
+from typing import Callable, List, Optional, Tuple
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def lines(report) -> List[str]:
-    """Diff hunks (with --diff), then the findings, then the summary."""
+def _plain(text: str, **_) -> str:
+    return text
+
+
+def lines(report, style: Optional[Callable[..., str]] = None, quiet: bool = False) -> List[str]:
+    """Diff hunks (with --diff), then the findings, then the summary (not when `quiet`); `style(text, fg=...)`
+    colours the location and the code (click.style when colour is wanted)."""
+    style = style or _plain
     out: List[str] = [line.rstrip("\n") for r in report.files for line in r.diff]
-    out += [f"{f.location}: {f.code} {f.message}" for f in report.findings]
-    out.append(summary(report))
+    out += [f"{style(str(f.location), bold=True)}: {style(f.code, fg='red' if f.severity == 'error' else 'yellow', bold=True)}"
+            f" {f.message}" for f in report.findings]
+    if not quiet:
+        out.append(summary(report))
     return out
+
+
+def statistics(report) -> List[Tuple[str, str, int, bool]]:
+    """(code, rule name, findings, any fixable) per rule code that has findings, most frequent first."""
+    from nb2prod.rules import BY_CODE  # heavy: every rule module, which a cache-served lint never loads
+
+    counts = Counter(f.code for f in report.findings)
+    fixable = {f.code for f in report.findings if f.fixable}
+    return [(code, BY_CODE[code].name if code in BY_CODE else "", n, code in fixable)
+            for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def statistics_lines(report) -> List[str]:
+    """`--statistics`, as ruff prints it: count, code, [*] when fixable, rule name."""
+    rows = statistics(report)
+    width = max((len(str(n)) for _, _, n, _ in rows), default=1)
+    return [f"{n:>{width}}\t{code}\t{'[*]' if fix else '[ ]'} {name}".rstrip() for code, name, n, fix in rows]
 
 
 def errors(report) -> List[str]:

@@ -19,9 +19,14 @@ class Rule:
     summary: str
     severity: str  # "error" or "warning"
     fixable: bool
-    nodes: Tuple[type, ...]  # ast node types, or Notebook / ParsedCell / Magic events
+    nodes: Tuple[type, ...]  # ast node types, or Notebook / ParsedCell / Magic / PrintCall events
     check: Callable[..., Iterable[Finding]]
     doc: str = ""
+
+
+class PrintCall:
+    """The event of a `print(...)` call: a rule subscribing to it is given those ast.Call nodes only, so the
+    engine tests the callee once for all print rules instead of each rule testing every call."""
 
 
 @dataclass

@@ -65,7 +65,6 @@ def _compute_for(ctx, upto: int) -> NotebookMetrics:
 # Every call metric_name accepts is written like this (`accuracy_score(`, `model.score(`, `cross_validate(`),
 # through an alias of a metric module (`skm.auc(`) or through a notebook helper.
 _METRIC_WORDS = ("score", "error", "loss", "report", "matrix", "curve", "validate", "evaluate")
-_METRIC_TEXT = r"(?:%s)\s*\(" % "|".join(_METRIC_WORDS)
 
 
 def metric_text(ctx) -> FrozenSet[int]:
@@ -80,21 +79,23 @@ def metric_text(ctx) -> FrozenSet[int]:
 
 def _making(nodes, flows, sources, modules) -> List[int]:
     """Positions whose text makes a metric call: by its name, a metric module's alias, or a notebook helper.
-    One regex scan over the joined text (most statements make none), matches mapped back by offset."""
+    Regex scans over the joined text (most statements make none), matches mapped back by offset."""
     names = [a for a, full in modules.items() if full.startswith(METRIC_MODULES)]
-    pattern = re.compile("|".join([_METRIC_TEXT] + [rf"\b{re.escape(a)}\b" for a in names]))
     starts, offset = [], 0
     for src in sources:
         starts.append(offset)
         offset += len(src) + 1
     text = "\n".join(sources)
-    scans = [re.compile(w + r"\s*\(") for w in _METRIC_WORDS] + [re.compile(rf"\b{re.escape(a)}\b") for a in names]
-    found = {bisect_right(starts, m.start()) - 1 for scan in scans for m in scan.finditer(text)}  # each from a literal
+    # one scan per word or alias the text holds (a substring test first: most hold few), each from a literal
+    scans = [re.compile(w + r"\s*\(") for w in _METRIC_WORDS if w in text]  # compiled once, then re's cache
+    scans += [re.compile(rf"\b{re.escape(a)}\b") for a in names if a in text]
+    found = {bisect_right(starts, m.start()) - 1 for scan in scans for m in scan.finditer(text)}
     defs = [(n.name, src) for n, src in zip(nodes, sources) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     helpers: Set[str] = set()
     grown = bool(defs)
     while grown:  # a helper calling a helper
-        now = {name for name, src in defs if pattern.search(src) or any(re.search(rf"\b{h}\s*\(", src) for h in helpers)}
+        now = {name for name, src in defs if any(scan.search(src) for scan in scans)
+               or any(re.search(rf"\b{h}\s*\(", src) for h in helpers)}
         grown, helpers = now != helpers, now
     if helpers:
         found.update(i for i, f in enumerate(flows) if f.uses & helpers)

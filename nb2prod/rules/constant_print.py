@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 from typing import FrozenSet, Set
 
-from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._base import Context, Found, PrintCall, Rule
 from nb2prod.rules._exprs import plain_print
 
 
@@ -92,4 +92,4 @@ def _literal(node: ast.AST) -> bool:
 
 
 RULE = Rule("NB108", "constant-print", "print of constant text or settings left from exploration",
-            "warning", True, (ast.Call,), check, __doc__)
+            "warning", True, (PrintCall,), check, __doc__)

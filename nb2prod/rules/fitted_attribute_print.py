@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.rules._base import Context, Found, Rule
+from nb2prod.rules._base import Context, Found, PrintCall, Rule
 from nb2prod.rules._exprs import plain_print, print_kind
 
 
@@ -49,4 +49,4 @@ def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
 
 
 RULE = Rule("NB107", "fitted-attribute-print", "print of a fitted model's attributes left from exploration",
-            "warning", True, (ast.Call,), check, __doc__)
+            "warning", True, (PrintCall,), check, __doc__)

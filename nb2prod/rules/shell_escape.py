@@ -16,7 +16,9 @@ Use instead:
 ```python
 import sklearn
 ```
-and list `scikit-learn` in `requirements.txt` (or the `dependencies` of `pyproject.toml`).
+`nb2prod convert` writes `requirements.txt` beside the scripts, listing the distributions that
+provide what they import (here `scikit-learn`) at their installed versions; or list them in the
+`dependencies` of `pyproject.toml`.
 
 ## Not flagged
 `!=` comparisons, `!` in strings and comments, and shell escapes in an indented block (those
@@ -41,7 +43,8 @@ def check(r: Rule, magic: Magic, ctx: Context) -> Found:
     text = " ".join(part.strip() for part in magic.text.split("\n"))  # brackets may run over lines
     command = text.strip().lstrip("!").strip() if magic.kind == "shell" else magic.name
     if magic.name in ("pip", "pip3", "conda", "mamba") and " install" in magic.text:
-        message = f"shell escape `!{_short(command)}`: list the packages in requirements.txt instead"
+        message = (f"shell escape `!{_short(command)}`: install from requirements.txt instead "
+                   "(nb2prod convert writes it from the imports)")
     else:
         message = f"shell escape `!{_short(command)}` runs a shell command; not Python"
     yield line_finding(r, ctx, magic, message, magic.kind == "shell" and magic.name in SAFE_SHELL)

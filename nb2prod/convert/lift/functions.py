@@ -17,7 +17,7 @@ from nb2prod.escape import comment_text, docstring_text, split_lines, string_lit
 from nb2prod.convert.lift.codegen import code as _code, render_block as _render_block
 from nb2prod.convert.lift.imports import hoisted_imports
 from nb2prod.convert.lift.nodes import NodeIndex, Text as _Text
-from nb2prod.convert.lift.request import request_shape
+from nb2prod.convert.lift.request import RequestCheck, request_check, request_shape
 from nb2prod.convert.lift.rewrites import Rewriter
 from nb2prod.convert.plan import Plan, Step
 
@@ -42,6 +42,7 @@ class Lifted:
     uses_jsonable: bool = False
     notices: Tuple[str, ...] = ()
     result_key: Optional[str] = "result"  # the key of run()'s answer that holds one result per row
+    request_check: Optional[RequestCheck] = None  # the shape run() checks a request against first
 
 
 def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
@@ -49,13 +50,15 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
     ctx = Rewriter(plan)
     anchors: Dict[int, Tuple[str, str]] = {}
     module_code = _module_code(plan, nodes, ctx, anchors)
-    functions = [_function(plan, step, nodes, ctx, anchors) for step in plan.steps]
+    check = request_check(plan.sample_input) if plan.kind == "scoring" else None
+    functions = [_function(plan, step, nodes, ctx, anchors, check) for step in plan.steps]
     body_code = "\n".join(module_code + [f.code for f in functions])
     imports = hoisted_imports(plan.imports, body_code, extra_imports)
     for stmt in plan.imports:
         anchors.setdefault(stmt.index, ("<imports>", ""))
     return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,
-                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key)
+                  ctx.model_file_used, ctx.jsonable_used, tuple(ctx.notices), ctx.result_key,
+                  check if any(_checks(step, check) for step in plan.steps) else None)
 
 
 def _module_code(plan: Plan, nodes: NodeIndex, ctx: Rewriter, anchors) -> List[str]:
@@ -76,8 +79,9 @@ def _module_code(plan: Plan, nodes: NodeIndex, ctx: Rewriter, anchors) -> List[s
     return module_code
 
 
-def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) -> Function:
-    body, marks, carry = _body(plan, step, nodes, ctx, anchors)
+def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors,
+              check: Optional[RequestCheck] = None) -> Function:
+    body, marks, carry = _body(plan, step, nodes, ctx, anchors, _checks(step, check))
     if step.metrics:
         body.append(_Text([], metrics_return(step, _final_names(plan, step))))
     elif step.returns:
@@ -91,10 +95,10 @@ def _function(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors) 
     return Function(step.name, f"def {step.name}({_signature(step)}):" + code, _call(step))
 
 
-def _body(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors):
+def _body(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors, check: bool = False):
     """The step's body: libcst statements, and `Text` for statements that need no node; the id of each
     statement's first emitted node → its index; the comment lines after the last statement."""
-    body = _preamble(plan, step)
+    body = _preamble(plan, step, check)
     carry: List[cst.EmptyLine] = []
     marks: Dict[int, int] = {}
     last_cell = None
@@ -116,15 +120,25 @@ def _body(plan: Plan, step: Step, nodes: NodeIndex, ctx: Rewriter, anchors):
     return body, marks, carry
 
 
-def _preamble(plan: Plan, step: Step) -> List[object]:
-    """The docstring and `global` statement a step's body starts with."""
+def _preamble(plan: Plan, step: Step, check: bool = False) -> List[object]:
+    """The docstring and `global` statement a step's body starts with; for run(), the request's shape check."""
     body: List[object] = []
     doc = _docstring(step, plan.sample_input)
     if doc:
         body.append(_Text([], [doc]))
     if step.globals_:
         body.append(cst.SimpleStatementLine([cst.Global([cst.NameItem(cst.Name(n)) for n in step.globals_])]))
+    if check:
+        names = plan.script_names
+        body.append(_Text([], [f"{names.problem} = {names.request_problem}({step.params[0]})",
+                               f"if {names.problem} is not None:",
+                               f"    return {names.bad_request}({names.problem})"]))
     return body
+
+
+def _checks(step: Step, check: Optional[RequestCheck]) -> bool:
+    """run() checks its request's shape: the sample has a fixed one, and run() takes the request."""
+    return check is not None and step.role == "score" and step.name == "run" and bool(step.params)
 
 
 def _signature(step: Step) -> str:

@@ -26,7 +26,7 @@ from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name, with_options
 from nb2prod.convert.plan import branches, call_options, drops, evaluation, parameters, placement, scoring, shadows, slicing
-from nb2prod.convert.plan.kind import detect_kind
+from nb2prod.convert.plan.kind import check_kind, detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps, script_names
 from nb2prod.convert.plan.testfacts import script_facts
@@ -52,6 +52,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     flows = branches.with_surviving_reads(statements, flows)  # `if ok: best = m` may keep the old `best`
     if kind == "auto":
         kind = detect_kind(statements, nb)
+    else:
+        check_kind(statements, nb, kind)
     sections = sec.split_sections(nb, cells, kind, settings)
     role_of = {s.index: x.role for x in sections for s in x.statements}
     params = parameters.parameters(cells, flows) if kind == "training" else parameters.NONE

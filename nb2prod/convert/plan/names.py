@@ -42,9 +42,16 @@ def check_names(nb: Notebook, cells: Sequence[ParsedCell], statements: Sequence[
         if u.name in dynamic or prefixes is None or u.name.startswith(prefixes or ()):
             message = (f"`{u.name}` is bound only through globals(), vars() or exec(), which the script's "
                        "functions cannot follow; assign it by name")
-        where = Location(nb.path, None if nb.is_script else stmt.cell, line, col)
-        errors.append(CodeProblem(message, where))
+        errors.append(CodeProblem(message, where(nb, stmt, line, col)))
     raise CodeProblems(errors + bad)
+
+
+def where(nb: Notebook, stmt: Statement, line: int, col: int) -> Location:
+    """A statement's place as lint reports it: cell and line in a notebook, the file's line in a script."""
+    if not nb.is_script:
+        return Location(nb.path, stmt.cell, line, col)
+    offset = next((c.offset for c in nb.cells if c.index == stmt.cell), 0)
+    return Location(nb.path, None, line + offset, col)
 
 
 def _bad_reads(nb: Notebook, statements: Sequence[Statement]) -> List[CodeProblem]:
@@ -53,8 +60,7 @@ def _bad_reads(nb: Notebook, statements: Sequence[Statement]) -> List[CodeProble
     for stmt in statements:
         for bad in bad_reads(stmt.source, stmt.node):
             col = bad.col + (stmt.col if bad.line == 1 else 0) + 1
-            errors.append(CodeProblem(bad.message, Location(nb.path, None if nb.is_script else stmt.cell,
-                                                            stmt.line + bad.line - 1, col)))
+            errors.append(CodeProblem(bad.message, where(nb, stmt, stmt.line + bad.line - 1, col)))
     return errors
 
 
@@ -75,7 +81,7 @@ def check_contract_names(nb: Notebook, statements: Sequence[Statement], flows: D
         if stmt.index in dropped:
             continue
         for name in sorted(flows[stmt.index].defs & contract.keys()):
-            where = Location(nb.path, None if nb.is_script else stmt.cell, stmt.line, stmt.col + 1)
-            errors.append(CodeProblem(f"`{name}` is {contract[name]}; rename it in the notebook", where))
+            errors.append(CodeProblem(f"`{name}` is {contract[name]}; rename it in the notebook",
+                                      where(nb, stmt, stmt.line, stmt.col + 1)))
     if errors:
         raise CodeProblems(errors)

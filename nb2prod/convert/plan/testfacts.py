@@ -104,6 +104,26 @@ def read_files(kept: Sequence[Statement], module: Sequence[Statement], hypers: S
     return tuple(found)
 
 
+def notebook_reads(statements: Sequence[Statement], hypers: Sequence[Hyper]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """What running every statement reads (the notebook as Jupyter runs it, exploration included): the
+    relative files its reading calls spell, and those calls whose path only the run knows, as code."""
+    values = _known_values(statements, hypers)
+    opened = _opened_files([sub for s in statements for sub in walk(s.node)])  # `load(f)`: its open() says it
+    found: List[str] = []
+    unknown: List[str] = []
+    for s in statements:
+        for sub in walk(s.node):
+            node = _read_argument(sub) if isinstance(sub, ast.Call) else None
+            if node is None or isinstance(node, ast.Name) and node.id in opened:
+                continue
+            path = _path_value(node, values)
+            if path is None:
+                unknown.append(ast.unparse(sub))
+            elif _relative_file(path) and path not in found:
+                found.append(path)
+    return tuple(found), tuple(unknown)
+
+
 def _known_values(module: Sequence[Statement], hypers: Sequence[Hyper]) -> Dict[str, object]:
     """Values paths may be spelled with: module constants, options, folder constants built from them."""
     values: Dict[str, object] = {assigned_name(s): literal_value(s) for s in module if is_constant(s)}

@@ -69,6 +69,9 @@ class ScriptNames:
     sample: str = "SAMPLE_REQUEST"
     model_file: str = "_model_file"
     jsonable: str = "_jsonable"
+    request_problem: str = "_request_problem"  # what is wrong with a request's shape (lift/request.RequestCheck)
+    bad_request: str = "_bad_request"  # the 4xx answer for it
+    problem: str = "problem"  # run()'s local holding it
 
 
 @dataclass(frozen=True)

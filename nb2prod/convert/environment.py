@@ -1,0 +1,228 @@
+"""The environment the generated scripts need: requirements.txt, requirements-test.txt and, beside a score.py,
+the Azure ML environment file conda.yml.
+
+The imports come from the generated code itself (parsed with `ast`), the distributions that provide them and
+their versions from the running environment (`importlib.metadata`). A module no installed distribution
+provides is listed as a comment, never guessed. The same scripts in the same environment give the same bytes;
+`unpinned` is the view in which two environments' files compare equal (check, golden tests).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from nb2prod.escape import comment_text
+
+REQUIREMENTS, TEST_REQUIREMENTS, CONDA = "requirements.txt", "requirements-test.txt", "conda.yml"
+SCRIPTS = ("train.py", "score.py", "evaluate.py")  # what requirements.txt is for; test_*.py go to the test file
+TEST_RUNNER = "pytest"  # the generated tests' runner, imported or not
+SERVER = "azureml-inference-server-http"  # what serves score.py in an Azure ML online deployment
+
+_ENTRY = re.compile(r"^\s*(?:- )?(?:\S+  # (.+)|# (.+): needed, but no installed distribution provides it)$")
+_PYTHON = re.compile(r"^(\s*- python)=\S+$")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """An installed distribution at its version ("" when not installed), and why it is needed: the modules
+    it provides, or a reason."""
+
+    name: str
+    version: str
+    why: str
+
+    def line(self) -> str:
+        return f"{self.name}=={self.version}  # {self.why}" if self.version else f"{self.name}  # {self.why}"
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """Pinned distributions, sorted by name, and the modules nothing installed provides."""
+
+    pins: Tuple[Pin, ...]
+    unresolved: Tuple[str, ...] = ()
+
+    def lines(self) -> List[str]:
+        return [p.line() for p in self.pins] + [missing(m) for m in self.unresolved]
+
+
+def missing(module: str) -> str:
+    return f"# {comment_text(module)}: needed, but no installed distribution provides it"
+
+
+def imported_modules(text: str) -> Set[str]:
+    """The absolute modules a generated file imports, anywhere in it (dotted, as written), less the optional
+    ones: an import in a `try` whose handler catches ImportError works without its package (score.py's
+    HTTP 400 through the inference server's AMLResponse, when it is there)."""
+    tree = ast.parse(text)
+    optional = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Try) and _catches_import_error(node)
+                for stmt in node.body for sub in ast.walk(stmt)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+    return found
+
+
+def _catches_import_error(node: ast.Try) -> bool:
+    names = set()
+    for handler in node.handlers:
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        names.update(k.id if isinstance(k, ast.Name) else getattr(k, "attr", None) for k in kinds if k is not None)
+        if handler.type is None:
+            return True
+    return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def is_stdlib(module: str) -> bool:
+    top = module.split(".")[0]
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return top in names
+    return top in sys.builtin_module_names or top in _stdlib_fallback()  # Python 3.9
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_fallback() -> frozenset:
+    import sysconfig
+
+    folder = Path(sysconfig.get_paths()["stdlib"])
+    return frozenset(p.stem for p in folder.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists())
+
+
+@functools.lru_cache(maxsize=1)
+def _providers() -> Mapping[str, List[str]]:
+    """Top-level module → the installed distributions providing it (once per process: it reads every RECORD)."""
+    import importlib.metadata
+
+    return importlib.metadata.packages_distributions()
+
+
+def _version(distribution: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _provider(module: str, candidates: List[str]) -> List[str]:
+    """Of several distributions sharing a namespace package (`azureml`), those holding the imported module."""
+    if len(candidates) < 2 or "." not in module:
+        return candidates
+    import importlib.metadata
+
+    prefix = "/".join(module.split(".")[:2])
+    holding = [d for d in candidates
+               if any(str(f).startswith(prefix) for f in (importlib.metadata.distribution(d).files or ()))]
+    return holding or candidates
+
+
+def resolve(modules: Iterable[str], local: Iterable[str] = ()) -> Requirements:
+    """The distributions providing `modules`, pinned to their installed versions; stdlib and `local` left out."""
+    skip = set(local)
+    provided: Dict[str, Set[str]] = {}
+    unresolved = set()
+    for module in sorted(set(modules)):
+        top = module.split(".")[0]
+        if top in skip or is_stdlib(module):
+            continue
+        found = _provider(module, sorted(set(_providers().get(top, ()))))
+        if not found:
+            unresolved.add(top)
+        for name in found:
+            provided.setdefault(name, set()).add(top)
+    pins = [Pin(name, _version(name), ", ".join(sorted(tops))) for name, tops in provided.items()]
+    return Requirements(_sorted(pins), tuple(sorted(unresolved)))
+
+
+def _sorted(pins: Iterable[Pin]) -> Tuple[Pin, ...]:
+    return tuple(sorted(pins, key=lambda p: (p.name.lower(), p.name)))
+
+
+def merged(*parts: Requirements) -> Requirements:
+    pins = {p.name: p for r in parts for p in r.pins}
+    unresolved = {m for r in parts for m in r.unresolved}
+    return Requirements(_sorted(pins.values()), tuple(sorted(unresolved)))
+
+
+def without(req: Requirements, given: Requirements) -> Requirements:
+    names = {p.name for p in given.pins}
+    return Requirements(tuple(p for p in req.pins if p.name not in names),
+                        tuple(m for m in req.unresolved if m not in given.unresolved))
+
+
+def python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def script_requirements(texts: Mapping[str, str], names: Iterable[str], more: Iterable[str] = ()) -> Requirements:
+    """What the generated files `names` (of `texts`) import from outside the standard library and the folder,
+    and the modules `more` (the test runner: the tests need it whether they import it or not)."""
+    names = list(names)
+    local = {Path(n).stem for n in texts if n.endswith(".py")}
+    modules = set(more) if any(n in texts for n in names) else set()
+    for name in names:
+        if name in texts:
+            modules |= imported_modules(texts[name])
+    return resolve(modules, local)
+
+
+def files(texts: Mapping[str, str], env, conda_name: Optional[str]) -> Dict[str, str]:
+    """The environment files' bodies for one output folder's generated `texts`; conda.yml when `conda_name`."""
+    scripts = script_requirements(texts, SCRIPTS)
+    test_files = [n for n in sorted(texts) if n.startswith("test_") and n.endswith(".py")]
+    test_only = without(script_requirements(texts, test_files, (TEST_RUNNER,)), scripts)
+    out = {REQUIREMENTS: _text(scripts.lines()),
+           TEST_REQUIREMENTS: _text([f"-r {REQUIREMENTS}"] + test_only.lines())}
+    if conda_name is not None:  # the model file needs what trained it: all the scripts' requirements
+        serving = merged(scripts, Requirements((Pin(SERVER, _version(SERVER), "serves score.py"),)))
+        out[CONDA] = conda_text(env, conda_name, serving)
+    return out
+
+
+def conda_text(env, name: str, req: Requirements) -> str:
+    """An Azure ML / conda environment file: conda-forge, this Python, pip, and `req` under pip."""
+    body = env.get_template("conda.yml.j2").render(name=name, python=python_version(), pins=req.pins,
+                                                   unresolved=[missing(m) for m in req.unresolved])
+    return "\n".join(line.rstrip() for line in body.rstrip("\n").split("\n")) + "\n"
+
+
+def environment_name(notebook: str) -> str:
+    """A name Azure ML and conda accept (letters, digits, `-`, `_`), from the notebook's file name."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(notebook).stem).strip("-_").lower()
+    return (slug or "model") + "-env"
+
+
+def _text(lines: List[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def pinned_file(name: str) -> bool:
+    """Files whose pins follow the environment (see `unpinned`)."""
+    return Path(name).name in (REQUIREMENTS, TEST_REQUIREMENTS, CONDA)
+
+
+def unpinned(text: str) -> str:
+    """What of an environment file the notebook decides: its fixed lines, and for each requirement the modules
+    it is there for, one per line and sorted, the distribution, its version and the Python version left out.
+    Two environments (this machine's, CI's fresh install, a hook's) give the same scripts equal unpinned files."""
+    fixed, needs = [], set()
+    for line in text.split("\n"):
+        m = _ENTRY.match(line)
+        if m is None:
+            fixed.append(_PYTHON.sub(r"\1=*", line))
+        else:
+            needs.update(w.strip() for w in (m.group(1) or m.group(2)).split(","))
+    return "\n".join(fixed + [f"* # {need}" for need in sorted(needs)])

@@ -1,0 +1,233 @@
+"""`convert --pipeline kfp`: pipeline_kfp.py is clean, compiles to YAML for every training notebook, and
+its local run (kfp.local.SubprocessRunner, no cluster) gives the model and the metrics `python train.py`
+gives; the gate registers a candidate that beats the production metric and skips one that does not.
+
+A local run costs about 4 processes that import scikit-learn per run: one example runs in full (twice,
+one run per branch of the gate); every other notebook is compiled only.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import joblib
+import pytest
+import yaml
+
+from nb2prod import api
+from nb2prod.check import check, declared_projects
+from tests.equivalence import (
+    MLOPS_TRAINING, assert_same_predictions, describe, patched_notebook, pyflakes_messages, rebuild_inputs,
+    run_python, training_examples,
+)
+from tests.build import write_notebook
+from tests.notebooks import EXAMPLES_DIR
+
+LOCAL_EXAMPLE = "iris_pipeline"  # the example run in full: two metrics, a capitalised option (C), a Pipeline model
+LOCAL_TIMEOUT = 300
+
+
+def _notebook(name: str, tmp_path: Path, request) -> Path:
+    if name != "mlops":
+        return EXAMPLES_DIR / name / "training.ipynb"
+    request.getfixturevalue("reference_dir")  # skips, saying why, when ../shared is absent
+    return patched_notebook(MLOPS_TRAINING, tmp_path / "nb" / "training.ipynb", "value=reg,", "value=reg_model,")
+
+
+def _convert(notebook: Path, out: Path) -> Path:
+    [result] = api.convert([str(notebook)], str(out), pipelines=("kfp",))
+    assert result.error is None, result.error
+    assert not [n for n in result.notices if "not written" in n], result.notices
+    return out / "pipeline_kfp.py"
+
+
+def _option_defaults(train_py: Path) -> dict:
+    """train.py's argparse options: variable name → default, read from its source."""
+    found = {}
+    for node in ast.walk(ast.parse(train_py.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+            words = {k.arg: k.value for k in node.keywords}
+            dest = ast.literal_eval(words["dest"]) if "dest" in words else node.args[0].value[2:].replace("-", "_")
+            found[dest] = ast.literal_eval(words["default"])
+    return found
+
+
+def _load(pipeline: Path):
+    spec = importlib.util.spec_from_file_location(f"pipeline_kfp_{abs(hash(str(pipeline)))}", pipeline)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _compiled(pipeline: Path) -> dict:
+    """Compile as `python pipeline_kfp.py` does (its main()), in this process: a fresh one imports kfp, 2-3 s."""
+    _load(pipeline).main([])
+    return yaml.safe_load(pipeline.with_suffix(".yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", training_examples() + ["mlops"])
+def test_pipeline_compiles_with_train_py_options_as_parameters(name, tmp_path, request):
+    pipeline = _convert(_notebook(name, tmp_path, request), tmp_path / "out")
+    assert pyflakes_messages([pipeline]) == []
+    spec = _compiled(pipeline)
+    steps = {f"comp-{s}-step" for s in ("data", "train", "evaluate", "register")}
+    assert steps <= set(spec["components"]) <= steps | {"comp-condition-1"}
+    defaults = _option_defaults(tmp_path / "out" / "train.py")
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    assert "defaultValue" not in parameters.pop("production_metric")  # the production model's: given per run
+    assert parameters.pop("script_dir")["defaultValue"] == str((tmp_path / "out").resolve())
+    for option, declared in parameters.items():
+        assert declared["defaultValue"] == defaults[option], option
+    condition = spec["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
+    assert "pipelinechannel--evaluate-step-Output" in condition and "production_metric" in condition
+
+
+def test_pipeline_is_only_written_when_asked(tmp_path):
+    [result] = api.convert([str(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb")], str(tmp_path))
+    assert result.error is None and not (tmp_path / "pipeline_kfp.py").exists()
+
+
+def test_check_keeps_the_pipeline_current(tmp_path):
+    notebook = tmp_path / "training.ipynb"
+    notebook.write_bytes((EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb").read_bytes())
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb2prod]\nprojects = [{ notebook = "training.ipynb", output = "out", pipelines = ["kfp"] }]\n')
+    pipeline = _convert(notebook, tmp_path / "out")
+    projects = declared_projects(tmp_path)
+    assert check(projects).exit_code == 0
+    pipeline.write_text(pipeline.read_text(encoding="utf-8").replace("IMAGE = ", "IMAGE = 'mine' or "))
+    [group] = check(projects).groups
+    assert [f.path.endswith("pipeline_kfp.py") for f in group.stale] == [True]
+    assert "--pipeline kfp --force" in group.command
+    [result] = api.convert([str(notebook)], str(tmp_path / "out"), pipelines=("kfp",))
+    assert result.error is not None and "pipeline_kfp.py was edited" in str(result.error)
+
+
+def test_a_missing_kfp_is_one_line_naming_the_extra(tmp_path):
+    pipeline = _convert(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb", tmp_path)
+    (tmp_path / "kfp.py").write_text("raise ImportError('no kfp here')\n")  # shadows the installed SDK
+    proc = run_python([pipeline.name], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "pipeline_kfp.py needs the Kubeflow Pipelines SDK: pip install 'nb2prod[kfp]'"
+
+
+def _local_run(out: Path, production: float) -> Path:
+    """Run the pipeline here; the folder of the run's artifacts."""
+    before = set((out / "local_outputs").glob("*")) if (out / "local_outputs").exists() else set()
+    proc = run_python(["pipeline_kfp.py", "--local", "--production-metric", repr(production)], cwd=out,
+                      timeout=LOCAL_TIMEOUT)
+    assert proc.returncode == 0, describe(proc)
+    [run] = set((out / "local_outputs").glob("*")) - before
+    for task in ("data-step", "train-step", "evaluate-step"):
+        status = json.loads((run / task / "executor_output.json").read_text(encoding="utf-8"))
+        assert status, f"{task} wrote no output"
+    return run
+
+
+def _logged_metrics(run: Path) -> dict:
+    output = json.loads((run / "evaluate-step" / "executor_output.json").read_text(encoding="utf-8"))
+    [metrics] = output["artifacts"]["metrics"]["artifacts"]
+    return metrics["metadata"]
+
+
+def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_branches(tmp_path):
+    out = tmp_path / "out"
+    pipeline = _convert(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb", out)
+    proc = run_python(["train.py"], cwd=out)
+    assert proc.returncode == 0, describe(proc)
+    expected = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    condition = _compiled(pipeline)["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
+    higher = " > " in condition
+    gate = next(iter(expected))  # iris: accuracy, the first metric whose direction its name gives
+    margin = 0.05 if higher else -0.05
+
+    better = _local_run(out, expected[gate] - margin)  # the production model is worse: register
+    assert _logged_metrics(better) == expected
+    [script_model] = [p for p in out.iterdir() if p.suffix in (".joblib", ".pkl")]
+    inputs = rebuild_inputs(out / "train.py", api.plan_notebook(str(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb")))
+    assert_same_predictions(joblib.load(script_model), joblib.load(better / "train-step" / "model_file"),
+                            inputs["__predict_input__"])
+    registered = better / "condition-1" / "register-step" / "registered"
+    assert registered.read_bytes() == (better / "train-step" / "model_file").read_bytes()
+
+    worse = _local_run(out, expected[gate] + margin)  # the production model is better: keep it
+    assert _logged_metrics(worse) == expected
+    assert not (worse / "condition-1").exists()
+
+
+HOSTILE_TITLE = 'Churn """ model \\ \'end\''
+HOSTILE_KEY = 'acc """ \\\' uracy'
+HOSTILE = [
+    "# " + HOSTILE_TITLE, "## Load the data",
+    "import pickle\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import train_test_split",
+    "df = pd.DataFrame({'a': list(range(20)), 'y': [0, 1] * 10})",
+    "## Split", "X_train, X_test, y_train, y_test = train_test_split(df[['a']], df['y'], test_size=0.5, random_state=0)",
+    "## Train", "C = 0.5\nmodel = LogisticRegression(C=C)\nmodel.fit(X_train, y_train)",
+    "## Evaluate", f"scores = {{{HOSTILE_KEY!r}: accuracy_score(y_test, model.predict(X_test))}}\nprint(scores)",
+    "## Save", "with open('model.pkl', 'wb') as f:\n    pickle.dump(model, f)",
+]
+
+
+def test_notebook_text_reaches_the_pipeline_escaped_and_pickle_is_the_format(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", HOSTILE)
+    pipeline = _convert(notebook, tmp_path / "out")
+    assert pyflakes_messages([pipeline]) == []
+    text = pipeline.read_text(encoding="utf-8")
+    assert "pickle.dump(model, file)" in text and "joblib" not in text
+    spec = _compiled(pipeline)
+    assert spec["pipelineInfo"]["description"] == HOSTILE_TITLE
+    assert spec["root"]["inputDefinitions"]["parameters"]["C"]["defaultValue"] == 0.5
+    assert f"return float(scores[{HOSTILE_KEY!r}])".replace("'", '"') in text.replace("'", '"')
+    proc = run_python(["train.py"], cwd=tmp_path / "out")
+    assert proc.returncode == 0, describe(proc)
+    expected = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    assert _component_values(_load(pipeline), tmp_path) == (expected, expected[HOSTILE_KEY])
+
+
+def _component_values(module, tmp_path: Path):
+    """Run the components' own functions in this process (what their containers run), artifacts as plain
+    paths: the metrics they log and the gate value; the pickle branch of the code runs for real."""
+    out, logged = str(tmp_path / "out"), {}
+    data, model = SimpleNamespace(path=str(tmp_path / "data")), SimpleNamespace(path=str(tmp_path / "model"))
+    metrics = SimpleNamespace(log_metric=logged.__setitem__)
+    try:
+        module.data_step.python_func(script_dir=out, dataset=data)
+        module.train_step.python_func(script_dir=out, dataset=data, model_file=model, C=0.5)
+        value = module.evaluate_step.python_func(script_dir=out, dataset=data, model_file=model, metrics=metrics)
+    finally:
+        sys.modules.pop("train", None)
+        sys.path[:] = [p for p in sys.path if p != out]
+    return logged, value
+
+
+def test_convert_never_imports_kfp(tmp_path):
+    code = ("import sys\nfrom nb2prod import api\n"
+            f"[r] = api.convert([{str(EXAMPLES_DIR / LOCAL_EXAMPLE / 'training.ipynb')!r}], {str(tmp_path)!r}, "
+            "pipelines=('kfp',))\nassert r.error is None, r.error\n"
+            "assert not [m for m in sys.modules if m == 'kfp' or m.startswith('kfp.')], 'kfp imported'\n")
+    proc = run_python(["-c", code], cwd=tmp_path)
+    assert proc.returncode == 0, describe(proc)
+    assert (tmp_path / "pipeline_kfp.py").exists()
+
+
+def test_an_unknown_pipeline_in_pyproject_is_one_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb2prod]\nprojects = [{ notebook = "nb.ipynb", output = "out", pipelines = ["kubeflow"] }]\n')
+    proc = run_python(["-m", "nb2prod", "check"], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "pipelines must be a list of kfp, azureml" in proc.stderr
+
+
+def test_a_notebook_the_pipeline_cannot_carry_gets_a_notice_not_a_file(tmp_path):
+    cells = [c for c in HOSTILE if not c.startswith(("## Evaluate", "scores ="))]
+    [result] = api.convert([str(write_notebook(tmp_path / "nb.ipynb", cells))], str(tmp_path / "out"),
+                           pipelines=("kfp",))
+    assert result.error is None and (tmp_path / "out" / "train.py").exists()
+    assert "pipeline_kfp.py not written: no evaluation step reports metrics after training" in result.notices
+    assert not (tmp_path / "out" / "pipeline_kfp.py").exists()
