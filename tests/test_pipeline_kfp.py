@@ -52,6 +52,8 @@ def _option_defaults(train_py: Path) -> dict:
     for node in ast.walk(ast.parse(train_py.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
             words = {k.arg: k.value for k in node.keywords}
+            if "default" not in words:
+                continue  # --params FILE: no default, it sets the others
             dest = ast.literal_eval(words["dest"]) if "dest" in words else node.args[0].value[2:].replace("-", "_")
             found[dest] = ast.literal_eval(words["default"])
     return found

@@ -109,11 +109,11 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
     context = gen.context
     metrics_dest = context.metrics.dest if context.metrics is not None else None
     options = [o for o in context.options if _dest(o) != metrics_dest]
-    params = [Port(_dest(o), TYPES[o.type], _default(o)) for o in options if o.type in TYPES]
-    kept = [o.flag for o in options if o.type not in TYPES]
+    kept = [o.flag for o in options if o.type not in TYPES or o.nargs]  # a list is no single input value
+    params = [Port(_dest(o), TYPES[o.type], _default(o)) for o in options if o.flag not in kept]
     if kept:
         notices.append(f"azureml: {', '.join(kept)} keep their notebook values (a flag is not a pipeline input)")
-    args = [f"{o.flag} ${{{{inputs.{_dest(o)}}}}}" for o in options if o.type in TYPES]
+    args = [f"{o.flag} ${{{{inputs.{_dest(o)}}}}}" for o in options if o.flag not in kept]
     if metrics_dest is not None:
         args.append(f"--{metrics_dest.replace('_', '-')} ${{{{outputs.metrics}}}}/metrics.json")
     copies = [_saved_path(s, options) for s in training_artifacts(gen.plan).saved if s.path]
