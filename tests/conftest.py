@@ -12,6 +12,15 @@ REFERENCE = SHARED / "reference" / "mlopspython"
 CORPUS = SHARED / "corpus" / "pdsh"
 
 
+def pytest_configure(config):
+    """convert keeps which distribution provides which module in a cache folder (convert/environment.py):
+    the tests' conversions share one of their own, never the user's ~/.cache."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("NB2PROD_CACHE_DIR", tempfile.mkdtemp(prefix="nb2prod-cache-"))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite expected/ golden files from the current output instead of comparing")

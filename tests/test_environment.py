@@ -145,3 +145,42 @@ def test_check_treats_other_versions_as_current_and_other_modules_as_stale(tmp_p
 def test_yaml_scalar_reads_back_as_the_same_string(text):
     assert yaml.safe_load(f"key: {yaml_scalar(text)}  # comment\n") == {"key": text}
     assert "\n" not in yaml_scalar(text)
+
+
+def test_which_distribution_provides_a_module_is_worked_out_once_per_installed_set(tmp_path, monkeypatch):
+    """packages_distributions() reads every RECORD (0.4 s and more): its answer is kept in the cache folder
+    under a key of the installed distributions, read back by the next convert, and worked out again when
+    the key changes or the file is unreadable."""
+    import importlib.metadata
+
+    calls = []
+    real = importlib.metadata.packages_distributions
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", lambda: calls.append(1) or real())
+    monkeypatch.setenv("NB2PROD_CACHE_DIR", str(tmp_path))
+
+    def providers():
+        environment._installed.cache_clear()
+        return environment._providers()
+
+    first = providers()
+    assert first["sklearn"] == ["scikit-learn"] and len(calls) == 1
+    assert providers() == first and len(calls) == 1  # a new process: read from the cache file
+    (cached,) = tmp_path.glob("distributions-*.json")
+    cached.write_text("{not json")
+    assert providers() == first and len(calls) == 2  # unreadable: worked out again and stored
+    monkeypatch.setattr(environment, "_installed_key", lambda: "another-set")
+    assert providers() == first and len(calls) == 3  # another set of installed packages
+    assert len(list(tmp_path.glob("distributions-*.json"))) == 2
+    assert environment._version("scikit-learn") == importlib.metadata.version("scikit-learn")
+    environment._installed.cache_clear()
+
+
+def test_installing_a_package_changes_the_cache_key(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [str(site)])
+    before = environment._installed_key()
+    (site / "newpkg-1.0.dist-info").mkdir()
+    added = environment._installed_key()
+    (site / "newpkg-1.0.dist-info").rename(site / "newpkg-1.1.dist-info")
+    assert len({before, added, environment._installed_key()}) == 3

@@ -100,21 +100,81 @@ def _stdlib_fallback() -> frozenset:
     return frozenset(p.stem for p in folder.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists())
 
 
-@functools.lru_cache(maxsize=1)
 def _providers() -> Mapping[str, List[str]]:
-    """Top-level module → the installed distributions providing it (once per process: it reads every RECORD)."""
-    import importlib.metadata
-
-    return importlib.metadata.packages_distributions()
+    """Top-level module → the installed distributions providing it."""
+    return _installed()["providers"]
 
 
 def _version(distribution: str) -> str:
+    found = _installed()["versions"].get(distribution)
+    if found is not None:
+        return found
     import importlib.metadata
 
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _installed() -> Dict[str, Dict]:
+    """{"providers": top-level module → distributions, "versions": distribution → version}.
+
+    `packages_distributions()` reads every installed distribution's RECORD (0.3 s and more with a few
+    hundred installed), so the answer is kept in the user's cache folder under a key made of the names of
+    the installed distributions' metadata folders (`name-version.dist-info`): installing, removing or
+    upgrading any package renames or adds one of them, so the key changes and the answer is worked out
+    again. A convert that finds it never imports importlib.metadata (and the email package it loads)."""
+    import json
+
+    path = _cache_folder() / f"distributions-{_installed_key()}.json"
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(found, dict) and isinstance(found.get("providers"), dict) and isinstance(found.get("versions"), dict):
+            return found
+    except (OSError, ValueError):
+        pass
+    import importlib.metadata
+
+    versions: Dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name not in versions:  # the first on sys.path is the one imported
+            versions[name] = dist.version
+    providers = {top: list(names) for top, names in importlib.metadata.packages_distributions().items()}
+    found = {"providers": providers, "versions": versions}
+    try:
+        from nb2prod.write import write_atomic  # the one atomic writer
+
+        write_atomic(path, json.dumps(found, sort_keys=True))
+    except OSError:
+        pass  # a read-only home: worked out again next time
+    return found
+
+
+def _cache_folder() -> Path:
+    """$NB2PROD_CACHE_DIR, else $XDG_CACHE_HOME/nb2prod, else ~/.cache/nb2prod."""
+    import os
+
+    given = os.environ.get("NB2PROD_CACHE_DIR")
+    if given:
+        return Path(given)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nb2prod"
+
+
+def _installed_key() -> str:
+    """A digest of this interpreter and the metadata folders (`name-version.dist-info`) on sys.path."""
+    import hashlib
+    import os
+
+    names = [sys.executable]
+    for entry in sys.path:
+        try:
+            names += [f"{entry}/{n}" for n in sorted(os.listdir(entry or ".")) if n.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+    return hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
 def _provider(module: str, candidates: List[str]) -> List[str]:
