@@ -101,8 +101,8 @@ def test_pipeline_inputs_are_the_scripts_options_with_the_notebooks_values(conve
     assert pipeline["outputs"]["registered_model"]["type"] == "custom_model"
     # the model file's name is an option: evaluate reads it from the same input train writes it under
     assert pipeline["jobs"]["evaluate"]["inputs"]["model_name"] == "${{parent.inputs.model_name}}"
-    assert "--candidate ${{inputs.model}}/${{inputs.model_name}}" in _component(folder, "evaluate")["command"]
-    assert "cp ${{inputs.model_name}} ${{outputs.model}}/" in _component(folder, "train")["command"]
+    assert "--candidate \"${{inputs.model}}/${{inputs.model_name}}\"" in _component(folder, "evaluate")["command"]
+    assert "cp \"${{inputs.model_name}}\" ${{outputs.model}}/" in _component(folder, "train")["command"]
 
 
 def _run(command: str, folder: Path, inputs: dict, outputs: dict) -> subprocess.CompletedProcess:
@@ -134,10 +134,13 @@ def test_the_steps_run_train_evaluate_register_and_the_gate_holds(converted, tmp
     assert done.returncode == 0, done.stderr
     [model] = os.listdir(out["model"])
     assert (out["metrics"] / "metrics.json").is_file()
-    evaluate = _component(folder, "evaluate")["command"]
-    first = _run(evaluate, folder, {"model": out["model"]}, {"approved": out["approved"]})
+    component = _component(folder, "evaluate")
+    evaluate = component["command"]
+    given = {name: spec["default"] for name, spec in component["inputs"].items() if "default" in spec}  # as Azure ML
+    first = _run(evaluate, folder, {**given, "model": out["model"]}, {"approved": out["approved"]})
     assert first.returncode == 0 and os.listdir(out["approved"]) == [model]  # no production model yet
-    tie = _run(evaluate, folder, {"model": out["model"], "production_model": out["model"]}, {"approved": out["kept"]})
+    tie = _run(evaluate, folder, {**given, "model": out["model"], "production_model": out["model"]},
+               {"approved": out["kept"]})
     assert tie.returncode == 1 and os.listdir(out["kept"]) == []  # not better than production: nothing passed on
     assert "the candidate is not better" in tie.stdout
     register = _run(_component(folder, "register")["command"], folder, {"model": out["approved"]},
@@ -196,6 +199,6 @@ def test_notebook_text_reaches_the_yaml_as_data(tmp_path):
     pipeline = yaml.safe_load(gen.texts["azureml/pipeline.yml"])
     assert pipeline["display_name"] == gen.context.title and "${{inputs.y}}" in pipeline["display_name"]
     assert pipeline["description"].endswith("from odd: name #1.ipynb")
-    assert pipeline["inputs"] == {"alpha": 0.5}
+    assert pipeline["inputs"] == {"alpha": 0.5, "model_path": "my model.joblib"}  # --model-path: an input
     train = yaml.safe_load(gen.texts["azureml/train.yml"])
-    assert train["command"].endswith("&& cp 'my model.joblib' ${{outputs.model}}/")  # one shell word
+    assert train["command"].endswith('&& cp "${{inputs.model_path}}" ${{outputs.model}}/')  # one shell word

@@ -113,7 +113,7 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
     params = [Port(_dest(o), TYPES[o.type], _default(o)) for o in options if o.flag not in kept]
     if kept:
         notices.append(f"azureml: {', '.join(kept)} keep their notebook values (a flag is not a pipeline input)")
-    args = [f"{o.flag} ${{{{inputs.{_dest(o)}}}}}" for o in options if o.flag not in kept]
+    args = [f"{o.flag} {_shell_word(_dest(o), o.type)}" for o in options if o.flag not in kept]
     if metrics_dest is not None:
         args.append(f"--{metrics_dest.replace('_', '-')} ${{{{outputs.metrics}}}}/metrics.json")
     copies = [_saved_path(s, options) for s in training_artifacts(gen.plan).saved if s.path]
@@ -127,10 +127,11 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
 def _evaluate_step(model_file: str, named_by: Optional[Port]) -> Tuple[Component, Job]:
     """evaluate.py as the gate: with a production model, only a better candidate is passed on. When a train.py
     option names the model file (`named_by`), the step reads the file name from the same pipeline input."""
-    if named_by is not None:
-        model_file = f"${{{{inputs.{named_by.name}}}}}"
-    gate = (f"$[[python evaluate.py --candidate ${{{{inputs.model}}}}/{model_file} "
-            f"--production ${{{{inputs.{PRODUCTION}}}}}/{model_file} && ]]")
+    candidate, production = (f"${{{{inputs.model}}}}/{model_file}", f"${{{{inputs.{PRODUCTION}}}}}/{model_file}")
+    if named_by is not None:  # the whole path double-quoted: a file name with a space stays one shell word
+        candidate, production = (f'"${{{{inputs.model}}}}/${{{{inputs.{named_by.name}}}}}"',
+                                 f'"${{{{inputs.{PRODUCTION}}}}}/${{{{inputs.{named_by.name}}}}}"')
+    gate = f"$[[python evaluate.py --candidate {candidate} --production {production} && ]]"
     inputs = (Port("model", "uri_folder"), Port(PRODUCTION, "uri_folder", optional=True))
     bindings: Tuple[Tuple[str, str], ...] = (("model", TRAINED),)  # production_model: set when submitting
     if named_by is not None:
@@ -181,8 +182,15 @@ def _saved_path(saved, options) -> str:
     if saved.option is not None:
         for o in options:
             if o.flag == saved.option.flag and o.type in TYPES:
-                return f"${{{{inputs.{_dest(o)}}}}}"
+                return _shell_word(_dest(o), o.type)
     return shlex.quote(saved.path)
+
+
+def _shell_word(name: str, kind: str) -> str:
+    """An input in a component's shell command: Azure ML puts the value in as it is, so a string (a path
+    with a space) is double-quoted to stay one word; numbers and booleans need no quotes."""
+    ref = f"${{{{inputs.{name}}}}}"
+    return f'"{ref}"' if kind == "str" else ref
 
 
 def _fill(env, name: str, context: dict) -> str:
