@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,11 @@ def test_output_dir_tests_find_the_notebook_and_pass(tmp_path, nbconvert, monkey
     monkeypatch.syspath_prepend(str(out))
     spec = importlib.util.spec_from_file_location("exported_test_train", out / "test_train.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert [numbers[-1] for _, numbers in module._notebook_printed()] == [0.917, 0.915]
+    try:
+        spec.loader.exec_module(module)  # imports this train.py as `train`: not left for other tests
+        assert [numbers[-1] for _, numbers in module._notebook_printed()] == [0.917, 0.915]
+    finally:
+        sys.modules.pop("train", None)
 
 
 def test_an_edited_script_is_kept_without_force_and_files_are_replaced_atomically(tmp_path, nbconvert):

@@ -198,6 +198,7 @@ def _component_values(module, tmp_path: Path):
     out, logged = str(tmp_path / "out"), {}
     data, model = SimpleNamespace(path=str(tmp_path / "data")), SimpleNamespace(path=str(tmp_path / "model"))
     metrics = SimpleNamespace(log_metric=logged.__setitem__)
+    sys.modules.pop("train", None)  # another test's train.py imported in this process is not this one
     try:
         module.data_step.python_func(script_dir=out, dataset=data)
         module.train_step.python_func(script_dir=out, dataset=data, model_file=model, C=0.5)

@@ -209,7 +209,7 @@ def test_a_model_file_named_by_a_constant_resolves_like_a_literal_one(tmp_path):
     assert "model = joblib.load(_model_file(MODEL_FILE))" in text
     assert "def test_init_reads_the_azure_model_dir" in (out / "test_score.py").read_text()
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    assert tests.returncode == 0 and "4 passed" in tests.stdout, tests.stdout[-2000:]
     _pyflakes_clean(out)
 
 
@@ -267,7 +267,7 @@ def test_records_given_as_a_list_of_dicts_become_the_request_data(tmp_path):
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["result"] == fitted.predict_proba([[1.0, 0.0]])[:, 1].tolist()
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    assert tests.returncode == 0 and "4 passed" in tests.stdout, tests.stdout[-2000:]
 
 
 def test_a_scoring_notebook_without_a_literal_sample_still_gets_clean_init_tests(tmp_path):
@@ -452,7 +452,7 @@ def test_a_json_sample_with_its_own_key_is_documented_and_tested_under_that_key(
     assert 'Score a JSON request `{"rows": [[...], ...]}`' in (out / "score.py").read_text()
     assert "SAMPLE_REQUEST)[\"rows\"]" in (out / "test_score.py").read_text()
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    assert tests.returncode == 0 and "4 passed" in tests.stdout, tests.stdout[-2000:]
     scored = _run(out, "score.py")
     assert json.loads(scored.stdout) == {"result": fitted.predict([[0.5, 0.2], [1.0, 0.0], [0.0, 1.0]]).tolist()}
 
@@ -479,7 +479,7 @@ def test_init_that_takes_a_scaler_and_a_model_out_of_a_bundle_is_tested_with_a_b
     tests = (out / "test_score.py").read_text()
     assert 'joblib.dump({"scaler": StubModel(), "model": StubModel()}, path)' in tests
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
+    assert ran.returncode == 0 and "4 passed" in ran.stdout, ran.stdout[-2000:]
 
 
 # -- plots: a saved figure keeps its own drawing, not every plot of the notebook -------------------
@@ -559,7 +559,7 @@ def test_a_dataframe_of_predictions_is_answered_one_record_per_row(tmp_path):
     expected = fitted.predict([[0.5, 0.2], [1.0, 0.0]]).tolist()
     assert json.loads(scored.stdout) == {"result": [{"prediction": p} for p in expected]}
     tests = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
+    assert tests.returncode == 0 and "4 passed" in tests.stdout, tests.stdout[-2000:]
 
 
 def test_headings_in_german_spanish_and_french_name_their_steps():

@@ -63,7 +63,8 @@ def _bad_request(message):
     """HTTP 400 with the message under the Azure ML inference server; the same message as a dict elsewhere."""
     try:
         from azureml.contrib.services.aml_response import AMLResponse
-    except ImportError:  # run() called directly (tests, `python score.py`): no HTTP layer
+    except ImportError:
+        # run() called directly (tests, `python score.py`): no HTTP layer
         return {"error": message}
     return AMLResponse({"error": message}, 400, json_str=True)
 
