@@ -13,7 +13,7 @@ from functools import partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, undefined_names
-from nb2prod.analysis.figures import Figures
+from nb2prod.analysis.figures import FIGURE_ATTRS, Figures
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
 from nb2prod.analysis.imports import Imports, resolve
 from nb2prod.analysis.kinds import NameKinds
@@ -53,7 +53,8 @@ class Facts:
             elif kind is ast.Assign:
                 assigns.append((st, node))
             elif kind is ast.Attribute:
-                self.figures.attribute(st, node)
+                if node.attr in FIGURE_ATTRS:  # tested here: the walk meets thousands of attributes
+                    self.figures.attribute(st, node)
             elif kind is ast.withitem and node.optional_vars is not None:
                 assigns.append((st, node))  # `with mlflow.start_run() as run:`
         for st, node in assigns:  # once every import is known

@@ -11,6 +11,7 @@ from nb2prod.model import ParsedCell, Statement
 # Methods that write a figure to a file: matplotlib and seaborn grids, plotly figures.
 FIGURE_WRITES = frozenset({"savefig", "write_image", "write_html"})
 FIGURE_ENDS = frozenset({"show", "close"})  # after these the next plot call starts a new figure
+FIGURE_ATTRS = FIGURE_WRITES | FIGURE_ENDS  # the attributes `Figures.attribute` looks at
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "pandas.plotting", "bokeh", "altair")
 # What plotting libraries offer besides plots: example datasets and image files, read as data.
 PLOT_LIBRARY_DATA = frozenset({"load_dataset", "get_dataset_names", "get_data_home", "imread"})

@@ -18,6 +18,10 @@ from nb2prod.analysis.walk import child_fields, walk
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _KEYWORDS = re.compile(r"\bde[fl]\b")  # `def` or `del` as a word (`model` holds "del")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# The statements a def or a del can be (or be inside): every other statement is a simple one.
+_HOLDERS = frozenset({ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
+                      ast.While, ast.With, ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try),
+                      getattr(ast, "Match", ast.Try)})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _PATTERN_NAMES = ("name", "rest")  # ExceptHandler/MatchAs/MatchStar.name, MatchMapping.rest
 _PATTERN_BINDERS = frozenset({"MatchAs", "MatchStar", "MatchMapping"})
@@ -34,8 +38,8 @@ class BadRead:
 def bad_reads(source: str, node: ast.stmt) -> List[BadRead]:
     """The failing reads of one top-level statement: `source` its text, `node` its parse (only looked at for
     a `del` or a def, the only places such reads come from); lines count from the statement's first."""
-    if not _KEYWORDS.search(source) or not _may_fail(node):
-        return []  # the text first: most statements hold neither keyword, and walking them all costs
+    if node.__class__ not in _HOLDERS or not _KEYWORDS.search(source) or not _may_fail(node):
+        return []  # most statements are simple ones (no def or del can be inside) or hold neither keyword
     return exact_bad_reads(source)
 
 
