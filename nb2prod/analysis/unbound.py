@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Iterator, List, Set
+from typing import Iterator, List, Optional, Set
 
 from nb2prod.analysis.walk import child_fields, walk
 
@@ -23,6 +23,10 @@ _HOLDERS = frozenset({ast.Delete, ast.FunctionDef, ast.AsyncFunctionDef, ast.Cla
                       ast.While, ast.With, ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try),
                       getattr(ast, "Match", ast.Try)})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Nodes whose bindings a flat walk of Name stores gets wrong or misses (_Seen.expr leaves them to _binds).
+_NOT_PLAIN = frozenset({*_COMPREHENSIONS, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                        ast.Import, ast.ImportFrom, ast.ExceptHandler, ast.alias}) | frozenset(
+    getattr(ast, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, n))
 _PATTERN_NAMES = ("name", "rest")  # ExceptHandler/MatchAs/MatchStar.name, MatchMapping.rest
 _PATTERN_BINDERS = frozenset({"MatchAs", "MatchStar", "MatchMapping"})
 
@@ -110,14 +114,28 @@ class _Seen:
             else:
                 if kind is ast.AugAssign and stmt.target.__class__ is ast.Name and stmt.target.id not in self.bound:
                     self.early.add(stmt.target.id)
-                self.expr(stmt)
-                _binds(stmt, self.bound)
+                stores = self.expr(stmt)
+                if stores is None:
+                    _binds(stmt, self.bound)
+                else:
+                    self.bound |= stores
 
-    def expr(self, node: ast.AST) -> None:
-        bound, early = self.bound, self.early
+    def expr(self, node: ast.AST) -> Optional[Set[str]]:
+        """Note the names `node` reads unbound; return the names it binds when its Name stores and imports
+        say all (no nested scope, handler or pattern in it), else None (then `_binds` works them out)."""
+        bound, early, stores = self.bound, self.early, set()
+        plain = True
         for n in walk(node):
-            if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load and n.id not in bound:
-                early.add(n.id)
+            kind = n.__class__
+            if kind is ast.Name:
+                if n.ctx.__class__ is ast.Load:
+                    if n.id not in bound:
+                        early.add(n.id)
+                else:
+                    stores.add(n.id)
+            elif kind in _NOT_PLAIN:
+                plain = False
+        return stores if plain else None
 
 
 def _binds(node: ast.AST, out: Set[str]) -> None:
