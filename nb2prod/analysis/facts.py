@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow, Undefined, flow, lazy_annotations, undefined_names
 from nb2prod.analysis.figures import FIGURE_ATTRS, Figures
 from nb2prod.analysis.hidden_names import magic_definitions, namespace_writes
-from nb2prod.analysis.imports import Imports, resolve
+from nb2prod.analysis.imports import Imports
 from nb2prod.analysis.kinds import NameKinds
 from nb2prod.model import Cell, ParsedCell, Statement
 
@@ -42,7 +41,7 @@ class Facts:
         self.imports = Imports()
         # the dotted name a call target resolves to (`plt.plot` -> matplotlib.pyplot.plot): the hottest
         # question rules ask, answered without the two method calls in between
-        self.module_of: Callable[[ast.AST], Optional[str]] = partial(resolve, modules=self.imports.modules)
+        self.module_of: Callable[[ast.AST], Optional[str]] = self.imports.module_of
         self.figures = Figures()
         self.kinds = NameKinds(self.imports, self.figures)
         assigns = []

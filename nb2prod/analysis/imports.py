@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional
+from functools import partial
+from typing import Callable, Dict, List, Optional
 
 
 class Imports:
@@ -11,6 +12,9 @@ class Imports:
 
     def __init__(self) -> None:
         self.modules: Dict[str, str] = {}  # alias -> full dotted name
+        # module_of(node): the dotted name a call target resolves to (`plt.plot` -> matplotlib.pyplot.plot);
+        # resolve bound to the table, asked ~8,000 times a lint without a method call in between
+        self.module_of: Callable[[ast.AST], Optional[str]] = partial(resolve, modules=self.modules)
 
     def add(self, node: ast.AST) -> None:
         if isinstance(node, ast.Import):
@@ -19,10 +23,6 @@ class Imports:
         elif node.module and not node.level:
             for a in node.names:
                 self.modules[a.asname or a.name] = f"{node.module}.{a.name}"
-
-    def module_of(self, node: ast.AST) -> Optional[str]:
-        """Dotted name a call target resolves to through the imports (`plt.plot` -> matplotlib.pyplot.plot)."""
-        return resolve(node, self.modules)
 
     def is_module(self, name: Optional[str]) -> bool:
         return name is not None and name in self.modules
