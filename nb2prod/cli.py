@@ -199,11 +199,14 @@ def check(paths, outdir, templates_dir, fmt, quiet):
 @click.option("--timeout", type=click.IntRange(min=1), default=600, show_default=True,
               help="Seconds allowed per notebook cell and per script run.")
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
+@click.option("--pipeline", type=click.Choice(["kfp"]),
+              help="Also run the generated pipeline here (pipeline_kfp.py --local) and compare its model and metrics.")
 @QUIET
 @click.option("-v", "--verbose", is_flag=True, help="List the files copied from the notebook's folder.")
-def verify(notebook, companion, script, timeout, kernel, quiet, verbose):
+def verify(notebook, companion, script, timeout, kernel, pipeline, quiet, verbose):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
-    result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
+    result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel,
+                        pipeline=pipeline)
     style = _style(sys.stdout)
     for line in verify_report.lines(result, style, quiet=quiet, verbose=verbose):
         click.echo(line, color=style is not None)
