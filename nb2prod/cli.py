@@ -11,6 +11,7 @@ import sys
 import click
 
 from nb2prod import __version__, api
+from nb2prod.convert.pipelines import NAMES as PIPELINES
 from nb2prod.errors import Nb2prodError
 from nb2prod.progress import Progress
 from nb2prod.report import check as check_report
@@ -82,7 +83,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--explain", is_flag=True, help="Print where every code line went, or why it was dropped.")
 @click.option("--with-evaluate", is_flag=True, help="Also write evaluate.py (training notebooks).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(["kfp", "azureml"]),
+@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(PIPELINES),
               help="Also write the steps as a pipeline for this engine (kfp: pipeline_kfp.py; azureml: azureml/).")
 @QUIET
 def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, pipelines, quiet):

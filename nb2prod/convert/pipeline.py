@@ -12,6 +12,7 @@ from nb2prod import write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
+from nb2prod.convert import pipelines as engines  # the registry: light, each engine's module is imported when asked
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
@@ -80,8 +81,6 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
     `pipelines` names the engines (`kfp`, `azureml`) whose pipeline files are added (convert.pipelines).
     """
-    from nb2prod.convert.pipelines import NEEDS_EVALUATE
-
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
     settings = formatting.settings_for(outdir)
@@ -90,21 +89,20 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None, settings)
             for path, plan in plans]
     generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
-    if with_evaluate or NEEDS_EVALUATE & set(pipelines):
+    if with_evaluate or engines.needs_evaluate(pipelines):
         generated = [_add_evaluate(g, outdir, templates, settings) for g in generated]
-    generated = _add_environment(generated, outdir, templates, [p for p in pipelines if p != "kfp"], settings)
-    return [_add_pipelines(g, outdir, templates, settings) for g in generated] if "kfp" in pipelines else generated
+    generated = _add_environment(generated, outdir, templates, pipelines, settings)
+    return [_add_pipelines(g, outdir, templates, settings, pipelines) for g in generated] if pipelines else generated
 
 
-def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
-    """`--pipeline kfp`: pipeline_kfp.py beside a training notebook's train.py, or a notice why not."""
-    if gen.plan.kind != "training":
-        return gen
-    from nb2prod.convert.pipelines import kfp  # the engine's module: only with --pipeline kfp
-
+def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], settings, pipelines) -> Generated:
+    """The notebook-scope engines' files (kfp's pipeline_kfp.py) beside a training notebook's script, or a
+    notice why not; after the folder's files, which therefore never cover them."""
     ref = _reference(gen.notebook, outdir)
+    bodies, notices = engines.notebook_files(pipelines, gen, ref, _environment(templates))
+    if not bodies and not notices:
+        return gen
     texts = dict(gen.texts)
-    bodies, notices = kfp.files(gen.plan, ref, _environment(templates))
     for name, body in bodies.items():
         texts[name] = write.with_header(formatting.format_code(name, body, settings), ref, name)
         _must_compile(name, texts[name], templates)
@@ -115,7 +113,7 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
                      pipelines: Sequence[str] = (), settings=None) -> List[Generated]:
     """The folder's requirements files (and conda.yml beside a score.py), and the pipeline files asked for,
     written with the last notebook's files: they cover every script generated into the folder."""
-    from nb2prod.convert import environment, pipelines as engines
+    from nb2prod.convert import environment
 
     if not generated:
         return generated
@@ -123,7 +121,7 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
     scoring = [gen.notebook for gen in generated if gen.plan.kind == "scoring"]
     name = environment.environment_name(scoring[0]) if scoring else None
     bodies = environment.files(texts, _environment(templates), name)
-    more, notices = engines.files(pipelines, generated, _environment(templates), texts)
+    more, notices = engines.folder_files(pipelines, generated, _environment(templates), texts)
     last = generated[-1]
     extra = {file: write.with_header(formatting.format_code(file, body, settings),
                                      _references(generated, Path(outdir, file).parent), file)

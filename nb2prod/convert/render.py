@@ -71,7 +71,7 @@ def render(plan: Plan, notebook_ref: str, env, companion: Optional[Plan] = None)
 
 
 def _fill(env, name: str, context) -> str:
-    return _finish(env.get_template(name).render(**vars(context)))
+    return finish(env.get_template(name).render(**vars(context)))
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def _finish(text: str) -> str:
+def finish(text: str) -> str:
     """Exactly one trailing newline, no trailing spaces, each comment on its line: generated files read like
     hand-written ones."""
     code = code_comments("\n".join(split_lines(text)))  # Python's line ends, all written as \n

@@ -43,9 +43,9 @@ def files(plan, ref: str, env) -> Tuple[Dict[str, str], Tuple[str, ...]]:
     context, why = build_context(plan, ref)
     if context is None:
         return {}, (f"{FILE} not written: {why}",)
-    from nb2prod.convert.render import _finish  # heavy: libcst (render imports lift)
+    from nb2prod.convert.render import finish  # heavy: libcst (render imports lift)
 
-    return {FILE: _finish(env.get_template(FILE + ".j2").render(**vars(context)))}, ()
+    return {FILE: finish(env.get_template(FILE + ".j2").render(**vars(context)))}, ()
 
 
 def build_context(plan, ref: str) -> Tuple[Optional[KfpContext], str]:
