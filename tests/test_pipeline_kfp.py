@@ -294,3 +294,49 @@ def test_a_notebook_the_pipeline_cannot_carry_gets_a_notice_not_a_file(tmp_path)
     assert result.error is None and (tmp_path / "out" / "train.py").exists()
     assert "pipeline_kfp.py not written: no evaluation step reports metrics after training" in result.notices
     assert not (tmp_path / "out" / "pipeline_kfp.py").exists()
+
+
+TYPED = [
+    "# Tune a classifier", "## Load the data",
+    "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import train_test_split",
+    "skip = (0, 1)\ndf = pd.DataFrame({'a': [i % 7 for i in range(40)], 'b': [i % 5 for i in range(40)], "
+    "'y': [0, 1] * 20}).drop(index=list(skip))\nprint(type(skip).__name__)",
+    "## Split",
+    "features = ['a', 'b']\n"
+    "X_train, X_test, y_train, y_test = train_test_split(df[features], df['y'], test_size=0.5, random_state=0)",
+    "## Train",
+    "settings = {'C': [0.5, 2.0], 'solver': 'lbfgs'}\n"
+    "model = LogisticRegression(C=settings['C'][0], solver=settings['solver'])\nmodel.fit(X_train, y_train)",
+    "## Evaluate", "accuracy = accuracy_score(y_test, model.predict(X_test))\nprint('accuracy', accuracy)",
+    "## Save", "joblib.dump(model, 'model.joblib')",
+]
+
+
+def test_list_tuple_and_dict_options_are_typed_parameters_that_reach_the_steps(tmp_path, monkeypatch):
+    """nargs lists and tuples are `list` parameters, a JSON dict a `dict` one, with the notebook's values; a
+    local run given other values trains the model train.py trains with the same values on its command line."""
+    pipeline = _convert(write_notebook(tmp_path / "nb.ipynb", TYPED), tmp_path / "out")
+    assert pyflakes_messages([pipeline]) == []
+    parameters = _compiled(pipeline)["root"]["inputDefinitions"]["parameters"]
+    assert {n: (p["parameterType"], p["defaultValue"]) for n, p in parameters.items() if n in TYPED_VALUES} == {
+        "skip": ("LIST", [0, 1]), "features": ("LIST", ["a", "b"]),
+        "settings": ("STRUCT", {"C": [0.5, 2.0], "solver": "lbfgs"})}
+    out = pipeline.parent
+    argv = ["--skip", "2", "3", "5", "--features", "a", "--settings", json.dumps(TYPED_VALUES["settings"])]
+    with imported_script(out / "train.py") as module:
+        module.main(argv)
+    expected = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    monkeypatch.chdir(out)
+    module = _load(pipeline)
+    module.local.init(runner=module.local.SubprocessRunner(use_venv=False))
+    module.pipeline(production_metric=2.0, **TYPED_VALUES)  # accuracy never beats 2: no register step
+    [run] = (out / "local_outputs").glob("*")
+    assert _logged_metrics(run) == expected
+    [pipeline_model] = [p for p in (run / "train-step").iterdir() if p.name != "executor_output.json"]
+    script_model, model = joblib.load(out / "model.joblib"), joblib.load(pipeline_model)
+    assert (model.C, model.n_features_in_) == (script_model.C, script_model.n_features_in_) == (0.25, 1)
+    assert (model.coef_ == script_model.coef_).all()
+
+
+TYPED_VALUES = {"skip": [2, 3, 5], "features": ["a"], "settings": {"C": [0.25], "solver": "liblinear"}}
