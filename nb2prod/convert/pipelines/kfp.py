@@ -218,7 +218,8 @@ class _Bodies:
             lines.append(line)
             read += more
         lines += [f"for name, value in {scores}.items():",
-                  "    if isinstance(value, numbers.Real):  # KFP metrics are numbers; train.py's metrics.json has the rest",
+                  "    # KFP metrics are numbers; train.py's metrics.json has the rest",
+                  "    if isinstance(value, numbers.Real):",
                   f"        {self.names.metrics}.log_metric(name, float(value))",
                   f"return float({scores}[{py_literal(gate)}])"]
         head = self._head()
