@@ -5,8 +5,8 @@ gives; the gate registers a candidate that beats the production metric and skips
 A local run costs 4-5 processes that import kfp and scikit-learn. Every training example and the fixed
 MLOps notebook run once (`test_every_local_run_...`), in this process: its kfp and scikit-learn are
 already imported, so only the components' own processes are paid for; `train.py` runs in this process too
-(its main()). One example (LOCAL_EXAMPLE) also runs as `python pipeline_kfp.py --local`, twice, one
-run per branch of the gate. Each notebook is converted once per test process (`converted`), into that
+(its main()). One example (LOCAL_EXAMPLE) runs twice, one run per branch of the gate, the first as
+`python pipeline_kfp.py --local` (the command line and its own process). Each notebook is converted once per test process (`converted`), into that
 process's own temporary folder, so the tests are safe under pytest-xdist.
 """
 
@@ -160,7 +160,8 @@ def _logged_metrics(run: Path) -> dict:
     return metrics["artifacts"][0]["metadata"]
 
 
-def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_branches(tmp_path):
+def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_branches(tmp_path, monkeypatch):
+    """The first run as `python pipeline_kfp.py --local` (the command line), the second in this process."""
     out = tmp_path / "out"
     pipeline = _convert(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb", out)
     proc = run_python(["train.py"], cwd=out)
@@ -180,7 +181,7 @@ def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_bran
     registered = better / "condition-1" / "register-step" / "registered"
     assert registered.read_bytes() == (better / "train-step" / "model_file").read_bytes()
 
-    worse = _local_run(out, expected[gate] + margin)  # the production model is better: keep it
+    worse = _local_run_here(pipeline, expected[gate] + margin, monkeypatch)  # the production model is better
     assert _logged_metrics(worse) == expected
     assert not (worse / "condition-1").exists()
 
@@ -197,9 +198,11 @@ def _train_py_here(out: Path) -> Tuple[dict, Path]:
 def _local_run_here(pipeline: Path, production: float, monkeypatch) -> Path:
     """`python pipeline_kfp.py --local --production-metric X` in this process (its main()), in the pipeline's
     folder; the folder of the run's artifacts."""
+    outputs = pipeline.parent / "local_outputs"
+    before = set(outputs.glob("*"))
     monkeypatch.chdir(pipeline.parent)
     _load(pipeline).main(["--local", f"--production-metric={production!r}"])
-    [run] = (pipeline.parent / "local_outputs").glob("*")
+    [run] = set(outputs.glob("*")) - before
     return run
 
 
