@@ -161,6 +161,9 @@ def _generate_one(job) -> Generated:
         _must_compile(name, text, templates)
     raw = rendered.files[script]  # the lifted code's anchors are found as rendered, then moved to where they went
     moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, write.body_of(texts[script])).items()}
+    if rendered.reasons:  # where the tests took a check: known once they are rendered
+        plan = replace(plan, decisions={**plan.decisions, **{i: replace(plan.decisions[i], code=code, reason=why)
+                                                              for i, (code, why) in rendered.reasons.items()}})
     fates = account(plan, rendered.lifted, script, "\n" + raw, moved)  # line 1: the header
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
     return Generated(path, plan, texts, fates, notices, rendered.context)
