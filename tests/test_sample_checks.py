@@ -98,6 +98,10 @@ SCORING_CELLS = ["# Score", "import json\nimport joblib\nimport numpy as np", "m
     (["import numpy\npreds = model.predict(numpy.array(rows))", "assert numpy.all(preds >= 0)", "preds"],
      None, "`numpy`"),
     (["preds = model.predict(np.array(rows))", "assert len(rows) == 1", "preds"], None, "`rows`"),
+    # a comprehension's own names are the condition's; a notebook name spelled like the tests' `answer` is not it
+    (["preds = model.predict(np.array(rows))", "assert all(p >= 0 for p in preds)", "preds"],
+     "all(p >= 0 for p in np.asarray(answer['result']))", "trained"),
+    (["preds = model.predict(np.array(rows))\nanswer = 1\nassert len(preds) == answer\npreds"], None, "`answer`"),
     # notebook text in a string: written as a literal, whatever it holds
     (["preds = model.predict(np.array(rows))", "assert len(preds) == 1 or '\"\"\"\\u2028\\n' == 'x'", "preds"],
      "len(np.asarray(answer['result'])) == 1 or '\"\"\"\\u2028\\n' == 'x'", "moved"),
@@ -108,11 +112,23 @@ def test_a_check_is_rewritten_into_the_tests_names_only_when_they_map(tmp_path, 
     [fate] = [f for f in fates.values() if f.text.startswith("assert")]
     assert fate.code == "NB110" and not fate.kept
     assert (why in fate.where) if why != "moved" else fate.where.startswith("moved to test_score.py"), fate.where
+    if why == "trained":  # it reads the answer's values: not a stub-model check, and no trained model here
+        assert "no trained model" in fate.where and fate.where.startswith("dropped"), fate.where
     text = (tmp_path / "out" / "test_score.py").read_text(encoding="utf-8")
     tests = ast.parse(text)
     found = [ast.unparse(a.test) for f in tests.body if isinstance(f, ast.FunctionDef)
              and f.name.endswith("as_the_notebook_checked") for a in ast.walk(f) if isinstance(a, ast.Assert)]
-    assert found == ([ast.unparse(ast.parse(condition, mode="eval").body)] if condition else []), found
-    if condition:
+    expected = [ast.unparse(ast.parse(condition, mode="eval").body)] if condition and why != "trained" else []
+    assert found == expected, found
+    if expected:
         ran = _pytest(tmp_path / "out", "-k", "as_the_notebook_checked")
         assert ran.returncode == 0 and "1 passed" in ran.stdout, ran.stdout[-3000:]
+
+
+def test_without_a_sample_request_a_check_is_only_dropped_and_says_why(tmp_path):
+    path = write_notebook(tmp_path / "score_rand.ipynb", [
+        "# Score", "import joblib\nimport numpy as np", "model = joblib.load(\"m.joblib\")",
+        "rows = np.random.default_rng(0).normal(size=(2, 3))\npreds = model.predict(rows)\nassert len(preds) == 2\npreds"])
+    fates = _convert(tmp_path, path)
+    assert fates[(4, 3)].code == "NB110" and "no sample request" in fates[(4, 3)].where, fates[(4, 3)]
+    assert "as_the_notebook_checked" not in (tmp_path / "out" / "test_score.py").read_text(encoding="utf-8")

@@ -68,8 +68,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     dropped = {**dropped, **contract.drops}
     if kind != "scoring":  # NB110 judged the notebook a scoring one, `--kind training` says otherwise: no run()
         dropped = {i: d for i, d in dropped.items() if d[0] != sample_checks.CODE}
-    reasons, checks = sample_checks.sample_checks(statements, dropped, contract.returned, contract.rewrites,
-                                                  contract.sample_name, frozenset(n for f in flows.values() for n in f.defs))
+    reasons, checks = sample_checks.sample_checks(statements, dropped, contract,
+                                                  frozenset(n for f in flows.values() for n in f.defs))
     return _assemble(nb, cells, sections, src, {**dropped, **reasons}, contract, ev, checks)
 
 

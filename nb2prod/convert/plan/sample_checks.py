@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
 
 from nb2prod.analysis.imports import aliases
+from nb2prod.convert.plan.scoring import Contract
 from nb2prod.convert.plan.types import Drops
 from nb2prod.escape import expression_code
 from nb2prod.model import Rewrite, Statement
@@ -49,29 +50,32 @@ class SampleCheck:
 MOVED = "moved to test_score.py: checked on run()'s answer to the sample"
 NEEDS_MODEL = ("dropped from run(): it checks the values of the model's answer, and test_score.py has no trained "
                "model (convert the training notebook that saves it with this one to move it there)")
+NO_SAMPLE = "dropped from run(): the notebook has no sample request for test_score.py to send run()"
 MOVED_TRAINED = "moved to test_score.py: checked on the trained model's answer to the sample"
 
 
-def sample_checks(statements: Sequence[Statement], dropped: Drops, returned: Optional[Statement],
-                  rewrites: Mapping[int, Rewrite], sample_name: Optional[str],
+def sample_checks(statements: Sequence[Statement], dropped: Drops, contract: Contract,
                   defined: FrozenSet[str]) -> Tuple[Drops, Tuple[SampleCheck, ...]]:
     """The NB110 drops with their final reasons, and the checks the tests take over (`defined`: every name
     the notebook binds, so a builtin it rebinds is not the builtin)."""
     flagged = [s for s in statements if dropped.get(s.index, ("",))[0] == CODE and isinstance(s.node, ast.Assert)]
     if not flagged:
         return {}, ()
-    names = _answer_names(returned, rewrites)
+    if contract.sample is None:  # the tests cannot call run() as the notebook did
+        return {s.index: (CODE, NO_SAMPLE) for s in flagged}, ()
+    rewrites, sample_name = contract.rewrites, contract.sample_name
+    names = _answer_names(contract.returned, rewrites)
     if sample_name is not None and (rewrites.get(_index_of(statements, sample_name)) == Rewrite.RAW_DATA
                                     or sample_name == "raw_data"):
         names[sample_name] = ast.Name(REQUEST, ast.Load())
     modules = aliases([s.node for s in statements])
     allowed = {a for a, m in TEST_MODULES.items() if modules.get(a) == m and a not in defined - set(modules)}
-    allowed |= (_BUILTINS - defined) | {ANSWER}
+    allowed |= (_BUILTINS - defined) | set(names)
     reasons: Drops = {}
     checks = []
     for s in flagged:
+        missing = sorted(_free(s.node.test) - allowed)
         condition = _Substitute(names).visit(_copy(s.node.test))
-        missing = sorted({n.id for n in ast.walk(condition) if isinstance(n, ast.Name)} - allowed - {REQUEST})
         if missing:
             reasons[s.index] = (CODE, f"dropped from run(): it reads {', '.join(f'`{m}`' for m in missing)}, which "
                                       "test_score.py cannot give (it has run()'s answer and the sample request)")
@@ -83,6 +87,14 @@ def sample_checks(statements: Sequence[Statement], dropped: Drops, returned: Opt
         reasons[s.index] = (CODE, NEEDS_MODEL if needs_model else MOVED)
         checks.append(SampleCheck(s.index, f"cell {s.cell}:{s.line}", s.source, condition, needs_model))
     return reasons, tuple(checks)
+
+
+def _free(condition: ast.expr) -> set:
+    """The names a condition reads that it does not bind itself (a comprehension's or a lambda's)."""
+    nodes = list(ast.walk(condition))
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in nodes if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg)}
+    return {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
 def _index_of(statements: Sequence[Statement], name: str) -> Optional[int]:
