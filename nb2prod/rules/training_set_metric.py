@@ -47,27 +47,59 @@ import ast
 
 from nb2prod.analysis.walk import walk
 from nb2prod.analysis.metrics import TRAINING, name_side
-from nb2prod.model import Finding
+from nb2prod.model import Finding, Notebook
 from nb2prod.rules import _metrics
 from nb2prod.rules._metrics import looks_like_metric
 from nb2prod.rules._base import Context, Found, Rule
 from nb2prod.rules._exprs import is_display, is_output, is_print, shows_only
 
 
-def check(r: Rule, node: ast.Call, ctx: Context) -> Found:
-    if not (ctx.exploring and looks_like_metric(node, ctx.facts) and _names_training(node)):
-        return  # the notebook's metrics are worked out only for a metric call given training-side data
-    st = ctx.statement
-    here = ctx.facts.position(st)
-    seen = ctx.cache.setdefault("training_metrics", set())
-    if here in seen:
-        return
-    seen.add(here)
-    if here not in _metrics.of(ctx).training or ctx.calls_own_function(st.node):
-        return
-    if isinstance(st.node, ast.Expr) and _shown(st.node.value, ctx):
+def check(r: Rule, nb: Notebook, ctx: Context) -> Found:
+    """Once per notebook, over the top-level statements whose text makes a metric-looking call (a superset
+    of those holding a call `looks_like_metric` accepts): most notebooks hold none, and a call-by-call
+    check cost a dispatch and a name test for every call of every notebook."""
+    facts, training = ctx.facts, None
+    try:
+        for here in sorted(_metrics.metric_text(ctx)):
+            pc, st = facts.statements[here]
+            if st.magic is not None or st.node.__class__ not in _SHAPES or not _scores_training(st.node, facts):
+                continue  # the notebook's metrics are worked out only for a metric given training-side data
+            if training is None:
+                training = _metrics.of(ctx).training
+            if here not in training or ctx.calls_own_function(st.node):
+                continue
+            ctx.cell, ctx.statement = pc, st
+            yield from _diagnostics(r, here, st.node, ctx)
+    finally:
+        ctx.cell = ctx.statement = None
+
+
+_SHAPES = (ast.Expr, ast.Assign)  # a bare or printed metric, or one bound to a name (the shapes reported)
+
+
+def _scores_training(node: ast.stmt, facts) -> bool:
+    """A metric call outside any nested scope of `node` given a name on the training side of the split."""
+    return any(looks_like_metric(call, facts) and _names_training(call) for call in _calls(node))
+
+
+def _calls(node: ast.AST):
+    """The calls under `node` that run with it: not those in a lambda, def or class body (as lint's walk)."""
+    todo = [node]
+    for current in todo:
+        if current.__class__ is ast.Call:
+            yield current
+        for child in ast.iter_child_nodes(current):
+            if child.__class__ not in _SCOPES:
+                todo.append(child)
+
+
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+
+
+def _diagnostics(r: Rule, here: int, node: ast.stmt, ctx: Context) -> Found:
+    if isinstance(node, ast.Expr) and _shown(node.value, ctx):
         yield ctx.whole(r, "metric on the training rows is a fit diagnostic, not the evaluation")
-    elif isinstance(st.node, ast.Assign):
+    elif isinstance(node, ast.Assign):
         readers = _readers(here, ctx)
         if readers is not None:
             message = "metric on the training rows is only shown: a fit diagnostic, not the evaluation"
@@ -115,4 +147,4 @@ def _whole_at(r: Rule, ctx: Context, position: int, message: str) -> Finding:
 
 
 RULE = Rule("NB109", "training-set-metric", "metric on the training rows left from exploration",
-            "warning", True, (ast.Call,), check, __doc__)
+            "warning", True, (Notebook,), check, __doc__)
