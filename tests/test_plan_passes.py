@@ -194,6 +194,8 @@ _TRICKY = [  # each shape the shortcut must leave to the exact work
     "def f():\n    x: int\n    print(x)\n",
     "def f():\n    a, *b = b\n",
     "def f():\n    x = 1\n    del x\n    print(x)\n",
+    "def f():\n    try:\n        def g():\n            print(h)\n            h = 1\n    except E:\n        pass\n",
+    "def f():\n    try:\n        x = 1\n        del x\n        print(x)\n    finally:\n        pass\n",
 ]
 
 

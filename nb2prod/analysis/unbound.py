@@ -63,21 +63,35 @@ def exact_bad_reads(source: str) -> List[BadRead]:
 
 def _may_fail(node: ast.stmt) -> bool:
     """False only when no read in `node` can fail: it deletes nothing, and in every function it defines each
-    local is bound before anything reads it. Cheap and conservative (one walk per body, no second parse,
-    no symbol table): `bad_reads` does the exact work only when this says True, and a test checks over
-    every statement with a def or del we have that this changes no answer."""
+    local is bound before anything reads it. Cheap and conservative (no second parse, no symbol table; a
+    def statement, the common case, is walked once: its header, then its body by `_Seen`): `bad_reads` does
+    the exact work only when this says True, and a test checks over every statement with a def or del we
+    have that this changes no answer."""
+    if node.__class__ in _FUNCTIONS:
+        return _header_may_fail(node) or _body_may_fail(node)
     nodes = walk(node)
     if any(n.__class__ is ast.Delete or n.__class__ is ast.NamedExpr for n in nodes):
         return True
     return any(n.__class__ in _FUNCTIONS and _body_may_fail(n) for n in nodes)
 
 
+def _header_may_fail(function) -> bool:
+    """A walrus in a def's decorators, defaults or annotations (which `_Seen` does not walk)."""
+    args = function.args
+    header = [*function.decorator_list, *args.defaults, *args.kw_defaults, function.returns,
+              *(a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a)]
+    return any(n.__class__ is ast.NamedExpr for part in header if part is not None for n in walk(part))
+
+
 def _body_may_fail(function) -> bool:
+    """Whether a function's body (or a function defined in it) may read a local before binding it, or deletes
+    or binds by walrus (left to the exact work)."""
     args = function.args
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
     seen = _Seen()
     seen.block(function.body)
-    return not (seen.early & seen.bound).issubset(params)
+    return (seen.unsure or not (seen.early & seen.bound).issubset(params)
+            or any(_header_may_fail(inner) or _body_may_fail(inner) for inner in seen.functions))
 
 
 class _Seen:
@@ -88,6 +102,8 @@ class _Seen:
     def __init__(self) -> None:
         self.bound: Set[str] = set()
         self.early: Set[str] = set()
+        self.functions: List[ast.AST] = []  # the defs met, anywhere in the body: each body is checked too
+        self.unsure = False  # a `del` or a walrus: left to the exact work
 
     def block(self, body) -> None:
         for stmt in body:
@@ -111,6 +127,7 @@ class _Seen:
                 for sub in stmt.decorator_list + stmt.args.defaults + [d for d in stmt.args.kw_defaults if d]:
                     self.expr(sub)
                 self.bound.add(stmt.name)
+                self.functions.append(stmt)
             else:
                 if kind is ast.AugAssign and stmt.target.__class__ is ast.Name and stmt.target.id not in self.bound:
                     self.early.add(stmt.target.id)
@@ -135,6 +152,10 @@ class _Seen:
                     stores.add(n.id)
             elif kind in _NOT_PLAIN:
                 plain = False
+                if kind in _FUNCTIONS:
+                    self.functions.append(n)
+            elif kind is ast.Delete or kind is ast.NamedExpr:
+                self.unsure = True
         return stores if plain else None
 
 
