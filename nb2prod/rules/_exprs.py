@@ -132,6 +132,8 @@ def _display_object(module) -> bool:
 
 def shows_only(node: ast.AST, facts: Facts) -> bool:
     """An expression whose evaluation has no effect besides its value (every call in it is pure)."""
+    if node.__class__ is ast.Call and not is_pure_call(node, facts):
+        return False  # most expression statements: a call made for its effect, decided before any walk
     for sub in walk(node):
         if isinstance(sub, ast.Call) and not is_pure_call(sub, facts):
             return False
