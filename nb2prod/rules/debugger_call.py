@@ -51,7 +51,10 @@ def check(r: Rule, node: ast.AST, ctx: Context) -> Found:
 
 
 def _debugger(name: str) -> bool:
-    return any(name == m or name.startswith(m + ".") for m in DEBUG_MODULES)
+    return name in DEBUG_MODULES or name.startswith(_INSIDE)
+
+
+_INSIDE = tuple(m + "." for m in DEBUG_MODULES)  # `pdb.set_trace`: one startswith for every debugger module
 
 
 RULE = Rule("NB401", "debugger-call", "debugger call or import left in the code",
