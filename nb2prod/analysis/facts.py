@@ -44,6 +44,10 @@ class Facts:
         self.module_of: Callable[[ast.AST], Optional[str]] = self.imports.module_of
         self.figures = Figures()
         self.kinds = NameKinds(self.imports, self.figures)
+        self.is_module: Callable[[Optional[str]], bool] = self.imports.is_module
+        self.is_plot_target: Callable[[ast.AST], bool] = self.kinds.is_plot_target
+        self.is_effect_call: Callable[[ast.Call], bool] = self.kinds.is_effect_call
+        self.is_frame: Callable[[ast.AST], bool] = self.kinds.is_frame  # (probably) a DataFrame or Series
         assigns = []
         for _, st, node, _ in nodes:  # (cell, statement, node, in function) from the engine's one walk
             kind = type(node)
@@ -70,17 +74,8 @@ class Facts:
         self._own_display: Optional[bool] = None
 
     # -- asked of the imports, the figures and what names hold ---------------------------------
-    def is_module(self, name: Optional[str]) -> bool:
-        return self.imports.is_module(name)
-
-    def is_plot_target(self, func: ast.AST) -> bool:
-        return self.kinds.is_plot_target(func)
-
-    def is_effect_call(self, call: ast.Call) -> bool:
-        return self.kinds.is_effect_call(call)
-
-    def is_frame(self, node: ast.AST) -> bool:
-        return self.kinds.is_frame(node)
+    # is_module(name), is_plot_target(func), is_effect_call(call), is_frame(node): bound in __init__ to the
+    # objects that answer them (asked thousands of times a lint: no method call in between)
 
     def saved_later(self, names: Set[str], st: Statement) -> bool:
         return self.figures.saved_later(names, st, self.position)
