@@ -83,14 +83,10 @@ def _scores_training(node: ast.stmt, facts) -> bool:
 
 
 def _calls(node: ast.AST):
-    """The calls under `node` that run with it: not those in a lambda, def or class body (as lint's walk)."""
-    todo = [node]
-    for current in todo:
-        if current.__class__ is ast.Call:
-            yield current
-        for child in ast.iter_child_nodes(current):
-            if child.__class__ not in _SCOPES:
-                todo.append(child)
+    """The calls under `node` that run with it: not those under a lambda, def or class (as lint's walk)."""
+    subs = walk(node)
+    nested = {id(sub) for scope in subs if scope.__class__ in _SCOPES for sub in walk(scope)}
+    return [sub for sub in subs if sub.__class__ is ast.Call and id(sub) not in nested]
 
 
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
