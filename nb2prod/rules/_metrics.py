@@ -119,8 +119,17 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast
 
 def _binds_metric_inside(node: ast.stmt) -> bool:
     """A compound statement assigning a name spelled like a metric (`val_loss = ...` in an epoch loop)."""
-    return any(sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name
-               and named_like_metric(sub.targets[0].id) for sub in walk(node))
+    todo = [node]
+    for sub in todo:  # statements only (an Assign is one): the expressions in them need no walk
+        if sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name \
+                and named_like_metric(sub.targets[0].id):
+            return True
+        for field in _BODIES:
+            todo.extend(getattr(sub, field, ()))
+    return False
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 _CALL_AFTER = re.compile(r"\s*\(")
