@@ -128,7 +128,7 @@ def _installed() -> Dict[str, Dict]:
     again. A convert that finds it never imports importlib.metadata (and the email package it loads)."""
     import json
 
-    path = _cache_folder() / f"distributions-{_installed_key()}.json"
+    path = cache_folder() / f"distributions-{_installed_key()}.json"
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(found, dict) and isinstance(found.get("providers"), dict) and isinstance(found.get("versions"), dict):
@@ -153,8 +153,9 @@ def _installed() -> Dict[str, Dict]:
     return found
 
 
-def _cache_folder() -> Path:
-    """$NB2PROD_CACHE_DIR, else $XDG_CACHE_HOME/nb2prod, else ~/.cache/nb2prod."""
+def cache_folder() -> Path:
+    """Where convert keeps what it works out once for many runs, outside the user's tree: $NB2PROD_CACHE_DIR,
+    else $XDG_CACHE_HOME/nb2prod, else ~/.cache/nb2prod."""
     import os
 
     given = os.environ.get("NB2PROD_CACHE_DIR")
