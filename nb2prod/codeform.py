@@ -19,10 +19,11 @@ from typing import List, Optional, Tuple
 _SKIPPED_FIELDS = frozenset({"type_comment", "kind"})  # kind: the u"" prefix, which black removes
 
 
-def code_form(text: str) -> Optional[str]:
-    """The layout-free form of `text`, or None when it is not Python this interpreter parses."""
+def code_form(text: str, tree: Optional[ast.Module] = None) -> Optional[str]:
+    """The layout-free form of `text`, or None when it is not Python this interpreter parses; `tree` is
+    `text` parsed, when the caller has it."""
     try:
-        tree = parse(text)
+        tree = parse(text) if tree is None else tree
         comments = _comments(text)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nb2prod import write
+from nb2prod import codeform, write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
@@ -182,18 +182,36 @@ def _finish_one(job) -> Tuple[Generated, Tuple[Dict[str, str], Tuple[str, ...]]]
     files and notices apart, to follow the folder's environment files."""
     from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
 
+    from nb2prod.convert import environment
+
     draft, formatted, templates = job
-    texts = {name: write.with_header(formatted[name], draft.ref, name) for name in {**draft.bodies, **draft.later}}
-    for name, text in texts.items():
-        _must_compile(name, text, templates)
     script = "train.py" if draft.plan.kind == "training" else "score.py"
     raw = draft.bodies[script]  # the lifted code's anchors are found as rendered, then moved to where they went
-    moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, formatted[script]).items()}
+    texts: Dict[str, str] = {}
+    moved: Dict[int, int] = {}
+    for name in {**draft.bodies, **draft.later}:
+        tree = _parsed(name, formatted[name])  # one parse per file: the digest, the imports, the moved lines
+        texts[name] = write.with_header(formatted[name], draft.ref, name, tree)
+        _must_compile(name, texts[name], templates)
+        if tree is not None:
+            environment.imported_modules(texts[name], tree)  # kept for the environment stage, which asks next
+        if name == script:
+            moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, formatted[name], tree).items()}
     fates = account(draft.plan, draft.lifted, script, "\n" + raw, moved)  # line 1: the header
     mine = {name: texts[name] for name in draft.bodies}
     later = {name: texts[name] for name in draft.later}
     return (Generated(draft.notebook, draft.plan, mine, fates, draft.notices, draft.context),
             (later, draft.later_notices))
+
+
+def _parsed(name: str, text: str):
+    """A generated Python file's tree, or None (not Python, or it does not parse: the compile check says why)."""
+    if not write.is_python(name):
+        return None
+    try:
+        return codeform.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,
