@@ -6,7 +6,7 @@ For each notebook: convert into a temporary folder, run `python train.py`, then
 `python pipeline_kfp.py --local` (kfp.local.SubprocessRunner), and compare the pipeline's model
 (predictions on the notebook's inputs) and logged metrics with train.py's model file and
 metrics.json. Prints one line per notebook with the local run's wall time; exit 1 on a difference.
-CI runs one example this way (tests/test_pipeline_kfp.py); this is the whole set, for the figures.
+CI runs every one of them (tests/test_pipeline_kfp.py, in its own process); this gives per-run figures.
 """
 
 from __future__ import annotations

@@ -95,8 +95,10 @@ def check(paths: Sequence[str] = (), *, outdir: Optional[str] = None, templates:
 
 
 def verify(notebook: str, *, script: Optional[str] = None, companion: Optional[str] = None, timeout: int = 600,
-           kernel: str = "python3"):
-    """Run the notebook and its generated script for real and compare their results (a VerifyReport)."""
+           kernel: str = "python3", pipeline: Optional[str] = None):
+    """Run the notebook and its generated script for real and compare their results (a VerifyReport);
+    `pipeline="kfp"` runs the generated Kubeflow pipeline locally and compares its results too."""
     from nb2prod import verify as verifying  # heavy for lint: imports the planner's modules
 
-    return verifying.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
+    return verifying.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel,
+                            pipeline=pipeline)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod import write
+from nb2prod.convert import pipelines as engines
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.lint.engine import lint_notebook
@@ -94,7 +95,6 @@ def declared_projects(start: Path) -> List[Project]:
 
 
 PROJECT_KEYS = frozenset({"notebook", "output", "kind", "with_evaluate", "pipelines"})
-PIPELINES = ("kfp", "azureml")
 
 
 def _project(entry, base: Path, where: Location) -> Project:
@@ -109,8 +109,8 @@ def _project(entry, base: Path, where: Location) -> Project:
     if kind not in ("auto", "training", "scoring"):
         raise UnusableInput(f"[tool.nb2prod] projects: kind must be auto, training or scoring, not {kind!r}", where)
     pipelines = entry.get("pipelines", [])
-    if not isinstance(pipelines, list) or any(p not in PIPELINES for p in pipelines):
-        raise UnusableInput(f"[tool.nb2prod] projects: pipelines must be a list of {', '.join(PIPELINES)}, "
+    if not isinstance(pipelines, list) or any(p not in engines.NAMES for p in pipelines):
+        raise UnusableInput(f"[tool.nb2prod] projects: pipelines must be a list of {', '.join(engines.NAMES)}, "
                             f"not {pipelines!r}", where)
     return Project(str(base / entry["notebook"]), str(base / entry["output"]), kind,
                    bool(entry.get("with_evaluate", False)), tuple(pipelines))

@@ -11,6 +11,7 @@ import sys
 import click
 
 from nb2prod import __version__, api
+from nb2prod.convert.pipelines import NAMES as PIPELINES
 from nb2prod.errors import Nb2prodError
 from nb2prod.progress import Progress
 from nb2prod.report import check as check_report
@@ -82,7 +83,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--explain", is_flag=True, help="Print where every code line went, or why it was dropped.")
 @click.option("--with-evaluate", is_flag=True, help="Also write evaluate.py (training notebooks).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(["kfp", "azureml"]),
+@click.option("--pipeline", "pipelines", multiple=True, type=click.Choice(PIPELINES),
               help="Also write the steps as a pipeline for this engine (kfp: pipeline_kfp.py; azureml: azureml/).")
 @QUIET
 def convert(notebooks, outdir, kind, force, templates_dir, explain, with_evaluate, dry_run, pipelines, quiet):
@@ -199,11 +200,14 @@ def check(paths, outdir, templates_dir, fmt, quiet):
 @click.option("--timeout", type=click.IntRange(min=1), default=600, show_default=True,
               help="Seconds allowed per notebook cell and per script run.")
 @click.option("--kernel", default="python3", show_default=True, help="Jupyter kernel to run the notebook with.")
+@click.option("--pipeline", type=click.Choice(["kfp"]),
+              help="Also run the generated pipeline here (pipeline_kfp.py --local) and compare its model and metrics.")
 @QUIET
 @click.option("-v", "--verbose", is_flag=True, help="List the files copied from the notebook's folder.")
-def verify(notebook, companion, script, timeout, kernel, quiet, verbose):
+def verify(notebook, companion, script, timeout, kernel, pipeline, quiet, verbose):
     """Run NOTEBOOK and its generated script for real; exit 1 if their models or metrics differ."""
-    result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel)
+    result = api.verify(notebook, script=script, companion=companion, timeout=timeout, kernel=kernel,
+                        pipeline=pipeline)
     style = _style(sys.stdout)
     for line in verify_report.lines(result, style, quiet=quiet, verbose=verbose):
         click.echo(line, color=style is not None)

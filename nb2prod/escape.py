@@ -77,6 +77,21 @@ def code_comments(code: str) -> str:
     return "\n".join(lines)
 
 
+def expression_code(node) -> "str | None":
+    """A generated expression (an `ast` tree) as code on one line, its string values written as literals
+    (repr's escapes); None when it cannot be: a line break or control character would reach the code."""
+    import ast
+
+    code = ast.unparse(node)
+    if "\n" in code or "\r" in code or _ODD_IN_CODE.search(code):
+        return None
+    try:
+        compile(code, "<expression>", "eval")
+    except (SyntaxError, ValueError):
+        return None
+    return code
+
+
 def split_lines(text: str) -> list:
     """Generated text's lines, cut where Python cuts them (\\n, \\r\\n, \\r), never where str.splitlines
     also would (U+2028, \\x0b, ... inside a string or comment)."""

@@ -25,6 +25,7 @@ from nb2prod.compare import (Comparison, compare_printed, compare_values, metric
                              without_report, written_metrics)
 from nb2prod.convert.artifacts import metric_expressions, metrics_file, run_reads, saved_files
 from nb2prod.convert.pipeline import generate, plan_notebook
+from nb2prod import verify_pipeline as kfp
 from nb2prod.errors import Nb2prodError
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
 from nb2prod.workdir import Copied, copy_needed, needed_files
@@ -44,8 +45,11 @@ class VerifyReport:
 
 
 def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] = None,
-           timeout: int = 600, kernel: str = "python3") -> VerifyReport:
-    """Execute `path` and its generated script in temporary folders and compare their results."""
+           timeout: int = 600, kernel: str = "python3", pipeline: Optional[str] = None) -> VerifyReport:
+    """Execute `path` and its generated script in temporary folders and compare their results; with
+    `pipeline="kfp"`, also the generated pipeline's local run (nb2prod/verify_pipeline.py)."""
+    if pipeline is not None:
+        kfp.require_sdk(path)
     plan = plan_notebook(path)  # each notebook is planned once, its companion included
     partner = None
     if plan.kind == "scoring":
@@ -54,28 +58,35 @@ def verify(path: str, *, script: Optional[str] = None, companion: Optional[str] 
     with sigterm_unwinds():
         tmp = Path(tempfile.mkdtemp(prefix="nb2prod-verify-"))
         try:
-            return _run_both(path, plan, partner, plans, script, tmp, timeout, kernel)
+            return _run_both(path, plan, partner, plans, script, tmp, timeout, kernel, pipeline)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run_both(path, plan, partner, plans, script, tmp: Path, timeout: int, kernel: str) -> VerifyReport:
-    """Write the generated files beside a copy of the notebook's folder, then run each side in its own copy."""
+def _run_both(path, plan, partner, plans, script, tmp: Path, timeout: int, kernel: str, pipeline) -> VerifyReport:
+    """Write the generated files beside a copy of the notebook's folder, then run each side in its own copy
+    (the pipeline, when asked for, in a third)."""
     nb_dir, script_dir = tmp / "notebook", tmp / "script"
-    texts = {}
-    for gen in generate(plans, str(script_dir)):
+    pipeline_dir = tmp / "pipeline" if pipeline else None
+    texts, notices = {}, []
+    for gen in generate(plans, str(script_dir), pipelines=(pipeline,) if pipeline else ()):
         texts.update(gen.texts)
+        notices += gen.notices
+    if pipeline:
+        kfp.require_file(plans[0][0], texts, notices)
     main = "train.py" if plan.kind == "training" else "score.py"
     if script:
         texts[main] = Path(script).read_text(encoding="utf-8")
-    for folder in (nb_dir, script_dir):
-        copied = _copy_folder(Path(path).parent, folder, plans)
-    for name, text in texts.items():
-        (script_dir / name).write_text(text, encoding="utf-8")
+    for folder in (nb_dir, script_dir, pipeline_dir):
+        if folder is not None:
+            copied = _copy_folder(Path(path).parent, folder, plans)
+    for folder in (script_dir, pipeline_dir):
+        for name, text in texts.items() if folder is not None else ():
+            (folder / name).write_text(text, encoding="utf-8")
     if plan.kind == "training":
-        report = _training(path, plan, nb_dir, script_dir, timeout, kernel)
+        report = _training(path, plan, nb_dir, script_dir, timeout, kernel, pipeline_dir)
     else:
-        report = _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel)
+        report = _scoring(path, plan, partner, nb_dir, script_dir, timeout, kernel, pipeline_dir)
     return replace(report, copied=copied)
 
 
@@ -124,22 +135,30 @@ def saved_paths(plan) -> Tuple[List[str], List[str]]:
 
 # -- training ---------------------------------------------------------------------------------
 
-def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
+def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: str,
+              pipeline_dir: Optional[Path] = None) -> VerifyReport:
     files, notes = saved_paths(plan)
     pairs = [(name, str(nb_dir / name), str(script_dir / name)) for name in files]
     script = start([sys.executable, "train.py"], script_dir)
+    local = kfp.start_local(pipeline_dir) if pipeline_dir else None
     finished = {}
 
     metrics = metric_expressions(plan)
 
     def probe() -> str:
         finished["script"] = finish(script, "train.py", timeout)
-        return _model_probe(plan.predict_input, pairs, metrics)
+        more = []
+        if local is not None:
+            finished["pipeline"] = finish(local, kfp.SCRIPT, timeout)
+            more = kfp.model_pair(plan, nb_dir, pipeline_dir, files) if finished["pipeline"].returncode == 0 else []
+        return _model_probe(plan.predict_input, pairs + more, metrics)
 
     try:
         nb, answer = execute(path, nb_dir, timeout, kernel, probe)
     finally:
         stop(script)  # the notebook failed or was interrupted before the probe waited for the script
+        if local is not None:
+            stop(local)
     done = finished["script"]
     if done.returncode != 0:
         return VerifyReport(path, "training", (Comparison("train.py runs", False, tail(done.stderr)),), tuple(notes))
@@ -150,6 +169,10 @@ def _training(path, plan, nb_dir: Path, script_dir: Path, timeout: int, kernel: 
         comparisons += metric_comparisons(answer.get("metrics", {}), written, metrics)
         printed = without_report(printed, list(written) if isinstance(written, dict) else [])
     comparisons += compare_printed(printed_lines(nb), printed)
+    if local is not None:
+        more, why = kfp.comparisons(finished["pipeline"], pipeline_dir, answer.get("metrics", {}), metrics)
+        comparisons += more
+        notes += why
     if plan.predict_input is None:
         notes.append("the notebook never calls .predict(X); saved models are compared by type only")
     return VerifyReport(path, "training", tuple(comparisons), tuple(notes))
@@ -225,11 +248,12 @@ def _model_comparisons(answer, predict_input) -> List[Comparison]:
 
 # -- scoring ----------------------------------------------------------------------------------
 
-def _scoring(path, plan, partner, nb_dir: Path, script_dir: Path, timeout: int, kernel: str) -> VerifyReport:
+def _scoring(path, plan, partner, nb_dir: Path, script_dir: Path, timeout: int, kernel: str,
+             pipeline_dir: Optional[Path] = None) -> VerifyReport:
     """Run the training pair first (and compare it too), then the scoring notebook beside `python score.py`."""
     comparisons, notes = [], []
     if partner:
-        trained = _training(*partner, nb_dir, script_dir, timeout, kernel)
+        trained = _training(*partner, nb_dir, script_dir, timeout, kernel, pipeline_dir)
         name = Path(partner[0]).name
         comparisons += [replace(c, what=f"{name}: {c.what}") for c in trained.comparisons]
         notes += [f"{name}: {note}" for note in trained.notes]

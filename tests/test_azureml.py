@@ -199,6 +199,49 @@ def test_notebook_text_reaches_the_yaml_as_data(tmp_path):
     pipeline = yaml.safe_load(gen.texts["azureml/pipeline.yml"])
     assert pipeline["display_name"] == gen.context.title and "${{inputs.y}}" in pipeline["display_name"]
     assert pipeline["description"].endswith("from odd: name #1.ipynb")
-    assert pipeline["inputs"] == {"alpha": 0.5, "model_path": "my model.joblib"}  # --model-path: an input
+    assert pipeline["inputs"] == {"X": "[[0.0], [1.0], [2.0]]", "y": "0.0 1.0 2.0",  # train.py's --x (JSON), --y
+                                  "alpha": 0.5, "model_path": "my model.joblib"}  # --model-path: an input
     train = yaml.safe_load(gen.texts["azureml/train.yml"])
     assert train["command"].endswith('&& cp "${{inputs.model_path}}" ${{outputs.model}}/')  # one shell word
+
+
+LISTS = [
+    "# Tune a classifier", "## Load the data",
+    "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import train_test_split",
+    "df = pd.DataFrame({'a': [i % 7 for i in range(40)], 'b': [i % 5 for i in range(40)], 'y': [0, 1] * 20})",
+    "## Split", "features = ['a', 'b']\n"
+    "X_train, X_test, y_train, y_test = train_test_split(df[features], df['y'], test_size=0.5, random_state=0)",
+    "## Train",
+    "labels = ['not one word', 'x']\nsettings = {'C': [0.5, 2.0], 'solver': 'lbfgs'}\n"
+    "model = LogisticRegression(C=settings['C'][0], solver=settings['solver'])\nmodel.fit(X_train, y_train)\n"
+    "print(labels)",
+    "## Evaluate", "accuracy = accuracy_score(y_test, model.predict(X_test))\nprint('accuracy', accuracy)",
+    "## Save", "joblib.dump(model, 'model.joblib')",
+]
+
+
+def test_list_and_dict_options_are_string_inputs_that_train_py_parses(tmp_path, aml):
+    """A list of plain words goes in as its words, a dict as its JSON text; the train step's command, run with
+    other values, trains with them. A list whose values are not plain words keeps its notebook value."""
+    nb = write_notebook(tmp_path / "nb.ipynb", LISTS)
+    [result] = api.convert([str(nb)], str(tmp_path / "out"), pipelines=["azureml"])
+    assert result.error is None, result.error
+    folder = tmp_path / "out"
+    assert _validate(aml, folder) == []
+    pipeline = yaml.safe_load((folder / "azureml" / "pipeline.yml").read_text())
+    assert pipeline["inputs"] == {"features": "a b", "settings": '{"C": [0.5, 2.0], "solver": "lbfgs"}',
+                                  "model_path": "model.joblib"}
+    assert any(n.startswith("azureml: --labels keep their notebook values") for n in result.notices), result.notices
+    train = _component(folder, "train")
+    assert {name: spec["type"] for name, spec in train["inputs"].items()} == dict.fromkeys(pipeline["inputs"], "string")
+    out = {"model": tmp_path / "model", "metrics": tmp_path / "metrics"}
+    for path in out.values():
+        path.mkdir()
+    given = {"features": "b", "settings": '{"C": [0.25], "solver": "liblinear"}', "model_path": "model.joblib"}
+    done = _run(train["command"], folder, given, out)
+    assert done.returncode == 0, done.stderr
+    import joblib
+
+    model = joblib.load(out["model"] / "model.joblib")
+    assert (model.C, model.solver, list(model.feature_names_in_)) == (0.25, "liblinear", ["b"])

@@ -2,8 +2,12 @@
 its local run (kfp.local.SubprocessRunner, no cluster) gives the model and the metrics `python train.py`
 gives; the gate registers a candidate that beats the production metric and skips one that does not.
 
-A local run costs about 4 processes that import scikit-learn per run: one example runs in full (twice,
-one run per branch of the gate); every other notebook is compiled only.
+A local run costs 4-5 processes that import kfp and scikit-learn. Every training example and the fixed
+MLOps notebook run once (`test_every_local_run_...`), in this process: its kfp and scikit-learn are
+already imported, so only the components' own processes are paid for; `train.py` runs in this process too
+(its main()). One example (LOCAL_EXAMPLE) runs twice, one run per branch of the gate, the first as
+`python pipeline_kfp.py --local` (the command line and its own process). Each notebook is converted once per test process (`converted`), into that
+process's own temporary folder, so the tests are safe under pytest-xdist.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Tuple
 
 import joblib
 import pytest
@@ -22,8 +28,8 @@ import yaml
 from nb2prod import api
 from nb2prod.check import check, declared_projects
 from tests.equivalence import (
-    MLOPS_TRAINING, assert_same_predictions, describe, patched_notebook, pyflakes_messages, rebuild_inputs,
-    run_python, training_examples,
+    MLOPS_TRAINING, assert_same_predictions, describe, imported_script, model_files, patched_notebook,
+    pyflakes_messages, rebuild_inputs, run_python, training_examples,
 )
 from tests.build import write_notebook
 from tests.notebooks import EXAMPLES_DIR
@@ -72,17 +78,34 @@ def _compiled(pipeline: Path) -> dict:
     return yaml.safe_load(pipeline.with_suffix(".yaml").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """Each notebook converted once per test process: name -> (notebook, pipeline_kfp.py), in a folder of
+    this process's own (nothing is shared between xdist workers)."""
+    done = {}
+
+    def get(name: str, request) -> Tuple[Path, Path]:
+        if name not in done:
+            root = tmp_path_factory.mktemp(name)
+            notebook = _notebook(name, root, request)
+            done[name] = notebook, _convert(notebook, root / "out")
+        return done[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", training_examples() + ["mlops"])
-def test_pipeline_compiles_with_train_py_options_as_parameters(name, tmp_path, request):
-    pipeline = _convert(_notebook(name, tmp_path, request), tmp_path / "out")
+def test_pipeline_compiles_with_train_py_options_as_parameters(name, converted, request):
+    _, pipeline = converted(name, request)
+    out = pipeline.parent
     assert pyflakes_messages([pipeline]) == []
     spec = _compiled(pipeline)
     steps = {f"comp-{s}-step" for s in ("data", "train", "evaluate", "register")}
     assert steps <= set(spec["components"]) <= steps | {"comp-condition-1"}
-    defaults = _option_defaults(tmp_path / "out" / "train.py")
+    defaults = _option_defaults(out / "train.py")
     parameters = spec["root"]["inputDefinitions"]["parameters"]
     assert "defaultValue" not in parameters.pop("production_metric")  # the production model's: given per run
-    assert parameters.pop("script_dir")["defaultValue"] == str((tmp_path / "out").resolve())
+    assert parameters.pop("script_dir")["defaultValue"] == str(out.resolve())
     for option, declared in parameters.items():
         assert declared["defaultValue"] == defaults[option], option
     condition = spec["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
@@ -133,11 +156,12 @@ def _local_run(out: Path, production: float) -> Path:
 
 def _logged_metrics(run: Path) -> dict:
     output = json.loads((run / "evaluate-step" / "executor_output.json").read_text(encoding="utf-8"))
-    [metrics] = output["artifacts"]["metrics"]["artifacts"]
-    return metrics["metadata"]
+    [metrics] = output["artifacts"].values()  # `metrics`, or `metrics_2` when the notebook has the name
+    return metrics["artifacts"][0]["metadata"]
 
 
-def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_branches(tmp_path):
+def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_branches(tmp_path, monkeypatch):
+    """The first run as `python pipeline_kfp.py --local` (the command line), the second in this process."""
     out = tmp_path / "out"
     pipeline = _convert(EXAMPLES_DIR / LOCAL_EXAMPLE / "training.ipynb", out)
     proc = run_python(["train.py"], cwd=out)
@@ -157,9 +181,48 @@ def test_local_run_gives_train_py_model_and_metrics_and_the_gate_takes_both_bran
     registered = better / "condition-1" / "register-step" / "registered"
     assert registered.read_bytes() == (better / "train-step" / "model_file").read_bytes()
 
-    worse = _local_run(out, expected[gate] + margin)  # the production model is better: keep it
+    worse = _local_run_here(pipeline, expected[gate] + margin, monkeypatch)  # the production model is better
     assert _logged_metrics(worse) == expected
     assert not (worse / "condition-1").exists()
+
+
+def _train_py_here(out: Path) -> Tuple[dict, Path]:
+    """Run train.py's main() with its defaults, in `out` and in this process (as `python train.py` there, without
+    a fresh interpreter importing scikit-learn again): its metrics.json and its model file."""
+    with imported_script(out / "train.py") as module:
+        module.main([])
+    [model] = model_files(out).values()
+    return json.loads((out / "metrics.json").read_text(encoding="utf-8")), model
+
+
+def _local_run_here(pipeline: Path, production: float, monkeypatch) -> Path:
+    """`python pipeline_kfp.py --local --production-metric X` in this process (its main()), in the pipeline's
+    folder; the folder of the run's artifacts."""
+    outputs = pipeline.parent / "local_outputs"
+    before = set(outputs.glob("*"))
+    monkeypatch.chdir(pipeline.parent)
+    _load(pipeline).main(["--local", f"--production-metric={production!r}"])
+    [run] = set(outputs.glob("*")) - before
+    return run
+
+
+OTHERS = [n for n in training_examples() if n != LOCAL_EXAMPLE] + ["mlops"]
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_every_local_run_gives_train_py_model_and_metrics(name, converted, request, monkeypatch):
+    """One local run per notebook; the production metric is out of reach, so the register step is skipped
+    (one process fewer: both branches of the gate are the LOCAL_EXAMPLE test's)."""
+    notebook, pipeline = converted(name, request)
+    expected, script_model = _train_py_here(pipeline.parent)
+    [gate_line] = [line for line in pipeline.read_text(encoding="utf-8").splitlines() if "dsl.If(" in line]
+    unbeatable = 1e300 if re.search(r"dsl\.If\(\w+ > ", gate_line) else -1e300
+    run = _local_run_here(pipeline, unbeatable, monkeypatch)
+    assert _logged_metrics(run) == expected
+    [pipeline_model] = [p for p in (run / "train-step").iterdir() if p.name != "executor_output.json"]
+    inputs = rebuild_inputs(pipeline.parent / "train.py", api.plan_notebook(str(notebook)))
+    assert_same_predictions(joblib.load(script_model), joblib.load(pipeline_model), inputs["__predict_input__"])
+    assert not (run / "condition-1").exists()
 
 
 HOSTILE_TITLE = 'Churn """ model \\ \'end\''
@@ -234,3 +297,49 @@ def test_a_notebook_the_pipeline_cannot_carry_gets_a_notice_not_a_file(tmp_path)
     assert result.error is None and (tmp_path / "out" / "train.py").exists()
     assert "pipeline_kfp.py not written: no evaluation step reports metrics after training" in result.notices
     assert not (tmp_path / "out" / "pipeline_kfp.py").exists()
+
+
+TYPED = [
+    "# Tune a classifier", "## Load the data",
+    "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import train_test_split",
+    "skip = (0, 1)\ndf = pd.DataFrame({'a': [i % 7 for i in range(40)], 'b': [i % 5 for i in range(40)], "
+    "'y': [0, 1] * 20}).drop(index=list(skip))\nprint(type(skip).__name__)",
+    "## Split",
+    "features = ['a', 'b']\n"
+    "X_train, X_test, y_train, y_test = train_test_split(df[features], df['y'], test_size=0.5, random_state=0)",
+    "## Train",
+    "settings = {'C': [0.5, 2.0], 'solver': 'lbfgs'}\n"
+    "model = LogisticRegression(C=settings['C'][0], solver=settings['solver'])\nmodel.fit(X_train, y_train)",
+    "## Evaluate", "accuracy = accuracy_score(y_test, model.predict(X_test))\nprint('accuracy', accuracy)",
+    "## Save", "joblib.dump(model, 'model.joblib')",
+]
+
+
+def test_list_tuple_and_dict_options_are_typed_parameters_that_reach_the_steps(tmp_path, monkeypatch):
+    """nargs lists and tuples are `list` parameters, a JSON dict a `dict` one, with the notebook's values; a
+    local run given other values trains the model train.py trains with the same values on its command line."""
+    pipeline = _convert(write_notebook(tmp_path / "nb.ipynb", TYPED), tmp_path / "out")
+    assert pyflakes_messages([pipeline]) == []
+    parameters = _compiled(pipeline)["root"]["inputDefinitions"]["parameters"]
+    assert {n: (p["parameterType"], p["defaultValue"]) for n, p in parameters.items() if n in TYPED_VALUES} == {
+        "skip": ("LIST", [0, 1]), "features": ("LIST", ["a", "b"]),
+        "settings": ("STRUCT", {"C": [0.5, 2.0], "solver": "lbfgs"})}
+    out = pipeline.parent
+    argv = ["--skip", "2", "3", "5", "--features", "a", "--settings", json.dumps(TYPED_VALUES["settings"])]
+    with imported_script(out / "train.py") as module:
+        module.main(argv)
+    expected = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    monkeypatch.chdir(out)
+    module = _load(pipeline)
+    module.local.init(runner=module.local.SubprocessRunner(use_venv=False))
+    module.pipeline(production_metric=2.0, **TYPED_VALUES)  # accuracy never beats 2: no register step
+    [run] = (out / "local_outputs").glob("*")
+    assert _logged_metrics(run) == expected
+    [pipeline_model] = [p for p in (run / "train-step").iterdir() if p.name != "executor_output.json"]
+    script_model, model = joblib.load(out / "model.joblib"), joblib.load(pipeline_model)
+    assert (model.C, model.n_features_in_) == (script_model.C, script_model.n_features_in_) == (0.25, 1)
+    assert (model.coef_ == script_model.coef_).all()
+
+
+TYPED_VALUES = {"skip": [2, 3, 5], "features": ["a"], "settings": {"C": [0.25], "solver": "liblinear"}}

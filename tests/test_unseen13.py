@@ -56,9 +56,7 @@ from nb2prod import api  # noqa: E402
 from tests.test_metrics_output import _leaves  # noqa: E402
 
 # Evaluations train.py does not report yet, each for a reason of its shape (kept in train.py all the same).
-NOT_REPORTED = {
-    "torch_loop": "the validation loss is computed inside the epoch loop, once per epoch",
-}
+NOT_REPORTED: dict = {}
 TRAINING = [p for p in truth.notebooks(truth.FOLDERS)
             if p.name not in ("scoring_asserts.ipynb", "wandb_run_log.ipynb", "warnings_warn.ipynb")]
 
@@ -89,3 +87,43 @@ def test_every_held_out_metric_is_reported_and_written(path, tmp_path):
     written = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
     assert written and all(math.isfinite(v) for v in _leaves(written)), written
 
+
+
+# -- a metric bound inside a loop: the last pass's value is the one reported -----------------------
+
+LOOP_METRICS = {"torch_loop": "val_loss", "early_stopping_loop": "holdout_mse"}  # a for over epochs, a while
+
+
+@pytest.mark.parametrize("stem", sorted(LOOP_METRICS))
+def test_a_held_out_metric_bound_inside_a_loop_is_reported_after_it(stem, tmp_path, monkeypatch):
+    """The step holding the loop returns `{name: name}` after it, under the notebook's name; where the
+    libraries are installed, metrics.json holds the value the notebook's own code leaves after the loop."""
+    import ast
+
+    name, path = LOOP_METRICS[stem], ROOT / "tests" / "data" / "unseen13" / f"{stem}.ipynb"
+    shutil.copy(path, tmp_path / path.name)
+    [result] = api.convert([str(tmp_path / path.name)], str(tmp_path / "out"))
+    assert result.error is None, result.error
+    tree = ast.parse((tmp_path / "out" / "train.py").read_text(encoding="utf-8"))
+    steps = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    [report] = [c for c in ast.walk(steps["main"]) if isinstance(c, ast.Call) and ast.unparse(c.func) == "report_metrics"]
+    [step] = [steps[a.value.func.id] for a in steps["main"].body  # the step whose result main() reports
+              if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call) and ast.unparse(report.args[0]) in
+              {ast.unparse(n) for t in a.targets for n in ast.walk(t) if isinstance(n, ast.Name)}]
+    assert any(isinstance(s, (ast.For, ast.While)) for s in step.body), "the loop left the step that reports"
+    last = step.body[-1].value
+    returned = last.elts[-1] if isinstance(last, ast.Tuple) else last
+    assert ast.unparse(returned) == f"{{{name!r}: {name}}}", ast.unparse(step.body[-1])
+    if not _imports_available(path):
+        return
+    spec = _util.spec_from_file_location(f"train_{stem}", tmp_path / "out" / "train.py")
+    train = _util.module_from_spec(spec)
+    spec.loader.exec_module(train)  # in-process: the libraries are imported once
+    train.main(["--model-path", str(tmp_path / "model"), "--metrics-path", str(tmp_path / "metrics.json")])
+    written = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    namespace: dict = {}
+    (tmp_path / "nb").mkdir()
+    monkeypatch.chdir(tmp_path / "nb")  # the notebook saves its model where it runs
+    exec(compile("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"), stem, "exec"), namespace)
+    assert set(written) == {name} and written[name] == pytest.approx(namespace[name], rel=1e-9), written

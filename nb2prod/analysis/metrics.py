@@ -109,7 +109,7 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
             continue
         subs = walk(node)  # once per statement: every question below reads these
         calls = [sub for sub in subs if sub.__class__ is ast.Call]
-        swept = _sweep_calls(node) if any(isinstance(sub, _LOOPS) for sub in subs) else set()
+        swept = _sweep_calls(node) if any(isinstance(sub, _LOOPS) for sub in subs) else None
         named = _named_values(subs)
         for sub in calls:
             name = metric_name(sub, modules, helpers)
@@ -117,9 +117,11 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
             if name is not None and not (name in METHOD_METRICS and side == UNKNOWN and id(sub) not in named):
                 helper = sub.func.id if isinstance(sub.func, ast.Name) and sub.func.id in mappings else None
                 mapping = name == "cross_validate" or helper is not None
-                found.append(Metric(position, id(sub) in swept, sub, name, side,
+                found.append(Metric(position, swept is not None and id(sub) in swept, sub, name, side,
                                     name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
         predicts = any(_last(c.func) in PREDICTING for c in calls)
+        if swept is not None and node.__class__ in _COMPOUND:
+            found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
         if not any(m.position == position for m in found[-1:]):
             by_hand = _by_hand(position, node, predicted, sides, predicts)
             if by_hand is not None:
@@ -160,6 +162,31 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
 
 
 
+
+
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)
+
+
+def _bound_in_loops(position: int, node: ast.stmt, sides: Dict[str, str], swept: Set[int],
+                    made: Set[int]) -> List["Metric"]:
+    """A held-out metric bound inside a loop (an epoch loop's `val_loss = criterion(model(X_val), y_val)`,
+    a fold loop's last score): a name spelled like a metric assigned a computed value from held-out data, no
+    metric function called in it. After the loop the name holds the last pass's value."""
+    found: List[Metric] = []
+    for loop in walk(node):
+        if loop.__class__ not in (ast.For, ast.AsyncFor, ast.While):
+            continue
+        for sub in (s for stmt in loop.body for s in walk(stmt)):
+            if not (sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name
+                    and named_like_metric(sub.targets[0].id)):
+                continue
+            value, calls = sub.value, [c for c in walk(sub.value) if c.__class__ is ast.Call]
+            if not calls or any(id(c) in made for c in calls) or id(value) in {id(m.call) for m in found}:
+                continue
+            if HELD_OUT in (name_side(sub.targets[0].id), expression_side(value, sides)):
+                found.append(Metric(position, any(id(c) in swept for c in calls), value, sub.targets[0].id,
+                                    HELD_OUT, True))
+    return found
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:

@@ -205,6 +205,16 @@ class ScoreTestsContext(TestsContext):
     sample_name: str  # score.py's sample request constant
     wrong_request: Optional[str]  # a request of the wrong shape, JSON text; None when run() checks none
     wrong_message: Optional[str]  # the error run() answers it with
+    checks: Tuple["SampleAssert", ...] = ()  # the notebook's checks of its sample's answer any model passes
+    trained_checks: Tuple["SampleAssert", ...] = ()  # those reading the answer's values: with the trained model
+
+
+@dataclass(frozen=True)
+class SampleAssert:
+    """A scoring notebook's assert on its sample (NB110), as test_score.py asserts it."""
+
+    condition: str  # code, in the tests' names: `answer` is run()'s answer to the sample request
+    message: str  # the assertion's message, unescaped: where the check was in the notebook, and its text
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from nb2prod import codeform, write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
+from nb2prod.convert import pipelines as engines  # the registry: light, each engine's module is imported when asked
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
 from nb2prod.model import Location
@@ -97,8 +98,6 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     `pipelines` names the engines (`kfp`, `azureml`) whose pipeline files are added (convert.pipelines).
     Every notebook's Python files are formatted together, by one ruff process.
     """
-    from nb2prod.convert.pipelines import NEEDS_EVALUATE
-
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
     settings = formatting.settings_for(outdir)
@@ -106,27 +105,23 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     companion = training[0] if len(training) == 1 else None
     jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
     drafts = parallel_map(_render_one, jobs, workers=workers, advance=progress)
-    if with_evaluate or NEEDS_EVALUATE & set(pipelines):
+    if with_evaluate or engines.needs_evaluate(pipelines):
         drafts = [_add_evaluate(d, templates) for d in drafts]
-    if "kfp" in pipelines:
-        drafts = [_add_pipelines(d, templates) for d in drafts]
+    if pipelines:
+        drafts = [_add_pipelines(d, templates, pipelines) for d in drafts]
     files = [(name, body) for d in drafts for name, body in {**d.bodies, **d.later}.items()]
     formatted = iter(formatting.format_files(files, settings))
     finished = parallel_map(_finish_one, [(d, {name: next(formatted) for name in {**d.bodies, **d.later}}, templates)
                                           for d in drafts], workers=workers)
-    generated = _add_environment([gen for gen, _ in finished], outdir, templates,
-                                 [p for p in pipelines if p != "kfp"], settings)
+    generated = _add_environment([gen for gen, _ in finished], outdir, templates, pipelines, settings)
     return [replace(gen, texts={**gen.texts, **texts}, notices=gen.notices + notices)
             for gen, (_, (texts, notices)) in zip(generated, finished)]
 
 
-def _add_pipelines(draft: _Draft, templates: Optional[str]) -> _Draft:
-    """`--pipeline kfp`: pipeline_kfp.py beside a training notebook's train.py, or a notice why not."""
-    if draft.plan.kind != "training":
-        return draft
-    from nb2prod.convert.pipelines import kfp  # the engine's module: only with --pipeline kfp
-
-    bodies, notices = kfp.files(draft.plan, draft.ref, _environment(templates))
+def _add_pipelines(draft: _Draft, templates: Optional[str], pipelines: Sequence[str]) -> _Draft:
+    """The notebook-scope engines' files (kfp's pipeline_kfp.py) beside a training notebook's script, or a
+    notice why not; written after the folder's files, which therefore never cover them."""
+    bodies, notices = engines.notebook_files(pipelines, draft, draft.ref, _environment(templates))
     return replace(draft, later={**draft.later, **bodies}, later_notices=draft.later_notices + notices)
 
 
@@ -134,7 +129,7 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
                      pipelines: Sequence[str] = (), settings=None) -> List[Generated]:
     """The folder's requirements files (and conda.yml beside a score.py), and the pipeline files asked for,
     written with the last notebook's files: they cover every script generated into the folder."""
-    from nb2prod.convert import environment, pipelines as engines
+    from nb2prod.convert import environment
 
     if not generated:
         return generated
@@ -142,7 +137,7 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
     scoring = [gen.notebook for gen in generated if gen.plan.kind == "scoring"]
     name = environment.environment_name(scoring[0]) if scoring else None
     bodies = environment.files(texts, _environment(templates), name)
-    more, notices = engines.files(pipelines, generated, _environment(templates), texts)
+    more, notices = engines.folder_files(pipelines, generated, _environment(templates), texts)
     last = generated[-1]
     bodies = {**bodies, **more}
     formatted = formatting.format_files(list(bodies.items()), settings)
@@ -172,6 +167,9 @@ def _render_one(job) -> _Draft:
     path, plan, outdir, templates, companion = job
     ref = _reference(path, outdir)
     rendered = _render(render, plan, ref, _environment(templates), companion)
+    if rendered.reasons:  # where the tests took a check: known once they are rendered
+        plan = replace(plan, decisions={**plan.decisions, **{i: replace(plan.decisions[i], code=code, reason=why)
+                                                              for i, (code, why) in rendered.reasons.items()}})
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
     return _Draft(path, plan, ref, rendered.files, rendered.lifted, rendered.context, notices)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -18,6 +18,7 @@ from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import Lifted, lift
 from nb2prod.convert.naming import free_name, numbered
 from nb2prod.convert.plan import Plan
+from nb2prod.convert.plan.sample_checks import CODE, MOVED_TRAINED
 from nb2prod.convert.test_contexts import score_tests, train_tests
 
 TRAIN_IMPORTS = ("import argparse", "import json")  # json: main() reads --params FILE
@@ -34,6 +35,7 @@ class Rendered:
     files: Dict[str, str]
     lifted: Lifted
     context: object = None  # the script's template context (TrainContext, ScoreContext): pipelines read its options
+    reasons: Dict[int, Tuple[str, str]] = field(default_factory=dict)  # drops whose reason the tests decided
 
 
 def default_templates() -> Path:
@@ -112,7 +114,7 @@ def render(plan: Plan, notebook_ref: str, env, companion: Optional[Plan] = None)
 
 
 def _fill(env, name: str, context) -> str:
-    return _finish(env.get_template(name).render(**vars(context)))
+    return finish(env.get_template(name).render(**vars(context)))
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -255,9 +257,11 @@ def _scoring(plan: Plan, ref: str, env, companion: Optional[Plan]) -> Rendered:
         model_file_helper=names.model_file, jsonable_helper=names.jsonable, request=_request_shape(lifted),
         request_problem_helper=names.request_problem, bad_request_helper=names.bad_request,
     )
-    files = {"score.py": _fill(env, "score.py.j2", context),
-             "test_score.py": _fill(env, "test_score.py.j2", score_tests(facts, ref, lifted, companion, names.sample))}
-    return Rendered(files, lifted, context)
+    files = {"score.py": _fill(env, "score.py.j2", context)}
+    tests = score_tests(facts, ref, lifted, companion, names.sample, plan.sample_checks)
+    files["test_score.py"] = _fill(env, "test_score.py.j2", tests)
+    trained = {c.index: (CODE, MOVED_TRAINED) for c in plan.sample_checks if c.needs_model and tests.trained_checks}
+    return Rendered(files, lifted, context, trained)
 
 
 def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
@@ -272,7 +276,7 @@ def _request_shape(lifted: Lifted) -> Optional[RequestShape]:
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def _finish(text: str) -> str:
+def finish(text: str) -> str:
     """Exactly one trailing newline, no trailing spaces, each comment on its line: generated files read like
     hand-written ones."""
     code = code_comments("\n".join(split_lines(text)))  # Python's line ends, all written as \n

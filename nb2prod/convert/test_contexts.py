@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -10,13 +11,14 @@ from typing import List, Optional, Sequence, Tuple
 
 from nb2prod.convert.artifacts import (Estimator, SavedFile, ScoringArtifacts, TrainingArtifacts, printing_end,
                                        saved_files)
-from nb2prod.convert.contexts import (EvaluationTest, Fitted, MainTest, Mocked, ScoreTestsContext, Trained,
-                                      TrainCall, TrainTestsContext)
+from nb2prod.convert.contexts import (EvaluationTest, Fitted, MainTest, Mocked, SampleAssert, ScoreTestsContext,
+                                      Trained, TrainCall, TrainTestsContext)
 from nb2prod.convert.lift import Lifted, sort_imports
 from nb2prod.convert.lift.request import wrong_shape
 from nb2prod.convert.naming import inside, module_alias, numbered, snake
 from nb2prod.convert.plan import Plan, Step
-from nb2prod.escape import py_literal
+from nb2prod.convert.plan.sample_checks import REQUEST, SampleCheck
+from nb2prod.escape import expression_code, py_literal
 
 
 def train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsContext:
@@ -164,7 +166,7 @@ def _main_test(saved: SavedFile, has_estimator: bool) -> MainTest:
 
 
 def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Optional[Plan],
-                sample_name: str) -> ScoreTestsContext:
+                sample_name: str, checks: Sequence[SampleCheck] = ()) -> ScoreTestsContext:
     model_file, library = facts.model_file, facts.library
     loader = bool(model_file and library and lifted.uses_model_file and facts.model_global)
     trained = None
@@ -178,12 +180,30 @@ def score_tests(facts: ScoringArtifacts, ref: str, lifted: Lifted, companion: Op
         imports.insert(0, f"import {library}")
     check = lifted.request_check
     wrong = wrong_shape(facts.sample, check) if check is not None and facts.sample is not None else (None, None)
+    asserts = [(c.needs_model, _sample_assert(c, "score", sample_name)) for c in checks] if facts.sample else []
     return ScoreTestsContext(
         script="score.py", notebook=ref, module="score", imports=tuple(sort_imports(imports)), sample=facts.sample,
         globals=facts.globals_, loader=loader, dumper="joblib.dump" if library == "joblib" else "_pickle_dump",
         model_file=model_file or "model.pkl", model_global=facts.model_global, trained=trained,
         result_key=lifted.result_key, stub=_stub(facts.bundle_keys), rows_key=facts.rows_key,
-        sample_name=sample_name, wrong_request=wrong[0], wrong_message=wrong[1])
+        sample_name=sample_name, wrong_request=wrong[0], wrong_message=wrong[1],
+        checks=tuple(a for needs_model, a in asserts if not needs_model),
+        trained_checks=tuple(a for needs_model, a in asserts if needs_model) if trained else ())
+
+
+def _sample_assert(check: SampleCheck, module: str, sample_name: str) -> SampleAssert:
+    """A notebook check in the tests' names: the sample request is score.py's constant."""
+    request = ast.Attribute(ast.Name(module, ast.Load()), sample_name, ast.Load())
+    condition = expression_code(_Request(request).visit(ast.parse(ast.unparse(check.condition), mode="eval").body))
+    return SampleAssert(condition, f"the notebook's check at {check.where}: {check.source}")
+
+
+class _Request(ast.NodeTransformer):
+    def __init__(self, request: ast.expr):
+        self.request = request
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.request if node.id == REQUEST else node
 
 
 def _stub(bundle_keys: Sequence[object]) -> str:

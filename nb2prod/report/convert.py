@@ -11,6 +11,7 @@ def exit_code(results) -> int:
     return max(codes) if codes else 0
 
 
+MOVED = "moved to test_score.py"  # how plan/sample_checks' reasons start for a check the tests took over
 STATUS_COLOURS = {"new": "green", "updated": "green", "unchanged": None, "edited": "red", "not-generated": "red"}
 
 
@@ -40,6 +41,8 @@ def lines(results, explain: bool = False, style=None, quiet: bool = False) -> It
         if dropped:
             counts = Counter(x.code for x in dropped)
             summary = ", ".join(f"{code} x{n}" for code, n in sorted(counts.items()))
+            moved = sum(x.where.startswith(MOVED) for x in dropped)
+            summary += f"; {moved} moved to test_score.py" if moved else ""
             hint = "" if explain else " (--explain shows each line)"
             yield f"  dropped {len(dropped)} of {len(r.fates)} code lines: {summary}{hint}"
         for note in r.notices:

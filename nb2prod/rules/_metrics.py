@@ -102,7 +102,17 @@ def _making(nodes, flows, sources, modules) -> List[int]:
     found.update(i for i, n in enumerate(nodes)  # a metric computed by hand: `rmse = np.sqrt(...)`
                  if n.__class__ is ast.Assign and len(n.targets) == 1 and n.targets[0].__class__ is ast.Name
                  and named_like_metric(n.targets[0].id))
+    found.update(i for i, n in enumerate(nodes) if n.__class__ in _LOOPS and _binds_metric_inside(n))  # an epoch loop
     return sorted(found)
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)
+
+
+def _binds_metric_inside(node: ast.stmt) -> bool:
+    """A compound statement assigning a name spelled like a metric (`val_loss = ...` in an epoch loop)."""
+    return any(sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name
+               and named_like_metric(sub.targets[0].id) for sub in walk(node))
 
 
 def relevant(nodes: Sequence[ast.stmt], flows: Sequence[Flow], sources: Sequence[str], modules,

@@ -9,6 +9,7 @@ through `escape.yaml_scalar` (the templates' `yaml` filter) and shell words thro
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -109,11 +110,12 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
     context = gen.context
     metrics_dest = context.metrics.dest if context.metrics is not None else None
     options = [o for o in context.options if _dest(o) != metrics_dest]
-    kept = [o.flag for o in options if o.type not in TYPES or o.nargs]  # a list is no single input value
-    params = [Port(_dest(o), TYPES[o.type], _default(o)) for o in options if o.flag not in kept]
+    kept = [o.flag for o in options if _input(o) is None]
+    params = [_input(o) for o in options if o.flag not in kept]
     if kept:
-        notices.append(f"azureml: {', '.join(kept)} keep their notebook values (a flag is not a pipeline input)")
-    args = [f"{o.flag} {_shell_word(_dest(o), o.type)}" for o in options if o.flag not in kept]
+        why = "a flag, or a list whose values are not plain words, is not a pipeline input"
+        notices.append(f"azureml: {', '.join(kept)} keep their notebook values ({why})")
+    args = [f"{o.flag} {_shell_word(_dest(o), 'list' if o.nargs else o.type)}" for o in options if o.flag not in kept]
     if metrics_dest is not None:
         args.append(f"--{metrics_dest.replace('_', '-')} ${{{{outputs.metrics}}}}/metrics.json")
     copies = [_saved_path(s, options) for s in training_artifacts(gen.plan).saved if s.path]
@@ -177,6 +179,19 @@ def _default(option):
     return ast.literal_eval(option.default)
 
 
+def _input(option) -> Optional[Port]:
+    """The pipeline input of a train.py option, or None when it keeps its notebook value. Azure ML inputs are
+    scalars, so a list or dict goes in as the string train.py parses: a JSON option as its JSON text, a
+    `nargs="+"` list as its values separated by spaces (one shell word each, so only plain words)."""
+    value = _default(option)
+    if option.nargs:
+        words = [str(v) for v in value]
+        return Port(_dest(option), "string", " ".join(words)) if all(shlex.quote(w) == w for w in words) else None
+    if option.type == "json":
+        return Port(_dest(option), "string", json.dumps(value))
+    return Port(_dest(option), TYPES[option.type], value) if option.type in TYPES else None
+
+
 def _saved_path(saved, options) -> str:
     """A saved file's path for the shell: the input it is an option of, else its notebook path, quoted."""
     if saved.option is not None:
@@ -188,9 +203,10 @@ def _saved_path(saved, options) -> str:
 
 def _shell_word(name: str, kind: str) -> str:
     """An input in a component's shell command: Azure ML puts the value in as it is, so a string (a path
-    with a space) is double-quoted to stay one word; numbers and booleans need no quotes."""
+    with a space) is double-quoted to stay one word, JSON single-quoted (its strings are double-quoted);
+    numbers, booleans and a list's words (one argument each) need no quotes."""
     ref = f"${{{{inputs.{name}}}}}"
-    return f'"{ref}"' if kind == "str" else ref
+    return f'"{ref}"' if kind == "str" else f"'{ref}'" if kind == "json" else ref
 
 
 def _fill(env, name: str, context: dict) -> str:

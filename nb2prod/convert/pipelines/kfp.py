@@ -10,6 +10,7 @@ the steps read, with the notebook's defaults. Convert never imports kfp: this is
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from dataclasses import dataclass
@@ -43,9 +44,9 @@ def files(plan, ref: str, env) -> Tuple[Dict[str, str], Tuple[str, ...]]:
     context, why = build_context(plan, ref)
     if context is None:
         return {}, (f"{FILE} not written: {why}",)
-    from nb2prod.convert.render import _finish  # heavy: libcst (render imports lift)
+    from nb2prod.convert.render import finish  # heavy: libcst (render imports lift)
 
-    return {FILE: _finish(env.get_template(FILE + ".j2").render(**vars(context)))}, ()
+    return {FILE: finish(env.get_template(FILE + ".j2").render(**vars(context)))}, ()
 
 
 def build_context(plan, ref: str) -> Tuple[Optional[KfpContext], str]:
@@ -79,7 +80,7 @@ def build_context(plan, ref: str) -> Tuple[Optional[KfpContext], str]:
     return KfpContext(
         notebook=ref, script="train.py", name=_slug(plan.title or "train"), title=plan.title or "train.py",
         library=library, module=names.module, script_dir=names.script_dir, production=names.production,
-        parameters=tuple(KfpParameter(n, options[n].type, options[n].default) for n in used),
+        parameters=tuple(KfpParameter(n, kfp_type(options[n]), kfp_default(options[n])) for n in used),
         components=components, gate=gate, higher_is_better=higher, known_direction=direction(gate) is not None,
         tasks=_tasks(components, names, set(used), ">" if higher else "<"),
     ), ""
@@ -109,6 +110,24 @@ def _shape(plan):
     if needs:
         return None, f"the evaluation reads {', '.join(sorted(needs))}, which no step before it returns"
     return (before, train, after, library), ""
+
+
+def kfp_type(option: Option) -> str:
+    """The KFP parameter type of a train.py option: a `nargs="+"` list (or tuple) is a `list`, a JSON one
+    a `list` or `dict` as its default is; scalars keep their type. KFP passes lists and dicts to the
+    component as the Python values, so the step gets what train.py's own parsing gives it."""
+    if option.nargs:
+        return "list"
+    if option.type == "json":
+        return "dict" if isinstance(ast.literal_eval(option.default), dict) else "list"
+    return option.type
+
+
+def kfp_default(option: Option) -> str:
+    """The notebook's value as a KFP default, code: a tuple is written as a list (KFP's `list` holds JSON);
+    the step's call turns it back into a tuple, as train.py's main() does."""
+    value = ast.literal_eval(option.default)
+    return py_literal(list(value)) if isinstance(value, tuple) else option.default
 
 
 def _attr(option: Option) -> str:
@@ -199,7 +218,8 @@ class _Bodies:
             lines.append(line)
             read += more
         lines += [f"for name, value in {scores}.items():",
-                  "    if isinstance(value, numbers.Real):  # KFP metrics are numbers; train.py's metrics.json has the rest",
+                  "    # KFP metrics are numbers; train.py's metrics.json has the rest",
+                  "    if isinstance(value, numbers.Real):",
                   f"        {self.names.metrics}.log_metric(name, float(value))",
                   f"return float({scores}[{py_literal(gate)}])"]
         head = self._head()
@@ -212,7 +232,7 @@ class _Bodies:
 
 def _component(name, doc, artifacts, read, options, lines, names: _Names, returns: str = "") -> KfpComponent:
     read = list(dict.fromkeys(read))
-    signature = [f"{names.script_dir}: str", *artifacts, *(f"{r}: {options[r].type}" for r in read)]
+    signature = [f"{names.script_dir}: str", *artifacts, *(f"{r}: {kfp_type(options[r])}" for r in read)]
     return KfpComponent(name=name, doc=doc, signature=", ".join(signature), returns=returns,
                         body=tuple("\n".join(lines).split("\n")), parameters=tuple(read))
 

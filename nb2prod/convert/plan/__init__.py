@@ -8,6 +8,7 @@ passes, in order, each reading plain data and returning plain data:
 - drops: exploration and notebook-only syntax go with their lint rule codes, closed over data
   flow (kept code never reads a dropped definition; NB905);
 - scoring: a scoring notebook's request contract (run()'s parameters and result);
+- sample_checks: its asserts on the sample (NB110) leave run() for test_score.py, in the tests' names;
 - slicing: what no output needs goes (NB901);
 - placement: imports, module-level helpers and constants, options (NB902), helper globals;
 - steps: one function per section role, parameters and return values from data flow;
@@ -25,7 +26,8 @@ from nb2prod.analysis.dataflow import flow, lazy_annotations
 from nb2prod.analysis.hidden_names import magic_definitions
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import assigned_name, with_options
-from nb2prod.convert.plan import branches, call_options, drops, evaluation, parameters, placement, scoring, shadows, slicing
+from nb2prod.convert.plan import (branches, call_options, drops, evaluation, parameters, placement, sample_checks,
+                                  scoring, shadows, slicing)
 from nb2prod.convert.plan.kind import check_kind, detect_kind
 from nb2prod.convert.plan.names import CodeProblems, check_contract_names, check_names
 from nb2prod.convert.plan.steps import make_steps, script_names
@@ -63,7 +65,12 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     dropped = drops.close_over(src, drops.exploration(nb, cells, src, ev.statements), magic_definitions(cells))
     dropped = {**dropped, **params.drops}
     contract = scoring.contract(_alive(src, dropped), role_of) if kind == "scoring" else scoring.Contract()
-    return _assemble(nb, cells, sections, src, {**dropped, **contract.drops}, contract, ev)
+    dropped = {**dropped, **contract.drops}
+    if kind != "scoring":  # NB110 judged the notebook a scoring one, `--kind training` says otherwise: no run()
+        dropped = {i: d for i, d in dropped.items() if d[0] != sample_checks.CODE}
+    reasons, checks = sample_checks.sample_checks(statements, dropped, contract,
+                                                  frozenset(n for f in flows.values() for n in f.defs))
+    return _assemble(nb, cells, sections, src, {**dropped, **reasons}, contract, ev, checks)
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ def _layout(src: Source, dropped: Drops, contract: scoring.Contract, outputs: Fr
 
 
 def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source, dropped: Drops,
-              contract: scoring.Contract, ev: evaluation.Evaluation) -> Plan:
+              contract: scoring.Contract, ev: evaluation.Evaluation, checks: Tuple = ()) -> Plan:
     lay = _layout(src, dropped, contract, ev.statements)
     check_contract_names(nb, src.statements, src.flows, lay.dropped, src.kind)
     placed = {s.index for s in lay.imports + lay.module}
@@ -135,7 +142,7 @@ def _assemble(nb: Notebook, cells: Tuple[ParsedCell, ...], sections, src: Source
         plain_saves=facts.plain_saves, read_files=facts.read_files, notes=notes, intro=intro,
         evaluations=ev.statements, bindings=bindings,
         script_names=script_names(src.flows), renames=renames,
-        injected={i: v for i, v in src.values.items() if i not in lay.hypers},
+        injected={i: v for i, v in src.values.items() if i not in lay.hypers}, sample_checks=checks,
     )
 
 

@@ -173,14 +173,22 @@ def _gathering(s: Statement, entries: Mapping[str, Reported]) -> Optional[Tuple[
 
 def _named(s: Statement, metrics: Sequence[Metric]) -> List[Reported]:
     """`mse = mean_squared_error(...)` → mse; `scores = {...}` or `holdout = evaluate(...)` → **merged; the
-    same inside a `with` block (`with mlflow.start_run(): ... rmse = ...`)."""
-    if isinstance(s.node, (ast.With, ast.AsyncWith)):
-        found = []
-        for stmt in s.node.body:
-            inside = {id(sub) for sub in walk(stmt)}
-            found += _named_node(stmt, [m for m in metrics if id(m.call) in inside])
-        return found
-    return _named_node(s.node, metrics)
+    same inside a `with` block (`with mlflow.start_run(): ... rmse = ...`) or a loop, whose last pass's
+    value is the one reported (`for epoch in ...: val_loss = ...`)."""
+    return _named_in(s.node, metrics)
+
+
+_BLOCKS = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.If)
+
+
+def _named_in(node: ast.stmt, metrics: Sequence[Metric]) -> List[Reported]:
+    if not isinstance(node, _BLOCKS):
+        return _named_node(node, metrics)
+    found = []
+    for stmt in node.body + getattr(node, "orelse", []):
+        inside = {id(sub) for sub in walk(stmt)}
+        found += _named_in(stmt, [m for m in metrics if id(m.call) in inside])
+    return found
 
 
 def _named_node(node: ast.stmt, metrics: Sequence[Metric]) -> List[Reported]:

@@ -103,3 +103,4 @@ class Plan:
     script_names: ScriptNames = ScriptNames()  # what the script binds itself, clear of the notebook's names
     renames: Dict[int, Rename] = field(default_factory=dict)  # statement index → the names lift renames in it
     injected: Dict[int, object] = field(default_factory=dict)  # a kept parameter statement → papermill's value
+    sample_checks: Tuple[object, ...] = ()  # scoring: the notebook's asserts on its sample, for test_score.py

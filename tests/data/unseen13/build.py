@@ -178,6 +178,21 @@ NOTEBOOKS = {
         "    print(f\"epoch {epoch}: validation loss {val_loss:.4f}\")",
         "torch.save(model.state_dict(), \"mlp.pt\")\n§print(\"saved\")",
     ],
+    # a while loop of partial fits that stops early on the held-out error (the last pass's error is reported)
+    "early_stopping_loop": [
+        "# Demand forecast",
+        "import joblib\nfrom sklearn.datasets import make_regression\nfrom sklearn.linear_model import SGDRegressor\n"
+        "from sklearn.metrics import mean_squared_error\nfrom sklearn.model_selection import train_test_split",
+        "X, y = make_regression(n_samples=400, n_features=5, noise=10.0, random_state=0)\n"
+        "X_fit, X_holdout, y_fit, y_holdout = train_test_split(X, y, random_state=0)\n§print(X_fit.shape)",
+        "## Train with early stopping",
+        "model = SGDRegressor(random_state=0)\nbest, stale, epoch = float(\"inf\"), 0, 0\n"
+        "while epoch < 50 and stale < 3:\n    model.partial_fit(X_fit, y_fit)\n"
+        "    holdout_mse = mean_squared_error(y_holdout, model.predict(X_holdout))\n"
+        "    if holdout_mse < best - 1e-3:\n        best, stale = holdout_mse, 0\n    else:\n        stale += 1\n"
+        "    epoch += 1",
+        "joblib.dump(model, \"demand.joblib\")",
+    ],
     # a Keras-style fit with validation data and evaluate
     "keras_evaluate": [
         "# Keras classifier",
