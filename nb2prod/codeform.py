@@ -19,10 +19,11 @@ from typing import List, Optional, Tuple
 _SKIPPED_FIELDS = frozenset({"type_comment", "kind"})  # kind: the u"" prefix, which black removes
 
 
-def code_form(text: str) -> Optional[str]:
-    """The layout-free form of `text`, or None when it is not Python this interpreter parses."""
+def code_form(text: str, tree: Optional[ast.Module] = None) -> Optional[str]:
+    """The layout-free form of `text`, or None when it is not Python this interpreter parses; `tree` is
+    `text` parsed, when the caller has it."""
     try:
-        tree = parse(text)
+        tree = parse(text) if tree is None else tree
         comments = _comments(text)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
@@ -59,7 +60,8 @@ def _comments(text: str) -> List[str]:
 
 def _tree(root: ast.AST) -> str:
     """The tree as text, walked with an explicit stack (a long chain `a + b + ...` is deep). The stack holds
-    what is still to spell: nodes, lists and values, or _Spelled text."""
+    what is still to spell: nodes, lists and values, or _Spelled text. A node's fields are read straight
+    from its class's _layout (building a list of them per node was a third of the time)."""
     out: List[str] = []
     append = out.append
     stack: list = [root]
@@ -69,16 +71,25 @@ def _tree(root: ast.AST) -> str:
         kind = type(item)
         if kind is _Spelled:
             append(item)
-        elif isinstance(item, ast.AST):
-            append(kind.__name__ + "(")
-            push(_CLOSE)
-            for spelled, value in reversed(_fields(item)):
-                push(value)
-                push(spelled)
         elif kind is list:
             append("[")
             push(_CLOSE_LIST)
             stack.extend(reversed(item))
+        elif isinstance(item, ast.AST):
+            opening, fields, special = _layout(kind)
+            append(opening)
+            push(_CLOSE)
+            for name, spelled in fields:  # reversed: the first field is popped first
+                value = getattr(item, name, None)
+                if value is None:  # None and [] are left out, as a newer Python's new empty fields
+                    if name != "value":
+                        continue
+                elif value == []:
+                    continue
+                elif special:
+                    value = _special(kind, value)
+                push(value)
+                push(spelled)
         elif kind is _StringStatement:
             append(repr("\\n".join(line.strip() for line in item.splitlines()).strip()) + "s,")
         else:
@@ -93,24 +104,19 @@ class _Spelled(str):
 _CLOSE, _CLOSE_LIST = _Spelled(")"), _Spelled("]")
 
 
-def _fields(node: ast.AST) -> list:
-    """(name, value) of the fields that count; None and [] are left out, as a newer Python's new empty fields."""
-    fields = []
-    for name, spelled in _names(type(node)):
-        value = getattr(node, name, None)
-        if value is None and name != "value" or value == []:
-            continue
-        if type(value) is ast.Constant and type(node) is ast.Expr and isinstance(value.value, str):
-            value = _StringStatement(value.value)
-        elif type(node) is ast.Delete:
-            value = _flattened(value)
-        fields.append((spelled, value))
-    return fields
-
-
 @lru_cache(maxsize=None)
-def _names(cls: type) -> Tuple[Tuple[str, "_Spelled"], ...]:
-    return tuple((name, _Spelled(f" {name}=")) for name in cls._fields if name not in _SKIPPED_FIELDS)
+def _layout(cls: type) -> Tuple[str, Tuple[Tuple[str, _Spelled], ...], bool]:
+    """A node class's opening text, its fields that count (name, spelled) in reverse, and whether a field
+    of it is spelled specially (_special)."""
+    fields = tuple((name, _Spelled(f" {name}=")) for name in cls._fields if name not in _SKIPPED_FIELDS)
+    return cls.__name__ + "(", fields[::-1], cls is ast.Expr or cls is ast.Delete
+
+
+def _special(kind: type, value):
+    """A string statement's text (formatters re-indent docstrings); `del (a, b)`'s targets flattened."""
+    if kind is ast.Expr:
+        return _StringStatement(value.value) if type(value) is ast.Constant and isinstance(value.value, str) else value
+    return _flattened(value)
 
 
 def _flattened(targets: list) -> list:

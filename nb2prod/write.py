@@ -21,9 +21,10 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 NEW, SAME, UPDATE, EDITED, FOREIGN = "new", "unchanged", "updated", "edited", "not-generated"
 
 
-def digest(body: str, name: str = "") -> str:
-    """The header's digest: of a Python file's code (codeform: reformatting keeps it), else of its bytes."""
-    form = code_form(body) if is_python(name) else None
+def digest(body: str, name: str = "", tree=None) -> str:
+    """The header's digest: of a Python file's code (codeform: reformatting keeps it), else of its bytes;
+    `tree` is `body` parsed, when the caller has it."""
+    form = code_form(body, tree) if is_python(name) else None
     return _sha(body if form is None else form)
 
 
@@ -36,8 +37,8 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def with_header(body: str, ref: str, name: str = "") -> str:
-    return HEADER.format(ref=comment_text(ref), digest=digest(body, name)) + "\n" + body
+def with_header(body: str, ref: str, name: str = "", tree=None) -> str:
+    return HEADER.format(ref=comment_text(ref), digest=digest(body, name, tree)) + "\n" + body
 
 
 def _ours(header_digest: str, body: str, name: str) -> bool:

@@ -15,7 +15,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from nb2prod.escape import comment_text
 
@@ -56,22 +56,43 @@ def missing(module: str) -> str:
     return f"# {comment_text(module)}: needed, but no installed distribution provides it"
 
 
-def imported_modules(text: str) -> Set[str]:
+def imported_modules(text: str, tree: Optional[ast.Module] = None) -> FrozenSet[str]:
     """The absolute modules a generated file imports, anywhere in it (dotted, as written), less the optional
     ones: an import in a `try` whose handler catches ImportError works without its package (score.py's
-    HTTP 400 through the inference server's AMLResponse, when it is there)."""
-    tree = ast.parse(text)
-    optional = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Try) and _catches_import_error(node)
-                for stmt in node.body for sub in ast.walk(stmt)}
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in optional:
-            continue
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            found.add(node.module)
+    HTTP 400 through the inference server's AMLResponse, when it is there). `tree` is `text` parsed, when
+    the caller has it. The answers for the last files asked about are kept: requirements.txt,
+    requirements-test.txt, conda.yml and the pipelines' environments ask about the same scripts."""
+    found = _known.get(text)
+    if found is None:
+        modules: Set[str] = set()
+        _imports_in((tree or ast.parse(text)).body, modules, False)
+        found = _known[text] = frozenset(modules)
+        while len(_known) > _KEEP:
+            del _known[next(iter(_known))]
     return found
+
+
+_KEEP = 16  # a folder's scripts and tests, several times over
+_known: Dict[str, FrozenSet[str]] = {}
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements nest (imports are statements)
+
+
+def _imports_in(statements: list, found: Set[str], optional: bool) -> None:
+    """Add the non-optional imports of `statements` and the statements nested in them to `found`."""
+    for node in statements:
+        if isinstance(node, ast.Import):
+            if not optional:
+                found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if not optional and not node.level and node.module:
+                found.add(node.module)
+        elif type(node) is ast.Try and _catches_import_error(node):
+            _imports_in(node.body, found, True)
+            for name in ("handlers", "orelse", "finalbody"):
+                _imports_in(getattr(node, name), found, optional)
+        else:
+            for name in _BODIES:
+                _imports_in(getattr(node, name, None) or (), found, optional)
 
 
 def _catches_import_error(node: ast.Try) -> bool:
@@ -128,7 +149,7 @@ def _installed() -> Dict[str, Dict]:
     again. A convert that finds it never imports importlib.metadata (and the email package it loads)."""
     import json
 
-    path = _cache_folder() / f"distributions-{_installed_key()}.json"
+    path = cache_folder() / f"distributions-{_installed_key()}.json"
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(found, dict) and isinstance(found.get("providers"), dict) and isinstance(found.get("versions"), dict):
@@ -153,8 +174,9 @@ def _installed() -> Dict[str, Dict]:
     return found
 
 
-def _cache_folder() -> Path:
-    """$NB2PROD_CACHE_DIR, else $XDG_CACHE_HOME/nb2prod, else ~/.cache/nb2prod."""
+def cache_folder() -> Path:
+    """Where convert keeps what it works out once for many runs, outside the user's tree: $NB2PROD_CACHE_DIR,
+    else $XDG_CACHE_HOME/nb2prod, else ~/.cache/nb2prod."""
     import os
 
     given = os.environ.get("NB2PROD_CACHE_DIR")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path, PurePosixPath
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.codeform import parse
 from nb2prod.errors import Nb2prodError, UnusableInput
@@ -105,12 +106,30 @@ def _flag(table: dict, key: str, path: Path) -> bool:
 def format_code(name: str, code: str, settings: FormatSettings) -> str:
     """`code` as ruff format writes it with `settings`; unchanged when it is not Python or does not parse
     (the compile check after this stage reports that, with its line)."""
-    if not is_python(name):
-        return code
-    done = subprocess.run([_ruff_bin(), "format", "--isolated", "--no-cache", *settings.ruff_options(),
-                           "--stdin-filename", name, "-"],
-                          input=code.encode("utf-8"), capture_output=True)
-    return done.stdout.decode("utf-8") if done.returncode == 0 else code
+    return format_files([(name, code)], settings)[0]
+
+
+def format_files(files: Sequence[Tuple[str, str]], settings: FormatSettings) -> List[str]:
+    """Each (name, code) of `files` as format_code gives it, the Python ones formatted by one ruff process:
+    a process per file cost 7-19 ms each. They are written to a private temporary folder, each under its own
+    name (ruff tells a stub by `.pyi`) in a folder of its own, and read back; a file ruff cannot parse is left
+    as it was, as format_code leaves it."""
+    out = [code for _, code in files]
+    python = [i for i, (name, _) in enumerate(files) if is_python(name)]
+    if not python:
+        return out
+    with tempfile.TemporaryDirectory(prefix="nb2prod-format-") as folder:
+        paths = []
+        for n, i in enumerate(python):
+            path = Path(folder, str(n), PurePosixPath(files[i][0]).name)
+            path.parent.mkdir()
+            path.write_bytes(files[i][1].encode("utf-8"))
+            paths.append(path)
+        subprocess.run([_ruff_bin(), "format", "--isolated", "--no-cache", *settings.ruff_options(), "--",
+                        *map(str, paths)], capture_output=True)
+        for i, path in zip(python, paths):
+            out[i] = path.read_bytes().decode("utf-8")
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -123,11 +142,12 @@ def _ruff_bin() -> str:
                            Location("ruff")) from None
 
 
-def moved_lines(before: str, after: str) -> Dict[int, int]:
-    """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines).
-    Formatting keeps the statements and their order, which is all this relies on."""
+def moved_lines(before: str, after: str, after_tree: Optional[ast.Module] = None) -> Dict[int, int]:
+    """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines;
+    `after_tree` is `after` parsed, when the caller has it). Formatting keeps the statements and their
+    order, which is all this relies on."""
     try:
-        pairs = zip(_statements(parse(before)), _statements(parse(after)))
+        pairs = zip(_statements(parse(before)), _statements(parse(after) if after_tree is None else after_tree))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {}
     moved: Dict[int, int] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from nb2prod import write
+from nb2prod import codeform, write
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
@@ -73,6 +73,22 @@ def plan_loaded(nb, kind: str = "auto"):
     return planner.make_plan(nb, cells, kind, convert_settings(Path(path)))
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A notebook rendered, not yet formatted: its files' bodies (and kfp's, written after the folder's
+    environment files), and what --explain needs of the rendering."""
+
+    notebook: str
+    plan: object
+    ref: str
+    bodies: Dict[str, str]
+    lifted: object
+    context: object
+    notices: Tuple[str, ...]
+    later: Dict[str, str] = field(default_factory=dict)
+    later_notices: Tuple[str, ...] = ()
+
+
 def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Optional[str] = None,
              with_evaluate: bool = False, *, workers: Optional[int] = 1,
              progress: Optional[Callable[[], None]] = None, pipelines: Sequence[str] = ()) -> List[Generated]:
@@ -80,33 +96,33 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
 
     With `workers` other than 1, many notebooks render in worker processes; results keep input order.
     `pipelines` names the engines (`kfp`, `azureml`) whose pipeline files are added (convert.pipelines).
+    Every notebook's Python files are formatted together, by one ruff process.
     """
     from nb2prod.convert import render  # noqa: F401 - heavy: libcst, imported once before worker processes fork
 
     settings = formatting.settings_for(outdir)
     training = [p for _, p in plans if p.kind == "training"]
     companion = training[0] if len(training) == 1 else None
-    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None, settings)
-            for path, plan in plans]
-    generated = parallel_map(_generate_one, jobs, workers=workers, advance=progress)
+    jobs = [(path, plan, outdir, templates, companion if plan.kind == "scoring" else None) for path, plan in plans]
+    drafts = parallel_map(_render_one, jobs, workers=workers, advance=progress)
     if with_evaluate or engines.needs_evaluate(pipelines):
-        generated = [_add_evaluate(g, outdir, templates, settings) for g in generated]
-    generated = _add_environment(generated, outdir, templates, pipelines, settings)
-    return [_add_pipelines(g, outdir, templates, settings, pipelines) for g in generated] if pipelines else generated
+        drafts = [_add_evaluate(d, templates) for d in drafts]
+    if pipelines:
+        drafts = [_add_pipelines(d, templates, pipelines) for d in drafts]
+    files = [(name, body) for d in drafts for name, body in {**d.bodies, **d.later}.items()]
+    formatted = iter(formatting.format_files(files, settings))
+    finished = parallel_map(_finish_one, [(d, {name: next(formatted) for name in {**d.bodies, **d.later}}, templates)
+                                          for d in drafts], workers=workers)
+    generated = _add_environment([gen for gen, _ in finished], outdir, templates, pipelines, settings)
+    return [replace(gen, texts={**gen.texts, **texts}, notices=gen.notices + notices)
+            for gen, (_, (texts, notices)) in zip(generated, finished)]
 
 
-def _add_pipelines(gen: Generated, outdir: str, templates: Optional[str], settings, pipelines) -> Generated:
+def _add_pipelines(draft: _Draft, templates: Optional[str], pipelines: Sequence[str]) -> _Draft:
     """The notebook-scope engines' files (kfp's pipeline_kfp.py) beside a training notebook's script, or a
-    notice why not; after the folder's files, which therefore never cover them."""
-    ref = _reference(gen.notebook, outdir)
-    bodies, notices = engines.notebook_files(pipelines, gen, ref, _environment(templates))
-    if not bodies and not notices:
-        return gen
-    texts = dict(gen.texts)
-    for name, body in bodies.items():
-        texts[name] = write.with_header(formatting.format_code(name, body, settings), ref, name)
-        _must_compile(name, texts[name], templates)
-    return replace(gen, texts=texts, notices=gen.notices + notices)
+    notice why not; written after the folder's files, which therefore never cover them."""
+    bodies, notices = engines.notebook_files(pipelines, draft, draft.ref, _environment(templates))
+    return replace(draft, later={**draft.later, **bodies}, later_notices=draft.later_notices + notices)
 
 
 def _add_environment(generated: List[Generated], outdir: str, templates: Optional[str],
@@ -123,50 +139,77 @@ def _add_environment(generated: List[Generated], outdir: str, templates: Optiona
     bodies = environment.files(texts, _environment(templates), name)
     more, notices = engines.folder_files(pipelines, generated, _environment(templates), texts)
     last = generated[-1]
-    extra = {file: write.with_header(formatting.format_code(file, body, settings),
-                                     _references(generated, Path(outdir, file).parent), file)
-             for file, body in {**bodies, **more}.items()}
+    bodies = {**bodies, **more}
+    formatted = formatting.format_files(list(bodies.items()), settings)
+    extra = {file: write.with_header(body, _references(generated, Path(outdir, file).parent), file)
+             for file, body in zip(bodies, formatted)}
     return generated[:-1] + [replace(last, texts={**last.texts, **extra}, notices=last.notices + notices)]
 
 
 def _finished(bodies: Dict[str, str], ref: str, settings) -> Dict[str, str]:
     """render → format → header: each Python file (by its type, write.is_python) formatted, then headed."""
-    return {name: write.with_header(formatting.format_code(name, body, settings), ref, name)
-            for name, body in bodies.items()}
+    formatted = formatting.format_files(list(bodies.items()), settings)
+    return {name: write.with_header(body, ref, name) for name, body in zip(bodies, formatted)}
 
 
-def _add_evaluate(gen: Generated, outdir: str, templates: Optional[str], settings) -> Generated:
+def _add_evaluate(draft: _Draft, templates: Optional[str]) -> _Draft:
     """`--with-evaluate`: evaluate.py beside a training notebook's train.py, or a notice saying why not."""
-    if gen.plan.kind != "training":
-        return gen
-    ref = _reference(gen.notebook, outdir)
-    bodies, notices = evaluate.files(gen.plan, ref, _environment(templates))
-    texts = {**gen.texts, **_finished(bodies, ref, settings)}
-    for name in bodies:
-        _must_compile(name, texts[name], templates)
-    return replace(gen, texts=texts, notices=gen.notices + notices)
+    if draft.plan.kind != "training":
+        return draft
+    bodies, notices = evaluate.files(draft.plan, draft.ref, _environment(templates))
+    return replace(draft, bodies={**draft.bodies, **bodies}, notices=draft.notices + notices)
 
 
 @deep_enough
-def _generate_one(job) -> Generated:
+def _render_one(job) -> _Draft:
     from nb2prod.convert import render  # heavy: libcst and jinja2
-    from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
 
-    path, plan, outdir, templates, companion, settings = job
+    path, plan, outdir, templates, companion = job
     ref = _reference(path, outdir)
     rendered = _render(render, plan, ref, _environment(templates), companion)
-    texts = _finished(rendered.files, ref, settings)
-    script = "train.py" if plan.kind == "training" else "score.py"
-    for name, text in texts.items():
-        _must_compile(name, text, templates)
-    raw = rendered.files[script]  # the lifted code's anchors are found as rendered, then moved to where they went
-    moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, write.body_of(texts[script])).items()}
     if rendered.reasons:  # where the tests took a check: known once they are rendered
         plan = replace(plan, decisions={**plan.decisions, **{i: replace(plan.decisions[i], code=code, reason=why)
                                                               for i, (code, why) in rendered.reasons.items()}})
-    fates = account(plan, rendered.lifted, script, "\n" + raw, moved)  # line 1: the header
     notices = tuple(plan.notices) + tuple(rendered.lifted.notices)
-    return Generated(path, plan, texts, fates, notices, rendered.context)
+    return _Draft(path, plan, ref, rendered.files, rendered.lifted, rendered.context, notices)
+
+
+@deep_enough
+def _finish_one(job) -> Tuple[Generated, Tuple[Dict[str, str], Tuple[str, ...]]]:
+    """A draft's formatted files headed and checked, and where each notebook line went (--explain); kfp's
+    files and notices apart, to follow the folder's environment files."""
+    from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
+
+    from nb2prod.convert import environment
+
+    draft, formatted, templates = job
+    script = "train.py" if draft.plan.kind == "training" else "score.py"
+    raw = draft.bodies[script]  # the lifted code's anchors are found as rendered, then moved to where they went
+    texts: Dict[str, str] = {}
+    moved: Dict[int, int] = {}
+    for name in {**draft.bodies, **draft.later}:
+        tree = _parsed(name, formatted[name])  # one parse per file: the digest, the imports, the moved lines
+        texts[name] = write.with_header(formatted[name], draft.ref, name, tree)
+        _must_compile(name, texts[name], templates)
+        if tree is not None:
+            environment.imported_modules(texts[name], tree)  # kept for the environment stage, which asks next
+        if name == script:
+            moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, formatted[name], tree).items()}
+    fates = account(draft.plan, draft.lifted, script, "\n" + raw, moved)  # line 1: the header
+    mine = {name: texts[name] for name in draft.bodies}
+    later = {name: texts[name] for name in draft.later}
+    return (Generated(draft.notebook, draft.plan, mine, fates, draft.notices, draft.context),
+            (later, draft.later_notices))
+
+
+def _parsed(name: str, text: str):
+    """A generated Python file's tree, or None (not Python, or it does not parse: the compile check says why)."""
+    if not write.is_python(name):
+        return None
+    try:
+        return codeform.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
 
 
 def convert(notebooks: Sequence[str], outdir: str, *, kind: str = "auto", force: bool = False,

@@ -6,6 +6,7 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -52,12 +53,52 @@ def environment(user_dir: Optional[str] = None):
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_template_cache(jinja2),
     )
     env.filters["pyrepr"] = py_literal
     env.filters["docstring"] = docstring_text
     env.filters["indent_code"] = indent_code
     env.filters["yaml"] = yaml_scalar
     return env
+
+
+TEMPLATE_SETTINGS = "strict-keepnl-noescape-1"  # environment()'s settings, which compiled templates depend on
+
+
+def _template_cache(jinja2):
+    """Compiled templates kept between runs in the user cache folder (never the user's tree): compiling them
+    was a tenth of a convert's CPU time. Jinja finds an entry by the template's name and path and uses it only
+    when the source hashes the same; the folder is named after the Jinja version and TEMPLATE_SETTINGS (change
+    it with the settings: old entries are then not read). None when the folder cannot be made."""
+    from nb2prod.convert.environment import cache_folder
+
+    folder = cache_folder() / f"templates-{jinja2.__version__}-{TEMPLATE_SETTINGS}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _cache_type()(str(folder))
+
+
+@lru_cache(maxsize=1)
+def _cache_type():
+    """jinja2's FileSystemBytecodeCache taking a damaged or unwritable entry for a missing one."""
+    import jinja2
+
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # a damaged entry (pickle and marshal raise many kinds): compile afresh
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # a full disk, the folder removed meanwhile: the next run compiles again
+                pass
+
+    return TemplateCache
 
 
 def indent_code(text: str, width: int = 4) -> str:
