@@ -189,13 +189,13 @@ def {MARK}(expression, pairs, metrics):
     out = {{"inputs": None, "files": [], "metrics": {{}}}}
     for key, source, merged in metrics:
         try:
-            out["metrics"][key] = {{"value": eval(source)}}
+            out["metrics"][key] = {{"value": eval(source, globals())}}  # the notebook's names, never this function's
         except Exception as exc:
             out["metrics"][key] = {{"error": f"{{type(exc).__name__}}: {{exc}}"}}
     inputs = None
     if expression:
         try:
-            inputs = eval(expression)
+            inputs = eval(expression, globals())
         except Exception as exc:
             out["inputs"] = f"{{type(exc).__name__}}: {{exc}}"
     for name, mine, theirs in pairs:
@@ -319,7 +319,7 @@ def {MARK}(expression):
     def plain(value):
         return value.tolist() if hasattr(value, "tolist") else str(value)
     try:
-        out = {{"value": eval(expression)}} if expression else {{"error": "the notebook shows no result"}}
+        out = {{"value": eval(expression, globals())}} if expression else {{"error": "the notebook shows no result"}}
         print({MARK!r} + json.dumps(out, default=plain))
     except Exception as exc:
         print({MARK!r} + json.dumps({{"error": f"{{type(exc).__name__}}: {{exc}}"}}))

@@ -193,3 +193,35 @@ def test_printed_metrics_that_differ(notebook, script):
 ])
 def test_compare_values(shown, returned, same):
     assert compare_values(shown, returned)[0] is same
+
+
+def test_notebook_names_like_the_probes_own_are_the_notebooks(tmp_path):
+    """The probe evaluates the notebook's expressions in the notebook's namespace: a metrics dict named
+    `metrics` and rows named `expression` (the probe's own parameter names) are the notebook's values, not
+    the probe's arguments (verify said "the notebook showed 3 values" on the MLOps notebook's `metrics`)."""
+    cells = RIDGE + ["## Load the data", "X, y = load_diabetes(return_X_y=True)",
+                     "## Split", "from sklearn.model_selection import train_test_split\n"
+                     "X_train, expression, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)",
+                     "## Train", "model = Ridge(alpha=0.5).fit(X_train, y_train)",
+                     "## Evaluate", "from sklearn.metrics import mean_squared_error\n"
+                     "metrics = {'mse': mean_squared_error(y_test, model.predict(expression))}\nprint(metrics)",
+                     "## Save", "joblib.dump(model, 'model.pkl')"]
+    result = run("verify", str(write_notebook(tmp_path / "training.ipynb", cells)))
+    lines = result.output.splitlines()
+    assert "  same  metric metrics (1 values)" in lines, result.output
+    assert "  same  model.pkl: predict() (89 rows of expression)" in lines, result.output
+    assert result.exit_code == 0, result.output
+
+
+def test_the_mlops_training_notebook_is_equivalent(tmp_path):
+    """The real MLOps training notebook (its `reg` bug fixed, in a tmp copy): model, metrics and printed
+    lines agree with train.py's (issue 13: verify compares the metrics train.py writes)."""
+    from tests.equivalence import MLOPS_TRAINING, patched_notebook
+    if not MLOPS_TRAINING.exists():
+        pytest.fail(f"the reference notebook is missing: {MLOPS_TRAINING}")
+    fixed = patched_notebook(MLOPS_TRAINING, tmp_path / "training.ipynb", "value=reg,", "value=reg_model,")
+    result = run("verify", str(fixed))
+    lines = result.output.splitlines()
+    assert "  same  metric metrics (1 values)" in lines, result.output
+    assert any(line.startswith("  same  sklearn_regression_model.pkl: predict()") for line in lines), result.output
+    assert result.exit_code == 0, result.output
