@@ -213,3 +213,19 @@ def test_an_injected_value_reaches_a_parameter_that_stays_module_code(tmp_path, 
     monkeypatch.chdir(out)
     _script(out).main([])
     assert capsys.readouterr().out.splitlines()[-1] == "depth 1 ['a', 'b']"
+
+
+def test_a_dict_with_other_than_string_keys_stays_code(tmp_path, monkeypatch, capsys):
+    """`class_weight = {0: 1.0, 1: 5.0}`: JSON gives keys back as strings ({"0": 1.0}), which the estimator
+    would not match to its classes, so the dict is no option; a dict with string keys still is."""
+    cells = [IMPORTS, "## Load data", DATA, "## Train",
+             "weights = {0: 1.0, 1: 5.0}\nlabels = {'pos': 'yes'}\n"
+             "model = LogisticRegression(class_weight=weights)\nmodel.fit(df[['a', 'b']], df['y'])\n"
+             "print(model.class_weight, labels)",
+             "## Save", "joblib.dump(model, 'model.joblib')"]
+    out = _convert(tmp_path, cells)
+    helped = _help(out)
+    assert "--weights" not in helped and "--pos" in helped  # a config dict: one option per key
+    monkeypatch.chdir(out)
+    _script(out).main([])
+    assert capsys.readouterr().out.splitlines()[-1] == "{0: 1.0, 1: 5.0} {'pos': 'yes'}"

@@ -64,13 +64,15 @@ def source(value) -> str:
 def option_kind(value) -> Optional[Tuple[str, str]]:
     """How a command-line option holds `value`: (type, nargs). A scalar is its type (`int`, ""); a
     non-empty list or tuple of one scalar type (bools aside) is `nargs="+"` of that type; other lists,
-    tuples and dicts that JSON holds unchanged are `json` (read with json.loads); None for anything else."""
+    tuples and dicts (with string keys) that JSON holds unchanged are `json` (read with json.loads); None for anything else."""
     if isinstance(value, SCALARS):
         return type(value).__name__, ""
     if isinstance(value, (list, tuple)) and value:
         kinds = {type(v) for v in value}
         if len(kinds) == 1 and kinds <= {int, float, str}:
             return kinds.pop().__name__, "+"
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        return None  # `{0: 1.0, 1: 5.0}` (a class weighting): JSON would give its keys back as strings
     if isinstance(value, (list, tuple, dict)) and all(_json_exact(v) for v in _items(value)):
         return "json", ""
     return None
