@@ -99,6 +99,10 @@ SCORE = "# %%\nimport joblib\nmodel = joblib.load('m.pkl')\n# %% [markdown]\n# #
      {}, {"rows = [[1, 2]]": Rewrite.DATA_LITERAL, "result = model.predict(rows)": Rewrite.RETURN_AFTER},
      '{"data": [[1, 2]]}'),
     ("request_headers = {}\nmodel.predict([[1]])\n", {"request_headers = {}": "NB902"}, {}, None),
+    # the answer shown in a later section of run() (`## Show the result`): returned there, not after `result =`
+    ("# %% [markdown]\n# ## Predict\n# %%\npayload = '[1]'\nresult = model.predict(payload)\n"
+     "# %% [markdown]\n# ## Show the result\n# %%\nprint({'labels': result.tolist()})\n",
+     {}, {"payload = '[1]'": Rewrite.RAW_DATA, "print({'labels': result.tolist()})": Rewrite.RETURN}, "[1]"),
 ])
 def test_contract_changes(body, drops_, rewrites, sample):
     _, _, src = _source(SCORE + body, "scoring")

@@ -69,9 +69,11 @@ def _literal_input(alive: Sequence[Statement], role_of: Mapping[int, str]):
 
 
 def _returned(alive: Sequence[Statement], role_of: Mapping[int, str], rewrites: Dict[int, Rewrite]):
-    """The score section's last shown value, else its last assignment: run() returns it."""
+    """The last value shown from the score section on (a later section of run() may show the answer: `## Show
+    the result`), else the score section's last assignment: run() returns it."""
     score: List[Statement] = [s for s in alive if role_of.get(s.index) == "score"]
-    shown = [s for s in score if _shows(s.node)]
+    after = [s for s in alive if score and s.index >= score[0].index and role_of.get(s.index) in RUN_ROLES]
+    shown = [s for s in after if _shows(s.node)]
     if shown:
         rewrites[shown[-1].index] = Rewrite.RETURN
         return shown[-1]
