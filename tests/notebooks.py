@@ -73,6 +73,10 @@ def execute_notebook(path, workdir, timeout: int = 120, allow_errors: bool = Fal
         kernel_name=KERNEL_NAME,
         timeout=timeout,
         allow_errors=allow_errors,
+        # nbclient waits 4 s by default for a cell's output messages after its reply, then carries on
+        # without them: on a loaded machine (CI's 2 cores, two test workers) a cell's prints went missing
+        iopub_timeout=60,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
