@@ -36,12 +36,3 @@ def reference_dir() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"reference notebooks not found at {REFERENCE} (../shared/ is absent)")
     return REFERENCE
-
-
-@pytest.fixture(scope="session")
-def example_runs(tmp_path_factory):
-    """Every example notebook executed at most once per test process, for every module that reads a run
-    (test_examples_execute.py, test_equivalence.py's lab): see tests/notebooks.py `ExampleRuns`."""
-    from tests.notebooks import ExampleRuns
-
-    return ExampleRuns(tmp_path_factory.mktemp("example-runs"))

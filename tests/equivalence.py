@@ -33,9 +33,9 @@ import nbformat
 import numpy as np
 
 try:  # tests/ is a package when the rootdir is the repository
-    from tests.notebooks import EXAMPLES_DIR, ExampleRuns, ensure_kernelspec, execute_notebook
+    from tests.notebooks import EXAMPLES_DIR, ensure_kernelspec, execute_notebook
 except ImportError:  # pragma: no cover - depends on rootdir/sys.path layout
-    from notebooks import EXAMPLES_DIR, ExampleRuns, ensure_kernelspec, execute_notebook
+    from notebooks import EXAMPLES_DIR, ensure_kernelspec, execute_notebook
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -291,13 +291,12 @@ class Project:
     plans: dict = field(default_factory=dict)  # "training"/"scoring" -> Plan
     train_job: Job | None = None
     pytest_job: Future | None = None
-    runs: ExampleRuns | None = None  # an example's: its notebooks run once per session, in runs' workdir
     _cache: dict = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def notebook_dir(self) -> Path:  # A
-        return self.runs.workdir(self.name) if self.runs is not None else self.root / "notebook"
+        return self.root / "notebook"
 
     @property
     def generated_dir(self) -> Path:  # B
@@ -328,19 +327,14 @@ class Project:
 
     def executed_training(self):
         """The training notebook executed in A (once)."""
-        return self._once("training", lambda: self._execute(self.training))
+        return self._once("training", lambda: execute_notebook(self.training, self.notebook_dir))
 
     def executed_scoring(self):
         """The scoring notebook executed in A after the training notebook (once)."""
         def run():
             self.executed_training()
-            return self._execute(self.scoring)
+            return execute_notebook(self.scoring, self.notebook_dir)
         return self._once("scoring", run)
-
-    def _execute(self, notebook: Path):
-        if self.runs is not None:  # a byte copy of the example's notebook: the session's run of the original
-            return self.runs.run(EXAMPLES_DIR / self.name / notebook.name)[0]
-        return execute_notebook(notebook, self.notebook_dir)
 
     def notebook_models(self) -> dict[str, Path]:
         return self._once("notebook_models", lambda: (self.executed_training(), model_files(self.notebook_dir))[1])
@@ -414,14 +408,13 @@ class Lab:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def example_project(lab_root: Path, name: str, runs: ExampleRuns | None = None) -> Project:
-    """An example folder's notebooks, copied (the generated tests read the training copy's outputs); with
-    `runs`, the notebooks are executed there (once per session) rather than in the project's own folder."""
+def example_project(lab_root: Path, name: str) -> Project:
+    """An example folder's notebooks, copied (the generated tests read the training copy's outputs)."""
     folder, src = EXAMPLES_DIR / name, lab_root / name / "src"
     src.mkdir(parents=True, exist_ok=True)
     sources = [Path(shutil.copy(folder / n, src)) for n in ("training.ipynb", "scoring.ipynb") if (folder / n).exists()]
     scoring = src / "scoring.ipynb"
-    return Project(name, lab_root / name, sources[0], scoring if scoring.exists() else None, sources, runs=runs)
+    return Project(name, lab_root / name, sources[0], scoring if scoring.exists() else None, sources)
 
 
 def mlops_project(lab_root: Path) -> Project | None:

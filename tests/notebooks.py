@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import nbformat
@@ -73,10 +72,6 @@ def execute_notebook(path, workdir, timeout: int = 120, allow_errors: bool = Fal
         kernel_name=KERNEL_NAME,
         timeout=timeout,
         allow_errors=allow_errors,
-        # nbclient waits 4 s by default for a cell's output messages after its reply, then carries on
-        # without them: on a loaded machine (CI's 2 cores, two test workers) a cell's prints went missing
-        iopub_timeout=60,
-        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
@@ -94,37 +89,6 @@ def execute_with_prerequisites(path, workdir, timeout: int = 120):
     if path.name != "training.ipynb" and training.exists():
         execute_notebook(training, workdir, timeout=timeout)
     return execute_notebook(path, workdir, timeout=timeout)
-
-
-class ExampleRuns:
-    """Each example notebook executed at most once, in its folder's workdir under ``root``; a scoring
-    notebook runs after its folder's training notebook, in the same workdir (it loads the model saved
-    there). The notebook tests and the equivalence lab share one (tests/conftest.py `example_runs`);
-    the lab asks from its background threads, so each folder has a lock. A failed run is not kept:
-    the next test asking runs it again and fails alike."""
-
-    def __init__(self, root):
-        self.root = Path(root)
-        self._executed: dict = {}
-        self._locks: dict = {}
-        self._guard = threading.Lock()
-
-    def workdir(self, folder: str) -> Path:
-        return self.root / folder
-
-    def run(self, path):
-        """(the executed notebook, its workdir) for the example notebook ``path``."""
-        path = Path(path)
-        folder = path.parent.name
-        with self._guard:
-            lock = self._locks.setdefault(folder, threading.RLock())
-        with lock:
-            if path not in self._executed:
-                training = path.parent / "training.ipynb"
-                if path != training and training.exists():
-                    self.run(training)
-                self._executed[path] = execute_notebook(path, self.workdir(folder))
-        return self._executed[path], self.workdir(folder)
 
 
 def error_outputs(nb) -> list[str]:

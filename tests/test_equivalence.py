@@ -27,10 +27,9 @@ except ImportError:  # pragma: no cover - depends on rootdir/sys.path layout
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("sklearn")
-# one worker runs this module (and test_examples_execute.py, which reads the same notebook runs) under
-# pytest-xdist: the `lab` fixture runs every train.py and the generated tests once, and a second worker
-# running some of these tests would do it all again
-pytestmark = pytest.mark.xdist_group("example-notebooks")
+# one worker runs the whole module under pytest-xdist: the `lab` fixture executes every notebook and
+# runs every train.py once, and a second worker running some of these tests would do it all again
+pytestmark = pytest.mark.xdist_group("equivalence")
 
 TRAINING = eq.training_examples()
 SCORING = eq.scoring_examples()
@@ -40,11 +39,11 @@ ALL_PROJECTS = TRAINING + (["mlops"] if HAVE_MLOPS else [])
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, example_runs):
+def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("equivalence")
     lab = eq.Lab(root)
     for name in TRAINING:
-        lab.add(eq.example_project(root, name, example_runs))
+        lab.add(eq.example_project(root, name))
     mlops = eq.mlops_project(root)
     if mlops is not None:
         lab.add(mlops)

@@ -17,20 +17,22 @@ try:  # tests/ is not a package today; keep working if it becomes one
         EXAMPLES_DIR,
         error_outputs,
         example_notebooks,
+        execute_notebook,
     )
 except ImportError:  # pragma: no cover - depends on rootdir/sys.path layout
     from notebooks import (
         EXAMPLES_DIR,
         error_outputs,
         example_notebooks,
+        execute_notebook,
     )
 
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("sklearn")
-# one worker runs this module and test_equivalence.py under pytest-xdist: both read the example notebooks'
-# runs of the session fixture `example_runs`, and a second worker would execute every notebook again
-pytestmark = pytest.mark.xdist_group("example-notebooks")
+# one worker runs the whole module under pytest-xdist: `run_example` executes each notebook once per module
+# (a scoring notebook needs its training run), and tests split over two workers would execute them twice
+pytestmark = pytest.mark.xdist_group("examples_execute")
 
 # Model file each example folder's training notebook writes.
 MODEL_FILES = {
@@ -95,14 +97,28 @@ def test_notebook_is_stored_clean(path):
 
 
 @pytest.fixture(scope="module")
-def run_example(example_runs):
+def run_example(tmp_path_factory):
     """Execute a notebook in its folder's shared temporary workdir.
 
-    Each notebook runs at most once per session (test_equivalence.py's lab reads the same runs); a
-    scoring notebook reuses the workdir where its folder's training notebook already ran (running it
-    first if needed). Returns (executed notebook, workdir).
+    Each training notebook runs at most once per session; a scoring notebook
+    reuses the workdir where its folder's training notebook already ran
+    (running it first if needed). Returns (executed notebook, workdir).
     """
-    return example_runs.run
+    workdirs = {}
+    executed = {}
+
+    def run(path):
+        folder = path.parent.name
+        if folder not in workdirs:
+            workdirs[folder] = tmp_path_factory.mktemp(folder)
+        if path not in executed:
+            training = path.parent / "training.ipynb"
+            if path != training and training.exists():
+                run(training)
+            executed[path] = execute_notebook(path, workdirs[folder])
+        return executed[path], workdirs[folder]
+
+    return run
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
