@@ -27,6 +27,9 @@ except ImportError:  # pragma: no cover - depends on rootdir/sys.path layout
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("sklearn")
+# one worker runs the whole module under pytest-xdist: the `lab` fixture executes every notebook and
+# runs every train.py once, and a second worker running some of these tests would do it all again
+pytestmark = pytest.mark.xdist_group("equivalence")
 
 TRAINING = eq.training_examples()
 SCORING = eq.scoring_examples()

@@ -30,6 +30,9 @@ except ImportError:  # pragma: no cover - depends on rootdir/sys.path layout
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("sklearn")
+# one worker runs the whole module under pytest-xdist: `run_example` executes each notebook once per module
+# (a scoring notebook needs its training run), and tests split over two workers would execute them twice
+pytestmark = pytest.mark.xdist_group("examples_execute")
 
 # Model file each example folder's training notebook writes.
 MODEL_FILES = {

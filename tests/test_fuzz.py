@@ -2,8 +2,9 @@
 files that do not compile and 0 undefined names in generated files.
 
 The cases come from tests/mutate.py, seeded, so case N is the same notebook on every run. CI runs
-NB2PROD_FUZZ_CASES (default 200) cases; set it higher locally to hunt (e.g. 2000). A failure names the
-seed, the source notebook and the mutations, and leaves the notebook in the test's tmp_path.
+NB2PROD_FUZZ_CASES (default 200) cases, as 4 tests of consecutive seeds; set it higher locally to hunt
+(e.g. 2000). A failure names the seed, the source notebook and the mutations, and leaves the notebook in
+the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ PDSH = Path(os.environ.get("NB2PROD_SHARED", ROOT.parent / "shared")) / "corpus"
 if not PDSH.is_dir():
     PDSH = Path("/work/shared/corpus/pdsh")
 CASES = int(os.environ.get("NB2PROD_FUZZ_CASES", "200"))
+CHUNKS = 4  # the cases as 4 tests of consecutive seeds: pytest-xdist spreads them over its workers
 
 
 @deep_enough  # pyflakes recurses per nesting level, like nb2prod
@@ -73,14 +75,16 @@ def run_case(path: Path, outdir: Path, problems: list, label: str) -> tuple:
     return converted, refused
 
 
-def test_mutated_notebooks_give_no_internal_errors(tmp_path, capsys):
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_mutated_notebooks_give_no_internal_errors(chunk, tmp_path, capsys):
     notebooks = mutate.sources([PDSH, ROOT / "examples"])
     if not any(PDSH in p.parents for p in notebooks):
         pytest.skip(f"{PDSH} is absent: the pdsh corpus is needed for the fuzz cases")
     cache: dict = {}
     problems: list = []
     converted = refused = 0
-    for seed in range(CASES):
+    seeds = range(chunk * CASES // CHUNKS, (chunk + 1) * CASES // CHUNKS)
+    for seed in seeds:
         source, data, done = mutate.case(notebooks, seed, cache)
         path = tmp_path / f"case{seed}.ipynb"
         path.write_text(json.dumps(data), encoding="utf-8")
@@ -90,7 +94,8 @@ def test_mutated_notebooks_give_no_internal_errors(tmp_path, capsys):
         if not problems:
             path.unlink()
     with capsys.disabled():
-        print(f"\nfuzz: {CASES} cases, {converted} conversions, {refused} refusals, {len(problems)} problems")
+        print(f"\nfuzz: cases {seeds.start}-{seeds.stop - 1} of {CASES}, {converted} conversions, {refused} refusals, "
+              f"{len(problems)} problems")
     assert not problems, "\n".join(problems)
 
 
