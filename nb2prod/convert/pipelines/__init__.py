@@ -16,8 +16,7 @@ convert/pipeline.py asks `folder_files` for an output folder (with its requireme
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Dict, Sequence, Tuple
+from typing import Dict, NamedTuple, Sequence, Tuple
 
 from nb2prod.errors import UnusableInput
 from nb2prod.model import Location
@@ -26,8 +25,7 @@ NOTEBOOK = "notebook"
 FOLDER = "folder"
 
 
-@dataclass(frozen=True)
-class Engine:
+class Engine(NamedTuple):  # not a dataclass: the CLI imports this registry at start-up, for its choices
     module: str
     scope: str  # NOTEBOOK or FOLDER
     needs_evaluate: bool = False  # its evaluate step runs evaluate.py
