@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.model import ROLES, Notebook, ParsedCell, Statement
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -225,7 +226,7 @@ def call_name(func: ast.AST) -> str:
 def call_names(node: ast.AST) -> List[str]:
     """The final names of every call in `node`: `joblib.dump(...)` → "dump"."""
     out = []
-    for sub in ast.walk(node):
+    for sub in walk(node):  # analysis/walk: ast.walk's order, less expression contexts, ~2x faster
         if isinstance(sub, ast.Call):
             out.append(call_name(sub.func))
     return out

@@ -73,6 +73,8 @@ def _model_path(steps: Sequence[Statement], src: Source, found: Hypers,
     (a path held by an option already keeps that option; render gives it the `--model-path` alias)."""
     for s in steps:
         saves = testfacts.save_calls([s])
+        if not saves:
+            continue  # most statements: plain_saves reads every statement of the notebook
         plain = set(testfacts.plain_saves(src.statements, saves))
         for _call, target in saves:
             if target in plain:
