@@ -56,3 +56,19 @@ def root_name(node: ast.AST) -> Optional[str]:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+# The nodes whose body is a scope of its own: what lint's walk counts as inside a function.
+SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements nest (not in expressions)
+
+
+def statements(node: ast.AST, found: Optional[List[ast.stmt]] = None) -> List[ast.stmt]:
+    """The statements under `node` in source order, visiting statement bodies only (no expression walk)."""
+    found = [] if found is None else found
+    for name in _BODIES:
+        for child in getattr(node, name, None) or ():
+            if isinstance(child, ast.stmt):
+                found.append(child)
+            statements(child, found)
+    return found

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from nb2prod.analysis.walk import statements
 from nb2prod.codeform import parse
 from nb2prod.errors import Nb2prodError, UnusableInput
 from nb2prod.model import Location
@@ -147,24 +148,10 @@ def moved_lines(before: str, after: str, after_tree: Optional[ast.Module] = None
     `after_tree` is `after` parsed, when the caller has it). Formatting keeps the statements and their
     order, which is all this relies on."""
     try:
-        pairs = zip(_statements(parse(before)), _statements(parse(after) if after_tree is None else after_tree))
+        pairs = zip(statements(parse(before)), statements(parse(after) if after_tree is None else after_tree))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {}
     moved: Dict[int, int] = {}
     for old, new in pairs:
         moved.setdefault(old.lineno, new.lineno)
     return moved
-
-
-_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements nest (not in expressions)
-
-
-def _statements(node: ast.AST, found: Optional[List[ast.stmt]] = None) -> List[ast.stmt]:
-    """Statements in source order, visiting statement bodies only (indentation bounds the depth)."""
-    found = [] if found is None else found
-    for name in _BODIES:
-        for child in getattr(node, name, None) or ():
-            if isinstance(child, ast.stmt):
-                found.append(child)
-            _statements(child, found)
-    return found

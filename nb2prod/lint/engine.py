@@ -11,7 +11,7 @@ import ast
 from dataclasses import replace
 from typing import Dict, List, Sequence, Tuple
 
-from nb2prod.analysis.walk import child_fields
+from nb2prod.analysis.walk import SCOPES, child_fields
 from nb2prod.analysis.facts import FACT_NODES, Facts
 from nb2prod.errors import CodeProblem
 from nb2prod.lint.selection import active_rules, unsuppressed
@@ -21,7 +21,6 @@ from nb2prod.rules import RULES
 from nb2prod.rules._base import Context, PrintCall, Rule
 from nb2prod.rules._metrics import keep_evaluations
 
-_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _dispatch(rules: Sequence[Rule]) -> Dict[type, Tuple[Rule, ...]]:
@@ -97,7 +96,7 @@ def _run(table, obj, ctx) -> List[Finding]:
 def _collect(cells: Tuple[ParsedCell, ...], wanted: frozenset) -> List[tuple]:
     """The nodes of `wanted` types in every statement, in source order: (cell, statement, node, in a function body)."""
     out: List[tuple] = []
-    fields_of, scopes, AST = _FIELDS, _SCOPES, ast.AST
+    fields_of, scopes, AST = _FIELDS, SCOPES, ast.AST
 
     def descend(pc, st, node: ast.AST, in_function: bool) -> None:  # a closure: the hottest loop of lint
         kind = node.__class__

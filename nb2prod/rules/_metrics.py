@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
-from nb2prod.analysis.walk import root_name, walk
+from nb2prod.analysis.walk import root_name, statements, walk
 from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
 from nb2prod.model import Finding
@@ -119,17 +119,8 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast
 
 def _binds_metric_inside(node: ast.stmt) -> bool:
     """A compound statement assigning a name spelled like a metric (`val_loss = ...` in an epoch loop)."""
-    todo = [node]
-    for sub in todo:  # statements only (an Assign is one): the expressions in them need no walk
-        if sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name \
-                and named_like_metric(sub.targets[0].id):
-            return True
-        for field in _BODIES:
-            todo.extend(getattr(sub, field, ()))
-    return False
-
-
-_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+    return any(sub.__class__ is ast.Assign and len(sub.targets) == 1 and sub.targets[0].__class__ is ast.Name
+               and named_like_metric(sub.targets[0].id) for sub in statements(node))  # an Assign is a statement
 
 
 _CALL_AFTER = re.compile(r"\s*\(")

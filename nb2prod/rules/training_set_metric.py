@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import ast
 
-from nb2prod.analysis.walk import walk
+from nb2prod.analysis.walk import SCOPES, walk
 from nb2prod.analysis.metrics import TRAINING, name_side
 from nb2prod.model import Finding, Notebook
 from nb2prod.rules import _metrics
@@ -85,11 +85,8 @@ def _scores_training(node: ast.stmt, facts) -> bool:
 def _calls(node: ast.AST):
     """The calls under `node` that run with it: not those under a lambda, def or class (as lint's walk)."""
     subs = walk(node)
-    nested = {id(sub) for scope in subs if scope.__class__ in _SCOPES for sub in walk(scope)}
+    nested = {id(sub) for scope in subs if scope.__class__ in SCOPES for sub in walk(scope)}
     return [sub for sub in subs if sub.__class__ is ast.Call and id(sub) not in nested]
-
-
-_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _diagnostics(r: Rule, here: int, node: ast.stmt, ctx: Context) -> Found:
