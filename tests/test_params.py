@@ -18,6 +18,11 @@ IMPORTS = "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import 
 DATA = "df = pd.DataFrame({'a': [1, 2, 3, 4, 5, 6], 'b': [2, 1, 2, 1, 2, 1], 'y': [0, 1, 0, 1, 0, 1]})"
 
 
+def _training_cells(train: str) -> list:
+    """A small training notebook's cells around its `## Train` code: imports, a data frame, a save."""
+    return [IMPORTS, "## Load data", DATA, "## Train", train, "## Save", "joblib.dump(model, 'model.joblib')"]
+
+
 def _convert(tmp_path: Path, cells, name="nb.ipynb") -> Path:
     nb = write_notebook(tmp_path / name, cells)
     out = tmp_path / "out"
@@ -48,11 +53,9 @@ def _help_of(helped: str, flag: str) -> str:
 
 
 def test_lists_tuples_and_dicts_become_typed_options_with_the_same_values(tmp_path, monkeypatch, capsys):
-    cells = [IMPORTS, "## Load data", DATA, "## Train",
-             "features = ['a', 'b']\nsizes = (1, 2)\ngrid = {'C': [0.1, 1.0], 'name': 'x'}\n"
-             "model = LogisticRegression()\nmodel.fit(df[features], df['y'])\n"
-             "print(type(sizes).__name__, sizes, grid, features)",
-             "## Save", "joblib.dump(model, 'model.joblib')"]
+    cells = _training_cells("features = ['a', 'b']\nsizes = (1, 2)\ngrid = {'C': [0.1, 1.0], 'name': 'x'}\n"
+                        "model = LogisticRegression()\nmodel.fit(df[features], df['y'])\n"
+                        "print(type(sizes).__name__, sizes, grid, features)")
     out = _convert(tmp_path, cells)
     text = (out / "train.py").read_text()
     assert 'nargs="+"' in text and "type=json.loads" in text
@@ -158,10 +161,8 @@ def test_a_pipelines_last_step_gives_the_options_and_a_named_path_option_answers
 
 
 def test_params_file_sets_options_flags_win_and_unknown_keys_stop_the_script(tmp_path, monkeypatch, capsys):
-    cells = [IMPORTS, "## Load data", DATA, "## Train",
-             "features = ['a', 'b']\nmodel = LogisticRegression(C=0.5, max_iter=40)\nmodel.fit(df[features], df['y'])\n"
-             "print(features, model.C, model.max_iter)",
-             "## Save", "joblib.dump(model, 'model.joblib')"]
+    cells = _training_cells("features = ['a', 'b']\nmodel = LogisticRegression(C=0.5, max_iter=40)\nmodel.fit(df[features], df['y'])\n"
+                        "print(features, model.C, model.max_iter)")
     out = _convert(tmp_path, cells)
     monkeypatch.chdir(out)
     train = _script(out)
@@ -218,11 +219,9 @@ def test_an_injected_value_reaches_a_parameter_that_stays_module_code(tmp_path, 
 def test_a_dict_with_other_than_string_keys_stays_code(tmp_path, monkeypatch, capsys):
     """`class_weight = {0: 1.0, 1: 5.0}`: JSON gives keys back as strings ({"0": 1.0}), which the estimator
     would not match to its classes, so the dict is no option; a dict with string keys still is."""
-    cells = [IMPORTS, "## Load data", DATA, "## Train",
-             "weights = {0: 1.0, 1: 5.0}\nlabels = {'pos': 'yes'}\n"
-             "model = LogisticRegression(class_weight=weights)\nmodel.fit(df[['a', 'b']], df['y'])\n"
-             "print(model.class_weight, labels)",
-             "## Save", "joblib.dump(model, 'model.joblib')"]
+    cells = _training_cells("weights = {0: 1.0, 1: 5.0}\nlabels = {'pos': 'yes'}\n"
+                        "model = LogisticRegression(class_weight=weights)\nmodel.fit(df[['a', 'b']], df['y'])\n"
+                        "print(model.class_weight, labels)")
     out = _convert(tmp_path, cells)
     helped = _help(out)
     assert "--weights" not in helped and "--pos" in helped  # a config dict: one option per key
