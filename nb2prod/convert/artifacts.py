@@ -172,23 +172,14 @@ def _printed(plan: Plan, steps: Sequence[Step]) -> list:
     generated file. A percent script keeps no outputs: nothing to compare with."""
     if plan.notebook.is_script:
         return []
-    kept_cells = {s.cell for st in steps for s in st.statements}
+    in_steps = {s.index for st in steps for s in st.statements}  # once: a set per cell was quadratic
     return [pc.cell.index for pc in plan.cells
-            if pc.cell.index in kept_cells and _calls_print(pc) and _all_shown_kept(plan, pc.cell.index, steps)]
+            if pc.statements and all(s.index in in_steps for s in pc.statements) and _calls_print(pc)]
 
 
 def _calls_print(pc) -> bool:
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
                for s in pc.statements for n in ast.walk(s.node))
-
-
-def _all_shown_kept(plan: Plan, cell: int, steps: Sequence[Step]) -> bool:
-    """Every statement of the cell that could print is kept in these steps (no dropped prints)."""
-    in_steps = {s.index for st in steps for s in st.statements}
-    for pc in plan.cells:
-        if pc.cell.index == cell:
-            return all(s.index in in_steps for s in pc.statements)
-    return False
 
 
 def _fits_once(step: Step, variable: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import fields, replace
 from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set, Tuple
 
@@ -88,15 +89,24 @@ def group(sections: Sequence[Section], kind: str, placed: Collection[int],
 
 
 def move_to_first_use(groups: List[Group], movable: List[Statement], flows: Mapping[int, Flow]) -> List[Group]:
-    """A literal dict of hyperparameters set up early goes to the first step that reads it."""
+    """A literal dict of hyperparameters set up early goes to the first step that reads it. Each group's
+    reads are counted once and kept up to date as statements move (scanning every statement of every
+    group for each movable one was quadratic in the notebook's size)."""
+    where = {s.index: at for at, g in enumerate(groups) for s in g[2]}
+    reads = [Counter(n for s in g[2] for n in flows[s.index].uses) for g in groups]
     for stmt in movable:
-        names = flows[stmt.index].defs
-        home = next((g for g in groups if stmt in g[2]), None)
-        user = next((g for g in groups if any(names & flows[s.index].uses for s in g[2] if s is not stmt)), None)
-        if home is None or user is None or home is user or groups.index(user) < groups.index(home):
+        names, own = flows[stmt.index].defs, flows[stmt.index].uses
+        home = where.get(stmt.index)
+        user = next((at for at, count in enumerate(reads)  # a read of `names` by a statement other than stmt
+                     if any(count[n] > (at == home and n in own) for n in names)), None)
+        if home is None or user is None or user <= home:
             continue
-        home[2].remove(stmt)
-        user[2].insert(0, stmt)
+        stmts = groups[home][2]
+        del stmts[next(i for i, s in enumerate(stmts) if s is stmt)]
+        groups[user][2].insert(0, stmt)
+        where[stmt.index] = user
+        reads[home].subtract(own)
+        reads[user].update(own)
     return groups
 
 
