@@ -230,3 +230,25 @@ def test_different_code_or_comments_have_different_forms(a, b):
 
 def test_deeply_nested_code_has_a_form():
     assert code_form("x = " + " + ".join(["a"] * 900) + "\n") is not None  # as deep as ast.parse goes
+
+
+def test_the_recursive_and_the_stacked_spelling_of_the_form_agree():
+    """The form is spelled by recursion, and by an explicit stack when a tree is too deep for the recursion
+    limit: both must give the same text, or a file's digest would depend on the depth of the call stack."""
+    from nb2prod import codeform
+
+    sources = [p for example in EXAMPLES for p in sorted((example / "expected").glob("*.py"))]
+    sources += [Path(codeform.__file__), Path(__file__)]
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert codeform._tree_recursive(tree) == codeform._tree_stacked(tree), path
+    deep = ast.parse("x = " + " + ".join(["a"] * 900) + "\n")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)  # too low for the recursion: _tree falls back to the stack
+    try:
+        with pytest.raises(RecursionError):
+            codeform._tree_recursive(deep)
+        assert codeform._tree(deep) == codeform._tree_stacked(deep)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert codeform._tree(deep) == codeform._tree_stacked(deep)
