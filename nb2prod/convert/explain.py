@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from nb2prod.escape import split_lines
 from nb2prod.convert.lift import Lifted
@@ -24,15 +25,12 @@ class LineFate:
 
 
 def account(plan: Plan, lifted: Lifted, script: str, text: str,
-            moved: Optional[Dict[int, int]] = None) -> Tuple[LineFate, ...]:
+            moved: Union[None, Dict[int, int], Callable[[], Dict[int, int]]] = None) -> "Fates":
     """One LineFate per non-blank line of every code cell. `text` is the script as rendered, where the lifted
-    code's anchors are found; `moved` says where its statements' lines went when it was formatted."""
-    out_lines = split_lines(text)
-    where = _mover(moved or {})
-    defs = _def_lines(out_lines, where)
-    positions = _positions(out_lines, where)
+    code's anchors are found; `moved` says where its statements' lines went when it was formatted, or is
+    a function giving that: it is called only when a kept line's position is first asked for (--explain)."""
     imported = _imported_names(lifted.imports)
-    fates: List[LineFate] = []
+    fates: List[Union[LineFate, _Kept]] = []
     for pc in plan.cells:
         source_lines = pc.cell.source.split("\n")
         owner = _owners(pc, len(source_lines))
@@ -48,8 +46,70 @@ def account(plan: Plan, lifted: Lifted, script: str, text: str,
             if stmt is None:
                 fates.append(LineFate(pc.cell.index, number, raw, False, COMMENT_ONLY.summary, COMMENT_ONLY.code))
                 continue
-            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, (positions, defs), imported))
-    return tuple(fates)
+            fates.append(_fate(plan, lifted, stmt, pc.cell.index, number, raw, script, imported))
+    return Fates(tuple(fates), script, text, moved)
+
+
+class _Kept(NamedTuple):
+    """A kept line whose place in the script is looked up when it is first asked for."""
+
+    cell: int
+    line: int
+    text: str
+    where: str  # the function, or "<module>"
+    anchor: str
+
+
+class Fates(Sequence):
+    """The LineFates of one notebook, in order. Which lines were dropped, and why, is known at once; where
+    a kept line went (`train.py:12`) is worked out on first use, as it needs the formatted script's
+    statements matched with the rendered one's: a parse of the whole script that only --explain (and
+    any caller reading the kept lines) needs."""
+
+    def __init__(self, items: Tuple[Union[LineFate, "_Kept"], ...], script: str, text: str,
+                 moved: Union[None, Dict[int, int], Callable[[], Dict[int, int]]]):
+        self._items, self._script, self._text, self._moved = items, script, text, moved
+        self._placed: Optional[Tuple[LineFate, ...]] = None
+        self.dropped = tuple(f for f in items if isinstance(f, LineFate) and not f.kept)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, (Fates, tuple)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Fates({self._all()!r})"
+
+    def __reduce__(self):  # to and from worker processes, still unplaced (`moved` is then a partial)
+        if self._placed is not None:
+            return (Fates, (self._placed, self._script, "", None))
+        return (Fates, (self._items, self._script, self._text, self._moved))
+
+    def _all(self) -> Tuple[LineFate, ...]:
+        if self._placed is None:
+            moved = self._moved() if callable(self._moved) else self._moved
+            out_lines = split_lines(self._text)
+            where = _mover(moved or {})
+            lookup = (_positions(out_lines, where), _def_lines(out_lines, where))
+            self._placed = tuple(f if isinstance(f, LineFate) else _placed(f, self._script, lookup)
+                                 for f in self._items)
+        return self._placed
+
+
+def _placed(kept: _Kept, script: str, lookup) -> LineFate:
+    line = _find(*lookup, kept.where, kept.anchor)
+    place = f"{script}:{line}" if line else script
+    inside = "module level" if kept.where == "<module>" else f"{kept.where}()"
+    return LineFate(kept.cell, kept.line, kept.text, True, f"{place} in {inside}")
 
 
 def _owners(pc, count: int) -> Dict[int, object]:
@@ -66,7 +126,7 @@ def _owners(pc, count: int) -> Dict[int, object]:
     return owner
 
 
-def _fate(plan, lifted, stmt, cell, number, raw, script, lookup, imported) -> LineFate:
+def _fate(plan, lifted, stmt, cell, number, raw, script, imported) -> Union[LineFate, _Kept]:
     decision = plan.decisions.get(stmt.index)
     if decision is None or not decision.kept:
         code, reason = (decision.code, decision.reason) if decision else NO_EFFECT.drop
@@ -77,10 +137,7 @@ def _fate(plan, lifted, stmt, cell, number, raw, script, lookup, imported) -> Li
             return LineFate(cell, number, raw, True, f"{script}: imports at the top")
         return LineFate(cell, number, raw, False, "import not used by the production code", "NB402")
     where, anchor = lifted.anchors.get(stmt.index, (decision.where, ""))
-    line = _find(*lookup, where, anchor)
-    place = f"{script}:{line}" if line else script
-    inside = "module level" if where == "<module>" else f"{where}()"
-    return LineFate(cell, number, raw, True, f"{place} in {inside}")
+    return _Kept(cell, number, raw, where, anchor)
 
 
 def _mover(moved: Dict[int, int]) -> Callable[[int], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -186,20 +187,23 @@ def _finish_one(job) -> Tuple[Generated, Tuple[Dict[str, str], Tuple[str, ...]]]
     script = "train.py" if draft.plan.kind == "training" else "score.py"
     raw = draft.bodies[script]  # the lifted code's anchors are found as rendered, then moved to where they went
     texts: Dict[str, str] = {}
-    moved: Dict[int, int] = {}
     for name in {**draft.bodies, **draft.later}:
-        tree = _parsed(name, formatted[name])  # one parse per file: the digest, the imports, the moved lines
+        tree = _parsed(name, formatted[name])  # one parse per file: the digest and the imports
         texts[name] = write.with_header(formatted[name], draft.ref, name, tree)
         _must_compile(name, texts[name], templates)
         if tree is not None:
             environment.imported_modules(texts[name], tree)  # kept for the environment stage, which asks next
-        if name == script:
-            moved = {line + 1: to + 1 for line, to in formatting.moved_lines(raw, formatted[name], tree).items()}
+    moved = functools.partial(_moved_lines, raw, formatted[script])  # asked for by --explain only
     fates = account(draft.plan, draft.lifted, script, "\n" + raw, moved)  # line 1: the header
     mine = {name: texts[name] for name in draft.bodies}
     later = {name: texts[name] for name in draft.later}
     return (Generated(draft.notebook, draft.plan, mine, fates, draft.notices, draft.context),
             (later, draft.later_notices))
+
+
+def _moved_lines(raw: str, formatted: str) -> Dict[int, int]:
+    """Where each statement of the rendered script starts in the formatted one, both counting the header."""
+    return {line + 1: to + 1 for line, to in formatting.moved_lines(raw, formatted).items()}
 
 
 def _parsed(name: str, text: str):

@@ -37,7 +37,7 @@ def lines(results, explain: bool = False, style=None, quiet: bool = False) -> It
             fg = STATUS_COLOURS.get(f.status)
             status = f"{f.status:<9}"
             yield f"  {style(status, fg=fg) if fg else status} {f.path}"
-        dropped = [x for x in r.fates if not x.kept]
+        dropped = r.fates.dropped  # known without placing the kept lines in the script (explain.Fates)
         if dropped:
             counts = Counter(x.code for x in dropped)
             summary = ", ".join(f"{code} x{n}" for code, n in sorted(counts.items()))
