@@ -89,24 +89,30 @@ def group(sections: Sequence[Section], kind: str, placed: Collection[int],
 
 
 def move_to_first_use(groups: List[Group], movable: List[Statement], flows: Mapping[int, Flow]) -> List[Group]:
-    """A literal dict of hyperparameters set up early goes to the first step that reads it. Each group's
-    reads are counted once and kept up to date as statements move (scanning every statement of every
+    """A literal dict of hyperparameters set up early goes to the first step that reads it. Which groups read
+    each name is counted once and kept up to date as statements move (scanning every statement of every
     group for each movable one was quadratic in the notebook's size)."""
-    where = {s.index: at for at, g in enumerate(groups) for s in g[2]}
-    reads = [Counter(n for s in g[2] for n in flows[s.index].uses) for g in groups]
+    where: Dict[int, int] = {}
+    readers: Dict[str, Counter] = {}  # name → {group index: how many of its statements read the name}
+    for at, (_, _, stmts) in enumerate(groups):
+        for s in stmts:
+            where[s.index] = at
+            for n in flows[s.index].uses:
+                readers.setdefault(n, Counter())[at] += 1
     for stmt in movable:
         names, own = flows[stmt.index].defs, flows[stmt.index].uses
         home = where.get(stmt.index)
-        user = next((at for at, count in enumerate(reads)  # a read of `names` by a statement other than stmt
-                     if any(count[n] > (at == home and n in own) for n in names)), None)
+        user = min((at for n in names for at, count in readers.get(n, {}).items()  # read by another statement
+                    if count > (at == home and n in own)), default=None)
         if home is None or user is None or user <= home:
             continue
         stmts = groups[home][2]
         del stmts[next(i for i, s in enumerate(stmts) if s is stmt)]
         groups[user][2].insert(0, stmt)
         where[stmt.index] = user
-        reads[home].subtract(own)
-        reads[user].update(own)
+        for n in own:
+            readers[n][home] -= 1
+            readers[n][user] += 1
     return groups
 
 
@@ -156,15 +162,17 @@ class StepNames:
     def __init__(self, notebook_names: Collection[str] = ()) -> None:
         self.notebook_names = frozenset(notebook_names)
         self.taken: Set[str] = {"main"} | self.notebook_names
+        self.next_number: Dict[str, int] = {}  # base → the first number that may be free (those below are taken)
 
     def take(self, role: str, title: str) -> str:
         base = STEP_NAMES.get(role) or slug(title) or "step"
         if base in self.notebook_names:
             base += "_step"
-        name, n = base, 2
+        name, n = base, self.next_number.get(base, 2)  # not from 2 each time: quadratic in a role's steps
         while name in self.taken:
             name, n = f"{base}_{n}", n + 1
         self.taken.add(name)
+        self.next_number[base] = n
         return name
 
 
@@ -199,8 +207,8 @@ def wire_returns(steps: List[Step], flows: Mapping[int, Flow]) -> List[Step]:
                 returns[producer].append(p)
         for s in step.statements:
             last_writer.update(dict.fromkeys(flows[s.index].writes, j))
-    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers, tuple(sorted(r, key=_written_at(s, flows))),
-                 s.globals_)
+    return [Step(s.name, s.role, s.title, s.statements, s.params, s.hypers,
+                 tuple(sorted(r, key=_written_at(s, flows))) if r else (), s.globals_)  # no walk without returns
             for s, r in zip(steps, returns)]
 
 
