@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.lift import MODEL_SUFFIXES, model_file_constants, request_rows
 from nb2prod.convert.plan import Plan, Step
@@ -179,14 +180,14 @@ def _printed(plan: Plan, steps: Sequence[Step]) -> list:
 
 def _calls_print(pc) -> bool:
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
-               for s in pc.statements for n in ast.walk(s.node))
+               for s in pc.statements for n in walk(s.node))
 
 
 def _fits_once(step: Step, variable: str) -> bool:
     """One `variable.fit(...)` at the top level of the step: the mock can expect exactly one call."""
     count = 0
     for s in step.statements:
-        for sub in ast.walk(s.node):
+        for sub in walk(s.node):
             if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit"
                     and isinstance(sub.func.value, ast.Name) and sub.func.value.id == variable):
                 count += 1 if not isinstance(s.node, (ast.For, ast.While, ast.AsyncFor)) else 2
@@ -198,7 +199,7 @@ def _methods_called(step: Step, variable: str) -> set:
     when it hands the object to a call other than a save: a mocked `fit` leaves it unfitted for those."""
     found = set()
     for s in step.statements:
-        for sub in ast.walk(s.node):
+        for sub in walk(s.node):
             if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == variable:
                 found.add(sub.attr)
             elif isinstance(sub, ast.Call) and call_names(sub)[0] not in SAVE_CALLS and any(
@@ -223,7 +224,7 @@ def scoring_artifacts(plan: Plan) -> ScoringArtifacts:
 def _model_file(step: Step, constants: Dict[str, str]) -> Optional[str]:
     """The model file init() loads: a literal name, or a module constant holding one."""
     for s in step.statements:
-        for sub in ast.walk(s.node):
+        for sub in walk(s.node):
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.lower().endswith(MODEL_SUFFIXES):
                 return Path(sub.value).name
             if isinstance(sub, ast.Name) and sub.id in constants:
@@ -260,7 +261,7 @@ def _assigned_by_load(step: Optional[Step], name: str) -> bool:
 
 def notebook_names(plan: Plan) -> FrozenSet[str]:
     """Every name the notebook's code mentions: generated names must not shadow them."""
-    return frozenset(sub.id for pc in plan.cells for sub in ast.walk(pc.tree) if isinstance(sub, ast.Name))
+    return frozenset(sub.id for pc in plan.cells for sub in walk(pc.tree) if isinstance(sub, ast.Name))
 
 
 def _string_literal(expr: str) -> Optional[str]:
@@ -272,4 +273,4 @@ def _string_literal(expr: str) -> Optional[str]:
 
 
 def _free(expr: str) -> set:
-    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Sequence, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.lint.engine import lint_parsed
 from nb2prod.model import Notebook, ParsedCell, Statement
 
@@ -71,7 +72,7 @@ FIGURE_ENDS = ("show", "close")
 
 def _calls_any(stmt: Statement, names: Sequence[str]) -> bool:
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names
-               for n in ast.walk(stmt.node))
+               for n in walk(stmt.node))
 
 
 def _findings(nb: Notebook, cells: Sequence[ParsedCell]):

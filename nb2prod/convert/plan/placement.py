@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, Sequence, Set, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.vocab import BUILTINS
 from nb2prod.convert.hyper import Hyper, assigned_name, find_hypers, is_constant
@@ -57,7 +58,7 @@ def with_callee_reads(flows: Mapping[int, Flow], callees: Mapping[str, Tuple[str
     if not callees:
         return out
     for s in callers:
-        called = {n.func.id for n in ast.walk(s.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        called = {n.func.id for n in walk(s.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         extra = frozenset(g for h in called & set(callees) for g in callees[h])
         if extra:
             f = out[s.index]

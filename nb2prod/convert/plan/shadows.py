@@ -13,6 +13,7 @@ import builtins
 from dataclasses import replace
 from typing import Collection, Dict, List, Mapping, Sequence, Set, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.plan.types import Rename, Step
 
@@ -85,7 +86,7 @@ def _assigns(node: ast.stmt, name: str) -> bool:
     """`node` is `name = ...` (or a tuple of names), `name` read only on the right-hand side."""
     if not isinstance(node, ast.Assign):
         return False
-    stores = [n for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    stores = [n for t in node.targets for n in walk(t) if isinstance(n, ast.Name)]
     return any(n.id == name and isinstance(n.ctx, ast.Store) for n in stores) and not any(
         n.id == name and not isinstance(n.ctx, ast.Store) for n in stores
     )

@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from nb2prod.analysis.walk import walk
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.plan.codes import NO_EFFECT, REPLACED
 from nb2prod.convert.plan.types import Drops
@@ -70,8 +71,8 @@ def is_sink(node: ast.AST) -> bool:
     if isinstance(node, ast.Expr):
         return isinstance(node.value, (ast.Call, ast.Await, ast.Yield))
     if isinstance(node, (ast.For, ast.While, ast.With, ast.If, ast.Try, ast.AsyncFor, ast.AsyncWith)):
-        return any(isinstance(sub, ast.Expr) and isinstance(sub.value, ast.Call) for sub in ast.walk(node)) or any(
-            isinstance(sub, (ast.Raise, ast.Assert)) for sub in ast.walk(node))
+        return any(isinstance(sub, ast.Expr) and isinstance(sub.value, ast.Call) for sub in walk(node)) or any(
+            isinstance(sub, (ast.Raise, ast.Assert)) for sub in walk(node))
     return isinstance(node, (ast.Raise, ast.Assert, ast.Global, ast.Nonlocal))
 
 

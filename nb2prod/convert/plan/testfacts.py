@@ -41,7 +41,7 @@ def estimator(statements: Sequence[Statement], kept: Sequence[Statement]) -> Opt
     """The last fitted variable that a constructor call assigns: (name, constructor)."""
     fitted = []
     for s in kept:
-        for sub in ast.walk(s.node):
+        for sub in walk(s.node):
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "fit":
                 name = sub.func.value.id if isinstance(sub.func.value, ast.Name) else None
                 if name:
@@ -60,7 +60,7 @@ def predict_input(statements: Sequence[Statement], kept: Sequence[Statement]) ->
     first, else in code dropped for having no effect (`labels = m.predict(X)` nothing read)."""
     for method, arity, where in (("predict", 1, kept), ("score", 2, kept), ("predict", 1, statements)):
         for s in where:
-            for sub in ast.walk(s.node):
+            for sub in walk(s.node):
                 if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
                         and sub.func.attr == method and len(sub.args) == arity):
                     return ast.unparse(sub.args[0])
