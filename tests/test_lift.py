@@ -188,3 +188,22 @@ def test_marked_node_spans():
     block, spans = render_block(nodes, [], {id(nodes[1]): 7})
     assert block == "\n    x = 1\n    # c\n    y = x\n"
     assert spans == {7: "    # c\n    y = x\n"}
+
+
+# The body in pieces (module code, then each function), as lift passes it: only pieces naming an import are
+# parsed, and the answer is that of the whole body parsed at once.
+HOISTED_PIECES = [
+    (["def f():\n    return pd.read_csv('np.csv')\n", "def g():\n    return 'np'  # np\n"], ["import pandas as pd"]),
+    (["def f():\n    return x.np\n", "def g():\n    return np.ones(2)\n"], ["import numpy as np"]),
+    (["def f():\n    return ﬁt\n"], ["from m import fit"]),  # the ligature is NFKC-normalised to `fit`
+    (["if True:\n", "    y = np.ones(1)\n"], ["import numpy as np"]),  # not whole alone: one parse of all
+]
+
+
+@pytest.mark.parametrize("pieces, expected", HOISTED_PIECES)
+def test_hoisted_imports_from_pieces_match_the_whole_body(pieces, expected):
+    notebook = "import numpy as np\nimport pandas as pd\nfrom m import fit\n"
+    imports = [SimpleNamespace(node=node) for node in ast.parse(notebook).body]
+    whole = hoisted_imports(imports, "".join(pieces), ())
+    assert hoisted_imports(imports, pieces, ()) == whole
+    assert [line for line in whole if line] == expected

@@ -52,8 +52,7 @@ def lift(plan: Plan, extra_imports: Sequence[str] = ()) -> Lifted:
     module_code = _module_code(plan, nodes, ctx, anchors)
     check = request_check(plan.sample_input) if plan.kind == "scoring" else None
     functions = [_function(plan, step, nodes, ctx, anchors, check) for step in plan.steps]
-    body_code = "\n".join(module_code + [f.code for f in functions])
-    imports = hoisted_imports(plan.imports, body_code, extra_imports)
+    imports = hoisted_imports(plan.imports, module_code + [f.code for f in functions], extra_imports)
     for stmt in plan.imports:
         anchors.setdefault(stmt.index, ("<imports>", ""))
     return Lifted(tuple(imports), tuple(module_code), tuple(functions), anchors,

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Set, Tuple, Union
 
 from nb2prod.analysis.scopes import module_globals
+from nb2prod.analysis.walk import walk
 from nb2prod.model import Statement
 
 
-def hoisted_imports(imports: Sequence[Statement], body_code: str, extra: Sequence[str]) -> List[str]:
-    """The import lines `body_code` needs, from the notebook's import statements and the `extra` lines."""
-    used = _loaded_names(body_code) | _names_of(extra)
+def hoisted_imports(imports: Sequence[Statement], body: Union[str, Sequence[str]], extra: Sequence[str]) -> List[str]:
+    """The import lines the code needs, from the notebook's import statements and the `extra` lines; `body` is
+    the code, or its top-level pieces (the module code and each function) in order."""
+    pieces = [body] if isinstance(body, str) else list(body)
+    body_code = "\n".join(pieces)
+    bound = {a.asname or a.name.split(".")[0] for s in imports for a in s.node.names if a.name != "*"}
+    used = _loaded_names(pieces, bound) | _names_of(extra)
     lines = [line for text in list(extra) + [ast.unparse(s.node) for s in imports] for line in _pruned(text, used)]
     return sort_imports(one_binding_each(_spelled_out(lines, body_code)))
 
@@ -120,18 +126,26 @@ def _pruned(text: str, used: set) -> List[str]:
     return [ast.unparse(ast.ImportFrom(module=node.module, names=keep, level=node.level))]
 
 
-def _loaded_names(code: str) -> set:
-    """Every `ast.Name` in the code: `ast.walk`, without its per-node generator calls."""
-    names = set()
-    todo = [ast.parse(code)]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                todo.append(value)
-            elif isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, ast.AST))
-    return names
+def _loaded_names(pieces: Sequence[str], wanted: Set[str]) -> Set[str]:
+    """Which of the `wanted` names some piece of code reads or binds as an `ast.Name`. Only the pieces whose
+    text holds a name still unconfirmed, as a word, are parsed (or holding any non-ASCII text, which Python
+    may normalise into a name): parsing the whole body for its names was a sixth of rendering a script.
+    A piece that does not parse alone (it cannot be one piece of a module) sends all of them to one parse."""
+    found: Set[str] = set()
+    todo = set(wanted)
+    try:
+        for piece in pieces:
+            if not todo:
+                break
+            if not piece.isascii() or re.search(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(todo))), piece):
+                names = _names_in(piece)
+                found |= names & todo
+                todo -= names
+    except SyntaxError:
+        return _names_in("\n".join(pieces)) & set(wanted)
+    return found
+
+
+def _names_in(code: str) -> Set[str]:
+    """Every `ast.Name` in the code."""
+    return {node.id for node in walk(ast.parse(code)) if node.__class__ is ast.Name}
