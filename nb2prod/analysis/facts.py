@@ -32,12 +32,12 @@ class Facts:
     """Facts about one notebook that several rules need."""
 
     def __init__(self, cells: Tuple[ParsedCell, ...], broken: Tuple[Cell, ...] = (), nodes: Sequence[tuple] = (),
-                 builtins: Sequence[str] = ()):
+                 builtins: Sequence[str] = (), flows: Optional[List[Flow]] = None):
         self.cells = cells
         self.builtins = frozenset(builtins)  # names the platform defines, from [tool.nb2prod.lint] builtins
         self.broken = broken  # code cells that do not parse
         self.statements: List[Tuple[ParsedCell, Statement]] = [(pc, st) for pc in cells for st in pc.statements]
-        self._flows: Optional[List[Flow]] = None
+        self._flows: Optional[List[Flow]] = flows  # worked out on first use, unless the caller has them
         self.imports = Imports()
         # the dotted name a call target resolves to (`plt.plot` -> matplotlib.pyplot.plot): the hottest
         # question rules ask, answered without the two method calls in between

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import walk
 from nb2prod.lint.engine import lint_parsed
 from nb2prod.model import Notebook, ParsedCell, Statement
@@ -20,7 +21,8 @@ MAGIC_CODES = {
 DROPPED_FAMILIES = ("NB1", "NB2", "NB4")
 
 
-def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tuple[str, str]]:
+def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell],
+                      flows: Optional[Mapping[int, Flow]] = None) -> Dict[int, Tuple[str, str]]:
     """Statement index → (rule code, reason) for every statement the conversion leaves out."""
     drops: Dict[int, Tuple[str, str]] = {}
     for pc in cells:
@@ -34,7 +36,7 @@ def exploration_drops(nb: Notebook, cells: Sequence[ParsedCell]) -> Dict[int, Tu
     by_place = {(*where, s.col + 1): s for where, s in placed}
     by_line = dict(placed)
     by_cell = {pc.cell.index: pc.statements for pc in cells}
-    for finding in _findings(nb, cells):
+    for finding in _findings(nb, cells, flows):
         if not finding.code.startswith(DROPPED_FAMILIES):
             continue
         where = finding.location
@@ -75,5 +77,6 @@ def _calls_any(stmt: Statement, names: Sequence[str]) -> bool:
                for n in walk(stmt.node))
 
 
-def _findings(nb: Notebook, cells: Sequence[ParsedCell]):
-    return lint_parsed(nb, tuple(cells))
+def _findings(nb: Notebook, cells: Sequence[ParsedCell], flows: Optional[Mapping[int, Flow]] = None):
+    known = None if flows is None else [flows[s.index] for pc in cells for s in pc.statements]
+    return lint_parsed(nb, tuple(cells), flows=known)

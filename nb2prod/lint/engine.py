@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
+from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import SCOPES, child_fields
 from nb2prod.analysis.facts import FACT_NODES, Facts
 from nb2prod.errors import CodeProblem
@@ -32,16 +33,17 @@ def _dispatch(rules: Sequence[Rule]) -> Dict[type, Tuple[Rule, ...]]:
 
 
 def lint_parsed(nb: Notebook, cells: Tuple[ParsedCell, ...], select=None, ignore=None, builtins=(),
-                unfixable: frozenset = frozenset()) -> List[Finding]:
+                unfixable: frozenset = frozenset(), flows: Optional[List[Flow]] = None) -> List[Finding]:
     """All findings for a parsed notebook, sorted; code cells missing from `cells` are syntax errors.
 
     Findings whose `fix_key` is in `unfixable` (the fix cannot remove them cleanly) are not fixable.
+    `flows`: every statement's Flow in order, when the caller worked them out already (convert's plan).
     """
     table, wanted = _plan(select, ignore)
     parsed = {pc.cell.index for pc in cells}
     broken = [c for c in nb.code_cells if c.index not in parsed]
     nodes = _collect(cells, wanted)
-    ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes, builtins))
+    ctx = Context(nb, cells, Facts(cells, tuple(broken), nodes, builtins, flows))
     findings: List[Finding] = []
     for pc in cells:
         ctx.cell, ctx.statement = pc, None

@@ -47,7 +47,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
         raise UnusableInput("notebook has no Python code to convert", Location(nb.path))
     flows = {s.index: flow(s.node) for s in statements}
     lazy = lazy_annotations(s.node for s in statements)  # `from __future__ import annotations`
-    check_names(nb, cells, statements, {s.index: flow(s.node, True) for s in statements} if lazy else flows)
+    as_written = {s.index: flow(s.node, True) for s in statements} if lazy else flows  # what lint's Facts has
+    check_names(nb, cells, statements, as_written)
     imported = frozenset(n for s in statements if placement.is_import_like(s.node) for n in flows[s.index].defs)
     flows = {i: replace(f, updates=f.updates - imported) if f.updates & imported else f  # `np.array(...)`
              for i, f in flows.items()}                                               # does not change `np`
@@ -62,7 +63,8 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     flows = parameters.without_overrides(flows, params)
     src = Source(statements, flows, role_of, kind, imported, params.defining, params.values)
     ev = evaluation.evaluation(statements, flows, kind)
-    dropped = drops.close_over(src, drops.exploration(nb, cells, src, ev.statements), magic_definitions(cells))
+    found = drops.exploration(nb, cells, src, ev.statements, as_written)
+    dropped = drops.close_over(src, found, magic_definitions(cells))
     dropped = {**dropped, **params.drops}
     contract = scoring.contract(_alive(src, dropped), role_of) if kind == "scoring" else scoring.Contract()
     dropped = {**dropped, **contract.drops}

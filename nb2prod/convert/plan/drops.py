@@ -25,10 +25,12 @@ SHOWN_RESULT = ("NB103", "NB104")  # in a scoring notebook's score section: run(
 _FOR_SHOW = {"NB105": "plot"}  # dropped definitions that cannot come back: what they bind is a figure
 
 
-def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source, outputs: Collection[int] = ()) -> Drops:
+def exploration(nb: Notebook, cells: Sequence[ParsedCell], src: Source, outputs: Collection[int] = (),
+                flows: Optional[Mapping[int, Flow]] = None) -> Drops:
     """What lint flags as exploration or notebook-only syntax (reads src.kind, src.role_of); the model's
-    evaluation (`outputs`) is an output whatever shape it ends in (`model.score(X_test, y_test)` shown)."""
-    return {index: found for index, found in exploration_drops(nb, cells).items()
+    evaluation (`outputs`) is an output whatever shape it ends in (`model.score(X_test, y_test)` shown).
+    `flows`: each statement's Flow as lint works it out, when the caller has them (not worked out twice)."""
+    return {index: found for index, found in exploration_drops(nb, cells, flows).items()
             if not (src.kind == "scoring" and src.role_of.get(index) == "score" and found[0] in SHOWN_RESULT)
             and not (index in outputs and found[0].startswith("NB1"))}
 
