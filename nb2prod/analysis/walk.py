@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Tuple
 
 FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> child_fields(node type), filled as types are met
 
@@ -34,8 +35,32 @@ _LEAVES = {
 }
 
 
+_remembered: Optional[Dict[int, Tuple[ast.AST, List[ast.AST]]]] = None  # id(node) → (node, its walk)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Within it, walking a node walked before gives the list it gave then (which callers only read): a
+    conversion's passes each walk every statement, three times the nodes in all. For one stage at a time
+    (convert's plan, its rendering), whose trees nothing changes; lint walks each node once and keeps none."""
+    global _remembered
+    if _remembered is not None:
+        yield
+        return
+    _remembered = {}
+    try:
+        yield
+    finally:
+        _remembered = None
+
+
 def walk(node: ast.AST) -> List[ast.AST]:
     """What `ast.walk` yields, in the same breadth-first order, less expression contexts; a list, ~2x faster."""
+    memo = _remembered
+    if memo is not None:
+        hit = memo.get(id(node))
+        if hit is not None and hit[0] is node:  # the memo holds the node: its id is not reused meanwhile
+            return hit[1]
     out = [node]
     append, fields_of, AST = out.append, FIELDS, ast.AST
     for current in out:  # grows while it is read: breadth-first
@@ -48,6 +73,8 @@ def walk(node: ast.AST) -> List[ast.AST]:
                         append(item)
             elif value is not None and isinstance(value, AST):
                 append(value)
+    if memo is not None:
+        memo[id(node)] = (node, out)
     return out
 
 

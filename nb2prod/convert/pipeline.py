@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod import codeform, write
 from nb2prod.analysis.scopes import module_globals
+from nb2prod.analysis.walk import remembered
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
 from nb2prod.convert import pipelines as engines  # the registry: light, each engine's module is imported when asked
@@ -71,7 +72,8 @@ def plan_loaded(nb, kind: str = "auto"):
     if not nb.code_cells:
         raise UnusableInput("notebook has no code cells", Location(path))
     cells = parse_notebook(nb)
-    return planner.make_plan(nb, cells, kind, convert_settings(Path(path)))
+    with remembered():  # the passes walk the same statements
+        return planner.make_plan(nb, cells, kind, convert_settings(Path(path)))
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,8 @@ def _render_one(job) -> _Draft:
 
     path, plan, outdir, templates, companion = job
     ref = _reference(path, outdir)
-    rendered = _render(render, plan, ref, _environment(templates), companion)
+    with remembered():
+        rendered = _render(render, plan, ref, _environment(templates), companion)
     if rendered.reasons:  # where the tests took a check: known once they are rendered
         plan = replace(plan, decisions={**plan.decisions, **{i: replace(plan.decisions[i], code=code, reason=why)
                                                               for i, (code, why) in rendered.reasons.items()}})
