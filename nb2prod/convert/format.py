@@ -10,7 +10,6 @@ nothing else: the same code and settings give the same bytes.
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -143,12 +142,11 @@ def _ruff_bin() -> str:
                            Location("ruff")) from None
 
 
-def moved_lines(before: str, after: str, after_tree: Optional[ast.Module] = None) -> Dict[int, int]:
-    """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines;
-    `after_tree` is `after` parsed, when the caller has it). Formatting keeps the statements and their
-    order, which is all this relies on."""
+def moved_lines(before: str, after: str) -> Dict[int, int]:
+    """Where each statement's first line of `before` is in `after`, its formatted text (1-based lines).
+    Formatting keeps the statements and their order, which is all this relies on."""
     try:
-        pairs = zip(statements(parse(before)), statements(parse(after) if after_tree is None else after_tree))
+        pairs = zip(statements(parse(before)), statements(parse(after)))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {}
     moved: Dict[int, int] = {}
