@@ -228,3 +228,34 @@ def test_a_dict_with_other_than_string_keys_stays_code(tmp_path, monkeypatch, ca
     monkeypatch.chdir(out)
     _script(out).main([])
     assert capsys.readouterr().out.splitlines()[-1] == "{0: 1.0, 1: 5.0} {'pos': 'yes'}"
+
+
+# What a constant's value is: ast.literal_eval's answer, found without raising for the values it refuses at
+# the top (calls, names, attributes), which are most statements. Each row: the assignment, literal or not.
+LITERAL_SHAPES = [
+    ("x = 1", True), ("x = -1", True), ("x = +1.5", True), ("x = 1 + 2j", True), ("x = 1 - 2j", True),
+    ("x = (1, 'a')", True), ("x = [1, [2]]", True), ("x = {1, 2}", True), ("x = {'a': (1,)}", True),
+    ("x = set()", True), ("x = None", True), ("x = ...", True), ("x = 'a' 'b'", True), ("x = b'x'", True),
+    ("x: int = 3", True), ("x = dict(a=1, b='c')", True),
+    ("x = f()", False), ("x = set([1])", False), ("x = a.b", False), ("x = a[1]", False), ("x = not 1", False),
+    ("x = ~1", False), ("x = 1 * 2", False), ("x = lambda: 1", False), ("x = [i for i in y]", False),
+    ("x = f'{y}'", False), ("x = dict(a=f())", False), ("x = [1, y]", False), ("x: int", False), ("x, y = 1, 2", False),
+]
+
+
+@pytest.mark.parametrize("code, literal", LITERAL_SHAPES)
+def test_a_constants_value_is_what_literal_eval_gives(code, literal):
+    import ast
+
+    from nb2prod.convert import hyper
+
+    class Stmt:  # a Statement's one field literal_value reads
+        node = ast.parse(code).body[0]
+
+    value = hyper.literal_value(Stmt)
+    assert (value is not hyper._NOT) == literal
+    if literal:
+        node = Stmt.node.value
+        expected = ({k.arg: ast.literal_eval(k.value) for k in node.keywords} if hyper._is_dict_call(node)
+                    else ast.literal_eval(node))
+        assert value == expected and type(value) is type(expected)

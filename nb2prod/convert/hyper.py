@@ -105,8 +105,11 @@ def literal_value(stmt: Statement):
             return _NOT
     else:
         value_node = node.value
+    dict_call = _is_dict_call(value_node)  # `params = dict(n_estimators=300, max_depth=4)`
+    if not dict_call and not isinstance(value_node, _LITERAL_ROOTS) and not _is_set_call(value_node):
+        return _NOT  # what ast.literal_eval refuses at the top, without raising: most statements are calls
     try:
-        if _is_dict_call(value_node):  # `params = dict(n_estimators=300, max_depth=4)`
+        if dict_call:
             return {kw.arg: ast.literal_eval(kw.value) for kw in value_node.keywords}
         return ast.literal_eval(value_node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -117,6 +120,17 @@ def _is_dict_call(node: ast.AST) -> bool:
     """`dict(a=1, b="x")`: keyword arguments only, the builtin `dict` by name."""
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
             and not node.args and all(kw.arg is not None for kw in node.keywords))
+
+
+# The node types ast.literal_eval may accept at the top of a value (besides `set()`): any other raises
+# ValueError, which costs a traceback object per statement asked about.
+_LITERAL_ROOTS = (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp)
+
+
+def _is_set_call(node: ast.AST) -> bool:
+    """`set()`, the one call ast.literal_eval accepts."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "set"
+            and not node.args and not node.keywords)
 
 
 _NOT = object()
@@ -132,7 +146,7 @@ def assigned_name(stmt: Statement) -> Optional[str]:
 
 
 def is_constant(stmt: Statement) -> bool:
-    return literal_value(stmt) is not _NOT and assigned_name(stmt) is not None
+    return assigned_name(stmt) is not None and literal_value(stmt) is not _NOT
 
 
 def find_hypers(
