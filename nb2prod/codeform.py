@@ -14,7 +14,7 @@ import ast
 import gc
 import re
 from functools import lru_cache
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 _SKIPPED_FIELDS = frozenset({"type_comment", "kind"})  # kind: the u"" prefix, which black removes
 
@@ -73,7 +73,7 @@ _LEAVES = frozenset({str, int, float, complex, bool, bytes, type(None), type(...
 def _tree_recursive(root: ast.AST) -> str:
     out: List[str] = []
     append = out.append
-    layout, leaves, node_class = _forward_layout, _LEAVES, ast.AST
+    layout, leaves, node_class, bare = _forward_layout, _LEAVES, ast.AST, _BARE
 
     def spell(item) -> None:
         kind = type(item)
@@ -97,6 +97,8 @@ def _tree_recursive(root: ast.AST) -> str:
                 append(spelled)
                 if type(value) in leaves:
                     append(repr(value) + ",")
+                elif type(value) in bare:  # Load(), Store(), Add(): a third of the nodes, spelled without a call
+                    append(bare[type(value)])
                 else:
                     spell(value)
             append(")")
@@ -169,9 +171,15 @@ def _layout(cls: type) -> Tuple[str, Tuple[Tuple[str, _Spelled], ...], bool]:
 
 @lru_cache(maxsize=None)
 def _forward_layout(cls: type) -> Tuple[str, Tuple[Tuple[str, _Spelled], ...], bool]:
-    """_layout with the fields in their own order, as the recursion spells them."""
+    """_layout with the fields in their own order, as the recursion spells them; a class without fields
+    that count is entered in _BARE, spelled whole."""
     opening, fields, special = _layout(cls)
+    if not fields:
+        _BARE[cls] = opening + ")"
     return opening, fields[::-1], special
+
+
+_BARE: Dict[type, str] = {}  # node classes without fields that count (contexts, operators): their whole spelling
 
 
 def _special(kind: type, value):
