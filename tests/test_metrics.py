@@ -48,6 +48,10 @@ FOUND = [
     ("X_s = scaler.fit_transform(X_train)\nlog_loss(y_train, m.predict_proba(X_s))", "log_loss", TRAINING),
     ("residuals = y - model.predict(X)\nrmse = float(np.sqrt(np.mean(residuals ** 2)))", "rmse", UNKNOWN),
     ("val_acc = (model.predict(X_val) == y_val).mean()", "val_acc", HELD_OUT),
+    # a fit's history (Keras): one epoch's value of a held-out metric, or the best epoch's
+    ("history = model.fit(X, y, validation_data=(Xv, yv))\nprint(history.history['val_loss'][-1])", "val_loss",
+     HELD_OUT),
+    ("h = model.fit(X, y, validation_split=0.2)\nbest = max(h.history['val_accuracy'])", "val_accuracy", HELD_OUT),
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split
@@ -59,6 +63,11 @@ NOT_FOUND = [
     "score = 3\nprint(score)",
     "loss = compute(x)",  # spelled like a metric, but no prediction reaches it
     "acc = [m.predict(X)]",  # a container, not a number
+    "history = model.fit(X, y)\nprint(history.history['loss'][-1])",  # the training rows' loss
+    "history = model.fit(X, y)\nplt.plot(history.history['val_loss'])",  # every epoch's: a curve, no number
+    "history = model.fit(X, y)\nprint(history.history['val_loss'][-3:])",
+    "history = load_history()\nprint(history.history['val_loss'][-1])",  # not what a fit returned
+    "history = model.fit(X, y)\nhistory = {}\nprint(history.history['val_loss'][-1])",  # rebound since
 ]
 
 

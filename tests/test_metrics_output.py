@@ -191,3 +191,31 @@ def test_an_evaluation_sharing_a_with_block_with_the_fit_is_reported_by_the_trai
     assert 'return clf, {"r2": r2}' in train and "clf, metrics = train_model(" in train
     _trained(out)
     assert list(_written(out / "metrics.json")) == ["r2"]
+
+
+# A model whose fit returns its training history, as Keras' does (History.history: each metric's value per
+# epoch, the validation data's under `val_` keys); defined in the notebook, so the test needs no Keras.
+TINY_NET = ("class History:\n    def __init__(self, history):\n        self.history = history\n\n\n"
+            "class TinyNet:\n    def fit(self, X, y, validation_data, epochs=3):\n"
+            "        X_val, y_val = validation_data\n        self.bias = float(np.mean(y))\n"
+            "        losses = [float(np.mean((self.bias - y_val) ** 2)) + 1 / (e + 1) for e in range(epochs)]\n"
+            "        return History({'loss': losses, 'val_loss': losses, 'val_accuracy': [0.5 + e / 10 for e in range(epochs)]})\n\n"
+            "    def predict(self, X):\n        return np.full(len(X), self.bias)")
+
+
+def test_a_fits_history_of_held_out_metrics_is_the_evaluation(tmp_path):
+    """Keras' `history.history["val_loss"][-1]` (printed) and `max(history.history["val_accuracy"])` (bound): the
+    validation data's metrics a fit recorded are reported; the training loss and the curve are not."""
+    evaluate = ("print('validation loss', history.history['val_loss'][-1])\n"
+                "best_acc = max(history.history['val_accuracy'])\nprint(best_acc, history.history['loss'][-1])")
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Model", TINY_NET, "## Train",
+             "net = TinyNet()\nhistory = net.fit(X_train, y_train, validation_data=(X_valid, y_valid))",
+             "## Evaluate", evaluate, "## Save", "joblib.dump(net, 'net.joblib')"]
+    result, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert '    validation_loss = history.history["val_loss"][-1]\n' in train
+    assert 'return {"validation_loss": validation_loss, "best_acc": best_acc}' in train
+    assert not [f for f in result.fates if not f.kept and "history" in f.text]
+    ran = _trained(out)
+    assert list(_written(out / "metrics.json")) == ["validation_loss", "best_acc"]
+    assert "validation_loss: " in ran.stdout

@@ -4,7 +4,8 @@ A metric call is a call of a metric function (anything from `sklearn.metrics` or
 function named like one: `*_score`, `*_error`, `*_loss`, `classification_report`, `confusion_matrix`;
 a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cross_validate`), or a
 call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`); or a
-metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions.
+metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions;
+or one epoch's value of a held-out metric a fit recorded (`history.history["val_loss"][-1]`, Keras).
 
 Its side comes from the data it is given: held-out when a name or key on the held-out side of the
 split reaches it (`X_test`, `y_val`, `valid_df`, `data["test"]["y"]`, the second half of each pair
@@ -46,6 +47,10 @@ TRAINING_WORDS = frozenset({"train", "training", "trn", "tr", "fit"})
 METRIC_WORDS = frozenset({"mse", "rmse", "mae", "mape", "smape", "rmsle", "r2", "accuracy", "acc", "auc", "f1",
                           "precision", "recall", "logloss", "loss", "error", "err", "score"})
 PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "forward"})
+# A fit that returns its training history (Keras' History: `.history` maps each metric to its value per epoch,
+# the validation data's under held-out keys, `val_loss`); `min(...)`/`max(...)` of one is its best epoch.
+HISTORY_FITS = frozenset({"fit", "fit_generator"})
+BEST_EPOCH = frozenset({"min", "max"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
 
@@ -103,6 +108,7 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     mappings = _dict_returning(nodes, helpers)
     sides: Dict[str, str] = {}
     predicted: Set[str] = set()  # names computed from a model's predictions
+    histories: Set[str] = set()  # names holding what a fit returned (`history = model.fit(...)`)
     found: List[Metric] = []
     for position, (node, f) in enumerate(zip(nodes, flows)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
@@ -119,6 +125,9 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 mapping = name == "cross_validate" or helper is not None
                 found.append(Metric(position, swept is not None and id(sub) in swept, sub, name, side,
                                     name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
+        if histories:
+            found += [Metric(position, swept is not None and id(sub) in swept, sub, key, HELD_OUT, True)
+                      for sub, key in _history_records(subs, histories)]
         predicts = any(_last(c.func) in PREDICTING for c in calls)
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
@@ -129,7 +138,48 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if f.defs and (f.uses & predicted or predicts):
             predicted |= f.defs
         _bind_sides(node, f, sides, subs, calls)
+        _bind_history(node, histories)
     return found
+
+
+def _bind_history(node: ast.stmt, histories: Set[str]) -> None:
+    """`history = model.fit(...)` binds a fit's result; any other assignment to the name unbinds it."""
+    if node.__class__ is ast.Assign and len(node.targets) == 1 and node.targets[0].__class__ is ast.Name:
+        value = node.value
+        if value.__class__ is ast.Call and _last(value.func) in HISTORY_FITS:
+            histories.add(node.targets[0].id)
+        else:
+            histories.discard(node.targets[0].id)
+
+
+def _history_records(subs: Sequence[ast.AST], histories: Set[str]) -> List[Tuple[ast.expr, str]]:
+    """(expression, key) for each epoch's value of a held-out metric a fit recorded: `history.history["val_loss"][-1]`
+    (one epoch), `min(history.history["val_loss"])` (the best); the whole list (`plt.plot(...)` of it) is no number."""
+    found = []
+    for sub in subs:
+        kind = sub.__class__
+        if kind is ast.Subscript and sub.slice.__class__ is not ast.Slice:
+            key = _history_key(sub.value, histories)
+        elif (kind is ast.Call and sub.func.__class__ is ast.Name and sub.func.id in BEST_EPOCH
+              and len(sub.args) == 1 and not sub.keywords):
+            key = _history_key(sub.args[0], histories)
+        else:
+            continue
+        if key is not None:
+            found.append((sub, key))
+    return found
+
+
+def _history_key(node: ast.AST, histories: Set[str]) -> Optional[str]:
+    """The key of `h.history["val_loss"]` when `h` holds what a fit returned and the key names a held-out metric."""
+    if not (node.__class__ is ast.Subscript and node.slice.__class__ is ast.Constant
+            and isinstance(node.slice.value, str)):
+        return None
+    holder, key = node.value, node.slice.value
+    if not (holder.__class__ is ast.Attribute and holder.attr == "history" and holder.value.__class__ is ast.Name
+            and holder.value.id in histories):
+        return None
+    return key if name_side(key) == HELD_OUT and named_like_metric(key) else None
 
 
 def _named_values(subs: Sequence[ast.AST]) -> Set[int]:
@@ -190,7 +240,7 @@ def _bound_in_loops(position: int, node: ast.stmt, sides: Dict[str, str], swept:
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:
-    """Ids of the calls inside loops (and comprehensions) that fit a model on each pass, unless the loop
+    """Ids of the calls (and subscripts: a fit's records) inside loops (and comprehensions) that fit a model on each pass, unless the loop
     runs over folds (`for train_idx, val_idx in kf.split(X)`): a sweep's throwaway scores."""
     found: Set[int] = set()
     for loop in walk(node):
@@ -204,7 +254,7 @@ def _sweep_calls(node: ast.stmt) -> Set[int]:
             continue
         folds = any(isinstance(sub, ast.Call) and _last(sub.func) == "split" for sub in walk(over))
         if not folds and any(isinstance(sub, ast.Call) and _last(sub.func) == "fit" for sub in body):
-            found.update(id(sub) for sub in body if isinstance(sub, ast.Call))
+            found.update(id(sub) for sub in body if isinstance(sub, (ast.Call, ast.Subscript)))
     return found
 
 

@@ -92,7 +92,7 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             found.add(i)
             if end <= starts[i] + len(sources[i]):
                 inside.add(i)
-    for alias in names:
+    for alias in names + ["history"]:  # a metric module's alias; a fit's history (`history.history["val_loss"]`)
         for at in _whole_words(text, alias):
             i = bisect_right(starts, at) - 1
             found.add(i)

@@ -127,13 +127,20 @@ def _bind_metrics(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> Li
 
 
 class _NameMetricCalls(cst.CSTTransformer):
-    """Replaces the calls written as `wanted` (their text, in source order) by the names the plan gave them."""
+    """Replaces the calls written as `wanted` (their text, in source order) by the names the plan gave them;
+    a metric read from a fit's history (`history.history["val_loss"][-1]`) is a subscript, named the same way."""
 
     def __init__(self, wanted: Sequence[Tuple[str, str]]):
         self.wanted = list(wanted)
-        self.found: List[cst.Call] = []
+        self.found: List[cst.BaseExpression] = []
 
     def leave_Call(self, original, updated):
+        return self._named(original, updated)
+
+    def leave_Subscript(self, original, updated):
+        return self._named(original, updated)
+
+    def _named(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         if len(self.found) < len(self.wanted):
             expr, name = self.wanted[len(self.found)]
             if _unparsed(original) == expr:
@@ -153,9 +160,9 @@ def _renamed_text(expr: str, names: Dict[str, str]) -> str:
     return ast.unparse(tree.body)
 
 
-def _unparsed(call: cst.Call) -> Optional[str]:
+def _unparsed(expr: cst.BaseExpression) -> Optional[str]:
     try:
-        return ast.unparse(ast.parse(cst.Module([]).code_for_node(call).strip(), mode="eval").body)
+        return ast.unparse(ast.parse(cst.Module([]).code_for_node(expr).strip(), mode="eval").body)
     except SyntaxError:
         return None
 

@@ -218,7 +218,7 @@ def _bind_inline(node: ast.Expr, metrics: Sequence[Metric], taken: Set[str]) -> 
     if not outermost:
         return []
     alone = node.value is outermost[0] or (_shown_by(node.value) is outermost[0] and len(outermost) == 1)
-    labels = _labels(node.value)
+    labels = _labels(node.value, calls)
     made = []
     for order, call in enumerate(outermost):
         key = _key(labels.get(id(call)), calls[id(call)].name)
@@ -251,8 +251,9 @@ def _shown_by(expr: ast.AST) -> Optional[ast.AST]:
     return None
 
 
-def _labels(expr: ast.AST) -> Dict[int, str]:
-    """The text a metric was printed after: `print("accuracy:", acc(...))`, `f"auc={auc(...):.3f}"`."""
+def _labels(expr: ast.AST, metrics: Mapping[int, Metric]) -> Dict[int, str]:
+    """The text a metric was printed after: `print("accuracy:", acc(...))`, `f"auc={auc(...):.3f}"`; a call, or
+    one of the `metrics` that is none (`history.history["val_loss"][-1]`), takes the label before it."""
     out: Dict[int, str] = {}
     for node in walk(expr):
         parts = node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else (
@@ -261,13 +262,11 @@ def _labels(expr: ast.AST) -> Dict[int, str]:
             continue
         label = ""
         for part in parts:
+            value = part.value if isinstance(part, ast.FormattedValue) else part
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 label = part.value
-            elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Call):
-                out.setdefault(id(part.value), label)
-                label = ""
-            elif isinstance(part, ast.Call):
-                out.setdefault(id(part), label)
+            elif isinstance(value, ast.Call) or id(value) in metrics:
+                out.setdefault(id(value), label)
                 label = ""
     return out
 
