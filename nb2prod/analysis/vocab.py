@@ -26,7 +26,7 @@ PURE_METHODS = frozenset(
     any all dot mul add sub div pow mode quantile rank diff pct_change shift rolling resample
     pivot pivot_table melt stack unstack explode dropna_columns select_dtypes memory_usage
     squeeze clip nlargest nsmallest idxmax idxmin duplicated drop_duplicates isin between
-    where mask corrwith to_string to_json to_markdown""".split()
+    where mask corrwith to_string to_json to_markdown summary""".split()
 )
 
 # -- writes ------------------------------------------------------------------------------------
