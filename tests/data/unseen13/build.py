@@ -206,6 +206,24 @@ NOTEBOOKS = {
         "print(f\"validation loss {val_loss:.3f}, accuracy {val_acc:.3f}\")",
         "model.save(\"keras_model.keras\")",
     ],
+    # Keras' training history: the validation metrics the fit recorded, printed and bound; curves plotted
+    "keras_history": [
+        "# Sentiment of short reviews",
+        "import matplotlib.pyplot as plt\nimport numpy as np\nfrom tensorflow import keras",
+        "rng = np.random.default_rng(11)\nX = rng.normal(size=(800, 20)).astype(\"float32\")\n"
+        "y = (X[:, :3].sum(axis=1) > 0).astype(\"int32\")\n§print(X.shape, y.mean())",
+        "## Model",
+        "model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(32, activation=\"relu\"),\n"
+        "                          keras.layers.Dense(1, activation=\"sigmoid\")])\n"
+        "model.compile(optimizer=\"adam\", loss=\"binary_crossentropy\", metrics=[\"accuracy\"])\n§model.summary()",
+        "## Train",
+        "history = model.fit(X, y, validation_split=0.2, epochs=10, batch_size=32, verbose=0)",
+        "§plt.plot(history.history[\"loss\"], label=\"train\")\n§plt.plot(history.history[\"val_loss\"], label=\"validation\")\n"
+        "§plt.legend()",
+        "print(\"final validation accuracy:\", history.history[\"val_accuracy\"][-1])\n"
+        "best_val_loss = min(history.history[\"val_loss\"])\nprint(f\"best validation loss {best_val_loss:.4f}\")",
+        "model.save(\"reviews.keras\")",
+    ],
     # summary statistics and fitted attributes printed
     "summary_stat_prints": [
         "# Wine quality regression",
