@@ -245,3 +245,40 @@ def test_list_and_dict_options_are_string_inputs_that_train_py_parses(tmp_path, 
 
     model = joblib.load(out["model"] / "model.joblib")
     assert (model.C, model.solver, list(model.feature_names_in_)) == (0.25, "liblinear", ["b"])
+
+
+ODD = 'my "model" $(touch pwned) `touch pwned` \\ $HOME.joblib'  # a file name: notebook text
+QUOTED = [
+    "# Greeter", "import joblib\nfrom sklearn.linear_model import LinearRegression",
+    "## Train",
+    "settings = {'fit_intercept': [True], 'tag': \"it's\"}\nlabel = 'a b'\n"
+    "X = [[0.0], [1.0], [2.0]]\ny = [0.0, 1.0, 2.0]\n"
+    "model = LinearRegression(fit_intercept=settings['fit_intercept'][0]).fit(X, y)\nprint(settings['tag'], label)",
+    "## Save", f"joblib.dump(model, {ODD!r})",
+]
+
+
+def test_a_value_the_commands_quoting_cannot_hold_keeps_its_notebook_value(tmp_path):
+    """Azure ML puts an input's value into the command as it is: inside the double quotes of a string input,
+    `"`, `$`, a backquote and a backslash would end the word or run a command; inside the single quotes of a
+    JSON input, `'` would. Such an option keeps its notebook value (train.py's default), with a notice; the
+    command, run as Azure ML runs it, trains with the notebook's values, saves under the notebook's file name
+    and runs nothing of it."""
+    nb = write_notebook(tmp_path / "nb.ipynb", QUOTED)
+    [result] = api.convert([str(nb)], str(tmp_path / "out"), pipelines=["azureml"])
+    assert result.error is None, result.error
+    folder = tmp_path / "out"
+    pipeline = yaml.safe_load((folder / "azureml" / "pipeline.yml").read_text())
+    assert "model_path" not in pipeline["inputs"] and "settings" not in pipeline["inputs"], pipeline["inputs"]
+    assert pipeline["inputs"]["label"] == "a b"
+    [notice] = [n for n in result.notices if "keep their notebook values" in n]
+    assert "--model-path" in notice and "--settings" in notice and "--label" not in notice
+    train = _component(folder, "train")
+    out = {"model": tmp_path / "model", "metrics": tmp_path / "metrics"}
+    for path in out.values():
+        path.mkdir()
+    done = _run(train["command"], folder, pipeline["inputs"], out)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "it's a b"
+    assert [p.name for p in out["model"].iterdir()] == [ODD]
+    assert not (folder / "pwned").exists()

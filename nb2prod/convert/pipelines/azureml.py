@@ -113,12 +113,14 @@ def _train_step(gen, notices: List[str]) -> Tuple[Component, Job, List[Port]]:
     kept = [o.flag for o in options if _input(o) is None]
     params = [_input(o) for o in options if o.flag not in kept]
     if kept:
-        why = "a flag, or a list whose values are not plain words, is not a pipeline input"
+        why = ("a flag, a list whose values are not plain words, or a value the command's quotes cannot hold "
+               "(\" $ ` \\ in a string, ' in JSON) is not a pipeline input")
         notices.append(f"azureml: {', '.join(kept)} keep their notebook values ({why})")
-    args = [f"{o.flag} {_shell_word(_dest(o), 'list' if o.nargs else o.type)}" for o in options if o.flag not in kept]
+    inputs = [o for o in options if o.flag not in kept]
+    args = [f"{o.flag} {_shell_word(_dest(o), 'list' if o.nargs else o.type)}" for o in inputs]
     if metrics_dest is not None:
         args.append(f"--{metrics_dest.replace('_', '-')} ${{{{outputs.metrics}}}}/metrics.json")
-    copies = [_saved_path(s, options) for s in training_artifacts(gen.plan).saved if s.path]
+    copies = [_saved_path(s, inputs) for s in training_artifacts(gen.plan).saved if s.path]
     command = " ".join(["python train.py", *args]) + "".join(f" && cp {c} ${{{{outputs.model}}}}/" for c in copies)
     outputs = (Port("model", "uri_folder"),) + ((Port("metrics", "uri_folder"),) if metrics_dest else ())
     component = Component("train", "Train", f"Runs train.py, generated from {Path(gen.notebook).name}", ENV_REF,
@@ -182,14 +184,22 @@ def _default(option):
 def _input(option) -> Optional[Port]:
     """The pipeline input of a train.py option, or None when it keeps its notebook value. Azure ML inputs are
     scalars, so a list or dict goes in as the string train.py parses: a JSON option as its JSON text, a
-    `nargs="+"` list as its values separated by spaces (one shell word each, so only plain words)."""
+    `nargs="+"` list as its values separated by spaces (one shell word each, so only plain words). Azure ML
+    puts a value into the command as it is, inside the quotes _shell_word gives it: a value those quotes
+    cannot hold as data keeps its notebook value rather than end the word or run a command."""
     value = _default(option)
     if option.nargs:
         words = [str(v) for v in value]
         return Port(_dest(option), "string", " ".join(words)) if all(shlex.quote(w) == w for w in words) else None
     if option.type == "json":
-        return Port(_dest(option), "string", json.dumps(value))
+        text = json.dumps(value)
+        return Port(_dest(option), "string", text) if "'" not in text else None  # single-quoted
+    if option.type == "str" and _DOUBLE_QUOTE_SPECIAL.intersection(value):
+        return None
     return Port(_dest(option), TYPES[option.type], value) if option.type in TYPES else None
+
+
+_DOUBLE_QUOTE_SPECIAL = frozenset('"$`\\')  # what a POSIX shell still reads inside double quotes
 
 
 def _saved_path(saved, options) -> str:
