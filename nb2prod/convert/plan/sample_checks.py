@@ -164,11 +164,20 @@ class _Substitute(ast.NodeTransformer):
 
 
 def _only_counts(condition: ast.expr) -> bool:
-    """Whether every read of the answer is a count of it (`len(...)`, `.shape`, `.ndim`, `.size`)."""
+    """Whether every read of the answer is a count of it (`len(...)`, `.shape`, `.ndim`, `.size`) or asks
+    whether there is one (`result is not None`): true of any model's answer to the sample."""
     counted = set()
     for node in ast.walk(condition):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and node.args:
             counted |= {id(n) for n in ast.walk(node.args[0])}
         elif isinstance(node, ast.Attribute) and node.attr in _COUNTING:
             counted |= {id(n) for n in ast.walk(node.value)}
+        elif _is_none_test(node):
+            counted |= {id(n) for n in ast.walk(node.left)}
     return all(id(n) in counted for n in ast.walk(condition) if isinstance(n, ast.Name) and n.id == ANSWER)
+
+
+def _is_none_test(node: ast.AST) -> bool:
+    """`x is None`, `x is not None`: whether there is a value, not what it is."""
+    return (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None)
