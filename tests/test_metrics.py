@@ -52,6 +52,9 @@ FOUND = [
     ("history = model.fit(X, y, validation_data=(Xv, yv))\nprint(history.history['val_loss'][-1])", "val_loss",
      HELD_OUT),
     ("h = model.fit(X, y, validation_split=0.2)\nbest = max(h.history['val_accuracy'])", "val_accuracy", HELD_OUT),
+    # a search's cross-validated score: the best candidate's mean over its held-out folds
+    ("grid = GridSearchCV(SVC(), {'C': [1, 10]}, cv=3).fit(X, y)\nprint('cv', grid.best_score_)", "best_score_",
+     HELD_OUT),
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split

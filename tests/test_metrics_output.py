@@ -219,3 +219,18 @@ def test_a_fits_history_of_held_out_metrics_is_the_evaluation(tmp_path):
     ran = _trained(out)
     assert list(_written(out / "metrics.json")) == ["validation_loss", "best_acc"]
     assert "validation_loss: " in ran.stdout
+
+
+def test_a_searchs_cross_validated_score_is_reported_with_the_test_score(tmp_path):
+    """`grid.best_score_` (printed after the fit) is the best candidate's mean over the held-out folds: reported
+    beside the test set's score; the chosen parameters are a description of the model (NB107)."""
+    search = ("from sklearn.model_selection import GridSearchCV\n"
+              "grid = GridSearchCV(LogisticRegression(), {'C': [0.1, 1.0]}, cv=3)\ngrid.fit(X_train, y_train)\n"
+              "print(grid.best_params_)\nprint('cv accuracy', grid.best_score_)")
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Search", search, "## Evaluate",
+             "print('test accuracy', grid.score(X_valid, y_valid))", "## Save", "joblib.dump(grid.best_estimator_, 'm.joblib')"]
+    result, out = _convert(tmp_path, cells)
+    assert [f.code for f in result.fates if not f.kept and f.code.startswith("NB1")] == ["NB107"]
+    ran = _trained(out)
+    assert list(_written(out / "metrics.json")) == ["cv_accuracy", "test_accuracy"]
+    assert "cv_accuracy: " in ran.stdout

@@ -5,7 +5,8 @@ function named like one: `*_score`, `*_error`, `*_loss`, `classification_report`
 a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cross_validate`), or a
 call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`); or a
 metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions;
-or one epoch's value of a held-out metric a fit recorded (`history.history["val_loss"][-1]`, Keras).
+or one epoch's value of a held-out metric a fit recorded (`history.history["val_loss"][-1]`, Keras); or a
+search's cross-validated score (`grid.best_score_`: the best candidate's mean over the held-out folds).
 
 Its side comes from the data it is given: held-out when a name or key on the held-out side of the
 split reaches it (`X_test`, `y_val`, `valid_df`, `data["test"]["y"]`, the second half of each pair
@@ -51,6 +52,9 @@ PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decisi
 # the validation data's under held-out keys, `val_loss`); `min(...)`/`max(...)` of one is its best epoch.
 HISTORY_FITS = frozenset({"fit", "fit_generator"})
 BEST_EPOCH = frozenset({"min", "max"})
+# What a fitted hyperparameter search (GridSearchCV, RandomizedSearchCV, the Halving ones) knows of its held-out
+# folds: the best candidate's mean cross-validated score.
+SEARCH_SCORES = frozenset({"best_score_"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
 
@@ -128,6 +132,9 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if histories:
             found += [Metric(position, swept is not None and id(sub) in swept, sub, key, HELD_OUT, True)
                       for sub, key in _history_records(subs, histories)]
+        found += [Metric(position, swept is not None and id(sub) in swept, sub, sub.attr, HELD_OUT, True)
+                  for sub in subs if sub.__class__ is ast.Attribute and sub.attr in SEARCH_SCORES
+                  and sub.ctx.__class__ is ast.Load]
         predicts = any(_last(c.func) in PREDICTING for c in calls)
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
@@ -240,7 +247,7 @@ def _bound_in_loops(position: int, node: ast.stmt, sides: Dict[str, str], swept:
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:
-    """Ids of the calls (and subscripts: a fit's records) inside loops (and comprehensions) that fit a model on each pass, unless the loop
+    """Ids of the calls (and subscripts and attributes: recorded scores) inside loops (and comprehensions) that fit a model on each pass, unless the loop
     runs over folds (`for train_idx, val_idx in kf.split(X)`): a sweep's throwaway scores."""
     found: Set[int] = set()
     for loop in walk(node):
@@ -254,7 +261,7 @@ def _sweep_calls(node: ast.stmt) -> Set[int]:
             continue
         folds = any(isinstance(sub, ast.Call) and _last(sub.func) == "split" for sub in walk(over))
         if not folds and any(isinstance(sub, ast.Call) and _last(sub.func) == "fit" for sub in body):
-            found.update(id(sub) for sub in body if isinstance(sub, (ast.Call, ast.Subscript)))
+            found.update(id(sub) for sub in body if isinstance(sub, (ast.Call, ast.Subscript, ast.Attribute)))
     return found
 
 

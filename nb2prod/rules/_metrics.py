@@ -92,7 +92,8 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             found.add(i)
             if end <= starts[i] + len(sources[i]):
                 inside.add(i)
-    for alias in names + ["history"]:  # a metric module's alias; a fit's history (`history.history["val_loss"]`)
+    # a metric module's alias; a fit's history (`history.history["val_loss"]`); a search's `best_score_`
+    for alias in names + ["history", "best_score_"]:
         for at in _whole_words(text, alias):
             i = bisect_right(starts, at) - 1
             found.add(i)

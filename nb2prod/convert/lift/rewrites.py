@@ -128,7 +128,8 @@ def _bind_metrics(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> Li
 
 class _NameMetricCalls(cst.CSTTransformer):
     """Replaces the calls written as `wanted` (their text, in source order) by the names the plan gave them;
-    a metric read from a fit's history (`history.history["val_loss"][-1]`) is a subscript, named the same way."""
+    a metric read from a fit's history (`history.history["val_loss"][-1]`) is a subscript, a search's score
+    (`grid.best_score_`) an attribute, named the same way."""
 
     def __init__(self, wanted: Sequence[Tuple[str, str]]):
         self.wanted = list(wanted)
@@ -138,6 +139,9 @@ class _NameMetricCalls(cst.CSTTransformer):
         return self._named(original, updated)
 
     def leave_Subscript(self, original, updated):
+        return self._named(original, updated)
+
+    def leave_Attribute(self, original, updated):
         return self._named(original, updated)
 
     def _named(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
