@@ -65,7 +65,7 @@ class Metric:
 
     position: int  # the statement's position in the sequence given
     in_sweep: bool  # made in a loop that fits a model per iteration over settings (not over folds)
-    call: ast.expr  # the call; for a metric computed by hand, the assigned value
+    call: ast.expr  # the call; for a metric computed by hand, the assigned value; else what reads a recorded score
     name: str  # the function it calls (`accuracy_score`, `score`, `evaluate_model`), or the name assigned
     side: str  # HELD_OUT, TRAINING or UNKNOWN
     scalar: bool  # whether its value is one number
@@ -129,12 +129,8 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 mapping = name == "cross_validate" or helper is not None
                 found.append(Metric(position, swept is not None and id(sub) in swept, sub, name, side,
                                     name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
-        if histories:
-            found += [Metric(position, swept is not None and id(sub) in swept, sub, key, HELD_OUT, True)
-                      for sub, key in _history_records(subs, histories)]
-        found += [Metric(position, swept is not None and id(sub) in swept, sub, sub.attr, HELD_OUT, True)
-                  for sub in subs if sub.__class__ is ast.Attribute and sub.attr in SEARCH_SCORES
-                  and sub.ctx.__class__ is ast.Load]
+        found += [Metric(position, swept is not None and id(sub) in swept, sub, key, HELD_OUT, True)
+                  for sub, key in _recorded_scores(subs, histories)]
         predicts = any(_last(c.func) in PREDICTING for c in calls)
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
@@ -159,19 +155,22 @@ def _bind_history(node: ast.stmt, histories: Set[str]) -> None:
             histories.discard(node.targets[0].id)
 
 
-def _history_records(subs: Sequence[ast.AST], histories: Set[str]) -> List[Tuple[ast.expr, str]]:
-    """(expression, key) for each epoch's value of a held-out metric a fit recorded: `history.history["val_loss"][-1]`
-    (one epoch), `min(history.history["val_loss"])` (the best); the whole list (`plt.plot(...)` of it) is no number."""
+def _recorded_scores(subs: Sequence[ast.AST], histories: Set[str]) -> List[Tuple[ast.expr, str]]:
+    """(expression, name) for each held-out score a fit or a search recorded, in one pass over a statement's nodes:
+    one epoch's value of a fit's history (`history.history["val_loss"][-1]`) or the best one's (`min(...)` of it),
+    keyed as recorded (the whole list, `plt.plot(...)` of it, is no number); a search's `best_score_`."""
     found = []
     for sub in subs:
-        kind = sub.__class__
-        if kind is ast.Subscript and sub.slice.__class__ is not ast.Slice:
+        kind, key = sub.__class__, None
+        if kind is ast.Attribute:
+            key = sub.attr if sub.attr in SEARCH_SCORES and sub.ctx.__class__ is ast.Load else None
+        elif not histories:
+            continue
+        elif kind is ast.Subscript and sub.slice.__class__ is not ast.Slice:
             key = _history_key(sub.value, histories)
         elif (kind is ast.Call and sub.func.__class__ is ast.Name and sub.func.id in BEST_EPOCH
               and len(sub.args) == 1 and not sub.keywords):
             key = _history_key(sub.args[0], histories)
-        else:
-            continue
         if key is not None:
             found.append((sub, key))
     return found
@@ -247,8 +246,9 @@ def _bound_in_loops(position: int, node: ast.stmt, sides: Dict[str, str], swept:
 
 
 def _sweep_calls(node: ast.stmt) -> Set[int]:
-    """Ids of the calls (and subscripts and attributes: recorded scores) inside loops (and comprehensions) that fit a model on each pass, unless the loop
-    runs over folds (`for train_idx, val_idx in kf.split(X)`): a sweep's throwaway scores."""
+    """Ids of the calls inside loops (and comprehensions) that fit a model on each pass, and of the subscripts
+    and attributes there (scores a fit or a search recorded), unless the loop runs over folds
+    (`for train_idx, val_idx in kf.split(X)`): a sweep's throwaway scores."""
     found: Set[int] = set()
     for loop in walk(node):
         if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
