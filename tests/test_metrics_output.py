@@ -105,6 +105,9 @@ def test_a_displayed_dict_of_metrics_is_merged_under_its_keys(tmp_path):
     ("print(f'Validation accuracy: {accuracy_score(y_valid, clf.predict(X_valid)):.3f}')", "validation_accuracy"),
     ("print('auc', roc_auc_score(y_valid, clf.predict_proba(X_valid)[:, 1]))", "auc"),
     ("print(f1_score(y_valid, clf.predict(X_valid)))", "f1"),
+    # shown through arithmetic or a numeric function: named as shown under its label, else by its function
+    ("print('Accuracy %:', 100 * accuracy_score(y_valid, clf.predict(X_valid)))", "accuracy"),
+    ("print(round(f1_score(y_valid, clf.predict(X_valid)), 3))", "f1"),
 ])
 def test_an_inline_metric_gets_a_name_and_is_reported(tmp_path, shape, key):
     cells = ["# T", IMPORTS + "\nfrom IPython.display import display", "## Data", DATA, "## Train", FIT,
@@ -234,3 +237,25 @@ def test_a_searchs_cross_validated_score_is_reported_with_the_test_score(tmp_pat
     ran = _trained(out)
     assert list(_written(out / "metrics.json")) == ["cv_accuracy", "test_accuracy"]
     assert "cv_accuracy: " in ran.stdout
+
+
+def test_a_metric_shown_through_arithmetic_is_reported_as_the_notebook_showed_it(tmp_path):
+    """`print(f"error rate {1 - accuracy_score(...):.3f}")`, `print("RMSE:", np.sqrt(...))`: the value under the
+    label is what the notebook printed (the error rate, the root), not the metric call inside it."""
+    shown = ("print(f'error rate {1 - accuracy_score(y_valid, clf.predict(X_valid)):.3f}')\n"
+             "print('RMSE:', np.sqrt(np.mean((clf.predict_proba(X_valid)[:, 1] - y_valid) ** 2)))\n"
+             "print('Root Brier:', np.sqrt(brier_score_loss(y_valid, clf.predict_proba(X_valid)[:, 1])))")
+    cells = ["# T", IMPORTS + "\nfrom sklearn.metrics import brier_score_loss", "## Data", DATA, "## Train", FIT,
+             "## Evaluate", shown, "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert "    error_rate = 1 - accuracy_score(" in train and "    root_brier = np.sqrt(brier_score_loss(" in train
+    _trained(out)
+    written = _written(out / "metrics.json")
+    namespace: dict = {}
+    exec("\n".join([IMPORTS, "from sklearn.metrics import brier_score_loss", DATA, FIT]), namespace)
+    clf, X_valid, y_valid = namespace["clf"], namespace["X_valid"], namespace["y_valid"]
+    from sklearn.metrics import accuracy_score, brier_score_loss
+
+    assert written == pytest.approx({"error_rate": 1 - accuracy_score(y_valid, clf.predict(X_valid)),
+                                     "root_brier": brier_score_loss(y_valid, clf.predict_proba(X_valid)[:, 1]) ** 0.5})

@@ -129,7 +129,8 @@ def _bind_metrics(ctx: Rewriter, stmt: Statement, node: cst.BaseStatement) -> Li
 class _NameMetricCalls(cst.CSTTransformer):
     """Replaces the calls written as `wanted` (their text, in source order) by the names the plan gave them;
     a metric read from a fit's history (`history.history["val_loss"][-1]`) is a subscript, a search's score
-    (`grid.best_score_`) an attribute, named the same way."""
+    (`grid.best_score_`) an attribute, one shown through arithmetic (`100 * acc(...)`) an operation, named
+    the same way."""
 
     def __init__(self, wanted: Sequence[Tuple[str, str]]):
         self.wanted = list(wanted)
@@ -142,6 +143,12 @@ class _NameMetricCalls(cst.CSTTransformer):
         return self._named(original, updated)
 
     def leave_Attribute(self, original, updated):
+        return self._named(original, updated)
+
+    def leave_BinaryOperation(self, original, updated):  # `100 * accuracy_score(...)`, as the notebook showed it
+        return self._named(original, updated)
+
+    def leave_UnaryOperation(self, original, updated):
         return self._named(original, updated)
 
     def _named(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:

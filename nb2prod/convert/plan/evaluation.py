@@ -212,13 +212,20 @@ def _named_node(node: ast.stmt, metrics: Sequence[Metric]) -> List[Reported]:
 
 
 def _bind_inline(node: ast.Expr, metrics: Sequence[Metric], taken: Set[str]) -> List[Tuple[Binding, str]]:
-    """Names for the outermost scalar metric calls of a statement that only shows or prints them."""
+    """Names for the outermost scalar metric calls of a statement that only shows or prints them; one shown
+    through a numeric function under a label is named as shown (`print("RMSE:", np.sqrt(mean_squared_error(
+    ...)))` binds `rmse = np.sqrt(...)`), else the call itself (its function names it)."""
     calls = {id(m.call): m for m in metrics if m.scalar}
     outermost = _outermost(node.value, calls)
     if not outermost:
         return []
+    shown = _as_shown(node.value, outermost)
+    labels = _labels(node.value, set(calls) | {id(s) for s in shown})
+    for i, (call, wrapped) in enumerate(zip(outermost, shown)):
+        if wrapped is not call and labels.get(id(wrapped)):
+            calls[id(wrapped)] = calls[id(call)]
+            outermost[i] = wrapped
     alone = node.value is outermost[0] or (_shown_by(node.value) is outermost[0] and len(outermost) == 1)
-    labels = _labels(node.value, calls)
     made = []
     for order, call in enumerate(outermost):
         key = _key(labels.get(id(call)), calls[id(call)].name)
@@ -243,6 +250,45 @@ def _outermost(expr: ast.AST, calls: Mapping[int, Metric]) -> List[ast.Call]:
     return sorted(found, key=lambda c: (c.lineno, c.col_offset))
 
 
+# Numeric functions a notebook shows a metric through, by their last name (`np.sqrt`, `math.sqrt`, `round`).
+_SHOWN_THROUGH = frozenset({"sqrt", "round", "float", "abs", "exp", "log", "log10", "item"})
+
+
+def _as_shown(expr: ast.AST, calls: Sequence[ast.AST]) -> List[ast.AST]:
+    """Each metric call with the numeric wrapping the notebook showed it through: a numeric function of it
+    (`np.sqrt(m)`, `round(m, 3)`, `float(m)`, `m.item()`), or arithmetic with a number (`100 * m`, `1 - m`,
+    `-m`); the text around it (`"%.3f" % m`, an f-string) is not the value."""
+    parents = {id(child): parent for parent in walk(expr) for child in ast.iter_child_nodes(parent)}
+    out = []
+    for call in calls:
+        node = call
+        while True:
+            parent = parents.get(id(node))
+            if not _wraps_number(parent, node):
+                break
+            node = parent
+        out.append(node)
+    return out
+
+
+def _wraps_number(parent: Optional[ast.AST], node: ast.AST) -> bool:
+    """Whether `parent` is a number computed from `node` alone: one of _SHOWN_THROUGH of it, or arithmetic
+    with a number."""
+    if isinstance(parent, ast.Call):
+        func = parent.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if last not in _SHOWN_THROUGH:
+            return False
+        if isinstance(func, ast.Attribute) and func.value is node:  # `m.item()`, `m.round(3)`
+            return True
+        return bool(parent.args) and parent.args[0] is node
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+        other = parent.right if parent.left is node else parent.left
+        return isinstance(other, ast.Constant) and isinstance(other.value, (int, float)) and not isinstance(
+            other.value, bool)
+    return isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)
+
+
 def _shown_by(expr: ast.AST) -> Optional[ast.AST]:
     """The one argument of `display(x)` (what a bare display shows)."""
     if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "display"
@@ -251,9 +297,10 @@ def _shown_by(expr: ast.AST) -> Optional[ast.AST]:
     return None
 
 
-def _labels(expr: ast.AST, metrics: Mapping[int, Metric]) -> Dict[int, str]:
+def _labels(expr: ast.AST, metrics: Collection[int]) -> Dict[int, str]:
     """The text a metric was printed after: `print("accuracy:", acc(...))`, `f"auc={auc(...):.3f}"`; a call, or
-    one of the `metrics` that is none (`history.history["val_loss"][-1]`), takes the label before it."""
+    one of the `metrics` (ids) that is none (`history.history["val_loss"][-1]`, `100 * acc(...)`), takes the
+    label before it."""
     out: Dict[int, str] = {}
     for node in walk(expr):
         parts = node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else (
