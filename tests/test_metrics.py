@@ -52,6 +52,9 @@ FOUND = [
     ("history = model.fit(X, y, validation_data=(Xv, yv))\nprint(history.history['val_loss'][-1])", "val_loss",
      HELD_OUT),
     ("h = model.fit(X, y, validation_split=0.2)\nbest = max(h.history['val_accuracy'])", "val_accuracy", HELD_OUT),
+    # one entry of Keras' evaluate: its list (the loss, then each compiled metric) or its dict
+    ("score = model.evaluate(X_test, y_test, verbose=0)\nprint('Test accuracy:', score[1])", "score_1", HELD_OUT),
+    ("results = model.evaluate(X_val, y_val, return_dict=True)\nacc = results['accuracy']", "accuracy", HELD_OUT),
     # a search's cross-validated score: the best candidate's mean over its held-out folds
     ("grid = GridSearchCV(SVC(), {'C': [1, 10]}, cv=3).fit(X, y)\nprint('cv', grid.best_score_)", "best_score_",
      HELD_OUT),
@@ -71,6 +74,7 @@ NOT_FOUND = [
     "history = model.fit(X, y)\nprint(history.history['val_loss'][-3:])",
     "history = load_history()\nprint(history.history['val_loss'][-1])",  # not what a fit returned
     "history = model.fit(X, y)\nhistory = {}\nprint(history.history['val_loss'][-1])",  # rebound since
+    "density = kde.evaluate(grid)\nprint(density[0])",  # no evaluation: no entry of one
 ]
 
 

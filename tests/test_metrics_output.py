@@ -203,7 +203,9 @@ TINY_NET = ("class History:\n    def __init__(self, history):\n        self.hist
             "        X_val, y_val = validation_data\n        self.bias = float(np.mean(y))\n"
             "        losses = [float(np.mean((self.bias - y_val) ** 2)) + 1 / (e + 1) for e in range(epochs)]\n"
             "        return History({'loss': losses, 'val_loss': losses, 'val_accuracy': [0.5 + e / 10 for e in range(epochs)]})\n\n"
-            "    def predict(self, X):\n        return np.full(len(X), self.bias)")
+            "    def predict(self, X):\n        return np.full(len(X), self.bias)\n\n"
+            "    def evaluate(self, X, y, verbose=0):\n"
+            "        return [float(np.mean((self.predict(X) - y) ** 2)), float(np.mean((self.predict(X) > 0.5) == y))]")
 
 
 def test_a_fits_history_of_held_out_metrics_is_the_evaluation(tmp_path):
@@ -259,3 +261,17 @@ def test_a_metric_shown_through_arithmetic_is_reported_as_the_notebook_showed_it
 
     assert written == pytest.approx({"error_rate": 1 - accuracy_score(y_valid, clf.predict(X_valid)),
                                      "root_brier": brier_score_loss(y_valid, clf.predict_proba(X_valid)[:, 1]) ** 0.5})
+
+
+def test_the_entries_of_a_keras_evaluation_are_reported_under_their_labels(tmp_path):
+    """Keras' own example: `score = model.evaluate(x_test, y_test)` then `print("Test loss:", score[0])` and
+    `print("Test accuracy:", score[1])`: the list itself is no number, its entries are the metrics."""
+    evaluate = "score = net.evaluate(X_valid, y_valid)\nprint('Test loss:', score[0])\nprint('Test accuracy:', score[1])"
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Model", TINY_NET, "## Train",
+             "net = TinyNet()\nhistory = net.fit(X_train, y_train, validation_data=(X_valid, y_valid))",
+             "## Evaluate", evaluate, "## Save", "joblib.dump(net, 'net.joblib')"]
+    _, out = _convert(tmp_path, cells)
+    assert '    test_loss = score[0]\n' in (out / "train.py").read_text()
+    _trained(out)
+    written = _written(out / "metrics.json")
+    assert list(written) == ["test_loss", "test_accuracy"] and 0 <= written["test_accuracy"] <= 1

@@ -55,6 +55,8 @@ BEST_EPOCH = frozenset({"min", "max"})
 # What a fitted hyperparameter search (GridSearchCV, RandomizedSearchCV, the Halving ones) knows of its held-out
 # folds: the best candidate's mean cross-validated score.
 SEARCH_SCORES = frozenset({"best_score_"})
+# Metric calls whose value lists one number per metric (Keras' evaluate: the loss, then each compiled metric).
+LISTED_METRICS = frozenset({"evaluate"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
 
@@ -113,10 +115,12 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
     sides: Dict[str, str] = {}
     predicted: Set[str] = set()  # names computed from a model's predictions
     histories: Set[str] = set()  # names holding what a fit returned (`history = model.fit(...)`)
+    listed: Dict[str, str] = {}  # names holding a list of metrics (`score = model.evaluate(...)`) → its side
     found: List[Metric] = []
     for position, (node, f) in enumerate(zip(nodes, flows)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
             continue
+        first = len(found)  # this statement's metrics are found[first:]
         subs = walk(node)  # once per statement: every question below reads these
         calls = [sub for sub in subs if sub.__class__ is ast.Call]
         swept = _sweep_calls(node) if any(isinstance(sub, _LOOPS) for sub in subs) else None
@@ -129,8 +133,8 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 mapping = name == "cross_validate" or helper is not None
                 found.append(Metric(position, swept is not None and id(sub) in swept, sub, name, side,
                                     name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
-        found += [Metric(position, swept is not None and id(sub) in swept, sub, key, HELD_OUT, True)
-                  for sub, key in _recorded_scores(subs, histories)]
+        found += [Metric(position, swept is not None and id(sub) in swept, sub, key, side, True)
+                  for sub, key, side in _recorded_scores(subs, histories, listed)]
         predicts = any(_last(c.func) in PREDICTING for c in calls)
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
@@ -141,39 +145,59 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if f.defs and (f.uses & predicted or predicts):
             predicted |= f.defs
         _bind_sides(node, f, sides, subs, calls)
-        _bind_history(node, histories)
+        _bind_recorders(node, histories, listed, found[first:])
     return found
 
 
-def _bind_history(node: ast.stmt, histories: Set[str]) -> None:
-    """`history = model.fit(...)` binds a fit's result; any other assignment to the name unbinds it."""
-    if node.__class__ is ast.Assign and len(node.targets) == 1 and node.targets[0].__class__ is ast.Name:
-        value = node.value
-        if value.__class__ is ast.Call and _last(value.func) in HISTORY_FITS:
-            histories.add(node.targets[0].id)
-        else:
-            histories.discard(node.targets[0].id)
+def _bind_recorders(node: ast.stmt, histories: Set[str], listed: Dict[str, str], made: Sequence[Metric]) -> None:
+    """`history = model.fit(...)` binds a fit's result, `score = model.evaluate(X_test, y_test)` Keras' list of
+    metrics (loss first; a dict with `return_dict=True`), with that evaluation's side; any other assignment to
+    the name unbinds it."""
+    if not (node.__class__ is ast.Assign and len(node.targets) == 1 and node.targets[0].__class__ is ast.Name):
+        return
+    name, value = node.targets[0].id, node.value
+    histories.discard(name)
+    listed.pop(name, None)
+    if value.__class__ is ast.Call and _last(value.func) in HISTORY_FITS:
+        histories.add(name)
+    evaluated = [m for m in made if m.call is value and m.name in LISTED_METRICS and m.side != TRAINING]
+    if evaluated:
+        listed[name] = evaluated[0].side
 
 
-def _recorded_scores(subs: Sequence[ast.AST], histories: Set[str]) -> List[Tuple[ast.expr, str]]:
-    """(expression, name) for each held-out score a fit or a search recorded, in one pass over a statement's nodes:
-    one epoch's value of a fit's history (`history.history["val_loss"][-1]`) or the best one's (`min(...)` of it),
-    keyed as recorded (the whole list, `plt.plot(...)` of it, is no number); a search's `best_score_`."""
+def _recorded_scores(subs: Sequence[ast.AST], histories: Set[str],
+                     listed: Dict[str, str]) -> List[Tuple[ast.expr, str, str]]:
+    """(expression, name, side) for each score a fit, a search or an evaluation recorded, in one pass over a
+    statement's nodes: one epoch's value of a fit's history (`history.history["val_loss"][-1]`) or the best one's
+    (`min(...)` of it), keyed as recorded (the whole list, `plt.plot(...)` of it, is no number); a search's
+    `best_score_`; one entry of an evaluation's list (`score[1]`, `results["accuracy"]`)."""
     found = []
     for sub in subs:
-        kind, key = sub.__class__, None
+        kind, key, side = sub.__class__, None, HELD_OUT
         if kind is ast.Attribute:
             key = sub.attr if sub.attr in SEARCH_SCORES and sub.ctx.__class__ is ast.Load else None
-        elif not histories:
+        elif not (histories or listed):
             continue
         elif kind is ast.Subscript and sub.slice.__class__ is not ast.Slice:
             key = _history_key(sub.value, histories)
+            if key is None and sub.value.__class__ is ast.Name and sub.value.id in listed:
+                key, side = _entry_key(sub), listed[sub.value.id]
         elif (kind is ast.Call and sub.func.__class__ is ast.Name and sub.func.id in BEST_EPOCH
               and len(sub.args) == 1 and not sub.keywords):
             key = _history_key(sub.args[0], histories)
         if key is not None:
-            found.append((sub, key))
+            found.append((sub, key, side))
     return found
+
+
+def _entry_key(sub: ast.Subscript) -> Optional[str]:
+    """`score[1]` → score_1, `results["accuracy"]` → accuracy: a literal index or key, else None."""
+    index = sub.slice.value if sub.slice.__class__ is ast.Constant else None
+    if isinstance(index, str):
+        return index
+    if isinstance(index, int) and not isinstance(index, bool):
+        return f"{sub.value.id}_{index}" if index >= 0 else f"{sub.value.id}_last_{-index}"
+    return None
 
 
 def _history_key(node: ast.AST, histories: Set[str]) -> Optional[str]:
