@@ -58,6 +58,8 @@ FOUND = [
     # a search's cross-validated score: the best candidate's mean over its held-out folds
     ("grid = GridSearchCV(SVC(), {'C': [1, 10]}, cv=3).fit(X, y)\nprint('cv', grid.best_score_)", "best_score_",
      HELD_OUT),
+    ("model = XGBRegressor(early_stopping_rounds=5).fit(X, y, eval_set=[(X_val, y_val)])\nprint(model.best_score)",
+     "best_score", HELD_OUT),
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split

@@ -6,7 +6,8 @@ a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cro
 call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`); or a
 metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions;
 or one epoch's value of a held-out metric a fit recorded (`history.history["val_loss"][-1]`, Keras); or a
-search's cross-validated score (`grid.best_score_`: the best candidate's mean over the held-out folds).
+search's cross-validated score (`grid.best_score_`: the best candidate's mean over the held-out folds) or
+an early-stopped model's best score on its evaluation set (XGBoost's `best_score`).
 
 Its side comes from the data it is given: held-out when a name or key on the held-out side of the
 split reaches it (`X_test`, `y_val`, `valid_df`, `data["test"]["y"]`, the second half of each pair
@@ -52,9 +53,10 @@ PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decisi
 # the validation data's under held-out keys, `val_loss`); `min(...)`/`max(...)` of one is its best epoch.
 HISTORY_FITS = frozenset({"fit", "fit_generator"})
 BEST_EPOCH = frozenset({"min", "max"})
-# What a fitted hyperparameter search (GridSearchCV, RandomizedSearchCV, the Halving ones) knows of its held-out
-# folds: the best candidate's mean cross-validated score.
-SEARCH_SCORES = frozenset({"best_score_"})
+# What a fitted model knows of the data it was scored on but not fitted to: a hyperparameter search's best
+# candidate's mean over its held-out folds (GridSearchCV, RandomizedSearchCV, the Halving ones: `best_score_`),
+# a boosted model's best score on its early-stopping evaluation set (XGBoost: `best_score`).
+SEARCH_SCORES = frozenset({"best_score_", "best_score"})
 # Metric calls whose value lists one number per metric (Keras' evaluate: the loss, then each compiled metric).
 LISTED_METRICS = frozenset({"evaluate"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")

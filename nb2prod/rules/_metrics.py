@@ -13,7 +13,7 @@ from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import root_name, statements, walk
-from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
+from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, SEARCH_SCORES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
 from nb2prod.model import Finding
 
@@ -92,8 +92,8 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             found.add(i)
             if end <= starts[i] + len(sources[i]):
                 inside.add(i)
-    # a metric module's alias; a fit's history (`history.history["val_loss"]`); a search's `best_score_`
-    for alias in names + ["history", "best_score_"]:
+    # a metric module's alias; a fit's history (`history.history["val_loss"]`); a recorded best score
+    for alias in names + ["history", *sorted(SEARCH_SCORES)]:
         for at in _whole_words(text, alias):
             i = bisect_right(starts, at) - 1
             found.add(i)
