@@ -19,16 +19,16 @@ Cross-validation scores held-out folds by construction. Plain `ast`: lint reads 
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.imports import aliases, resolve
+from nb2prod.analysis.recorded import bind_recorders, recorded_scores
+from nb2prod.analysis.sides import HELD_OUT, TRAINING, UNKNOWN, name_side, named_like_metric
 from nb2prod.analysis.walk import walk
 
-HELD_OUT, TRAINING, UNKNOWN = "held-out", "training", "unknown"
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")
 CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate"})
@@ -42,25 +42,7 @@ _METRIC_NAME = re.compile(r"^(?:\w+_(?:score|error|loss)|classification_report|c
 # counted only when the data they are given is known to be one side of the split (`kde.evaluate(grid)` is not).
 METHOD_METRICS = {"score": 2, "evaluate": 1}
 _NOT_METRIC = frozenset({"make_scorer", "get_scorer", "check_scoring", "score_samples", "decision_function"})
-HELD_OUT_WORDS = frozenset({"test", "tests", "val", "vali", "valid", "validation", "holdout", "heldout", "hold",
-                            "eval", "evaluation", "dev", "oof", "unseen"})
-TRAINING_WORDS = frozenset({"train", "training", "trn", "tr", "fit"})
-# Words a name holding a metric computed by hand is spelled with (`rmse = np.sqrt(np.mean(residuals ** 2))`).
-METRIC_WORDS = frozenset({"mse", "rmse", "mae", "mape", "smape", "rmsle", "r2", "accuracy", "acc", "auc", "f1",
-                          "precision", "recall", "logloss", "loss", "error", "err", "score"})
 PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "forward"})
-# A fit that returns its training history (Keras' History: `.history` maps each metric to its value per epoch,
-# the validation data's under held-out keys, `val_loss`); `min(...)`/`max(...)` of one is its best epoch.
-HISTORY_FITS = frozenset({"fit", "fit_generator"})
-BEST_EPOCH = frozenset({"min", "max"})
-# What a fitted model knows of the data it was scored on but not fitted to: a hyperparameter search's best
-# candidate's mean over its held-out folds (GridSearchCV, RandomizedSearchCV, the Halving ones: `best_score_`),
-# a boosted model's best score on its early-stopping evaluation set (XGBoost: `best_score`).
-SEARCH_SCORES = frozenset({"best_score_", "best_score"})
-# Metric calls whose value lists one number per metric (Keras' evaluate: the loss, then each compiled metric).
-LISTED_METRICS = frozenset({"evaluate"})
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_SHORT = re.compile(r"^[xy](?:test|val|valid|te)$|^[xy](?:train|tr)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,20 +57,6 @@ class Metric:
     scalar: bool  # whether its value is one number
     mapping: bool = False  # its value is a dict of metrics (`cross_validate`, a helper returning `{...}`)
     keys: Tuple[str, ...] = ()  # a mapping's keys, when its code spells them (`return {"auc": ..., "f1": ...}`)
-
-
-@functools.lru_cache(maxsize=4096)
-def name_side(name: str) -> Optional[str]:
-    """The side of the split a name (or a string key) says it holds: `X_test` held-out, `y_train` training."""
-    short = _SHORT.match(name)
-    if short:
-        return TRAINING if "tr" in name.lower() else HELD_OUT
-    words = {w.lower() for w in _WORD.findall(name.replace("_", " _ "))}
-    if words & HELD_OUT_WORDS:
-        return HELD_OUT
-    if words & TRAINING_WORDS:
-        return TRAINING
-    return None
 
 
 def metric_name(call: ast.Call, modules: Dict[str, str], helpers: FrozenSet[str] = frozenset()) -> Optional[str]:
@@ -136,7 +104,7 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 found.append(Metric(position, swept is not None and id(sub) in swept, sub, name, side,
                                     name not in NOT_SCALAR and not mapping, mapping, mappings.get(helper, ())))
         found += [Metric(position, swept is not None and id(sub) in swept, sub, key, side, True)
-                  for sub, key, side in _recorded_scores(subs, histories, listed)]
+                  for sub, key, side in recorded_scores(subs, histories, listed)]
         predicts = any(_last(c.func) in PREDICTING for c in calls)
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
@@ -147,71 +115,8 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if f.defs and (f.uses & predicted or predicts):
             predicted |= f.defs
         _bind_sides(node, f, sides, subs, calls)
-        _bind_recorders(node, histories, listed, found[first:])
+        bind_recorders(node, histories, listed, found[first:])
     return found
-
-
-def _bind_recorders(node: ast.stmt, histories: Set[str], listed: Dict[str, str], made: Sequence[Metric]) -> None:
-    """`history = model.fit(...)` binds a fit's result, `score = model.evaluate(X_test, y_test)` Keras' list of
-    metrics (loss first; a dict with `return_dict=True`), with that evaluation's side; any other assignment to
-    the name unbinds it."""
-    if not (node.__class__ is ast.Assign and len(node.targets) == 1 and node.targets[0].__class__ is ast.Name):
-        return
-    name, value = node.targets[0].id, node.value
-    histories.discard(name)
-    listed.pop(name, None)
-    if value.__class__ is ast.Call and _last(value.func) in HISTORY_FITS:
-        histories.add(name)
-    evaluated = [m for m in made if m.call is value and m.name in LISTED_METRICS and m.side != TRAINING]
-    if evaluated:
-        listed[name] = evaluated[0].side
-
-
-def _recorded_scores(subs: Sequence[ast.AST], histories: Set[str],
-                     listed: Dict[str, str]) -> List[Tuple[ast.expr, str, str]]:
-    """(expression, name, side) for each score a fit, a search or an evaluation recorded, in one pass over a
-    statement's nodes: one epoch's value of a fit's history (`history.history["val_loss"][-1]`) or the best one's
-    (`min(...)` of it), keyed as recorded (the whole list, `plt.plot(...)` of it, is no number); a search's
-    `best_score_`; one entry of an evaluation's list (`score[1]`, `results["accuracy"]`)."""
-    found = []
-    for sub in subs:
-        kind, key, side = sub.__class__, None, HELD_OUT
-        if kind is ast.Attribute:
-            key = sub.attr if sub.attr in SEARCH_SCORES and sub.ctx.__class__ is ast.Load else None
-        elif not (histories or listed):
-            continue
-        elif kind is ast.Subscript and sub.slice.__class__ is not ast.Slice:
-            key = _history_key(sub.value, histories)
-            if key is None and sub.value.__class__ is ast.Name and sub.value.id in listed:
-                key, side = _entry_key(sub), listed[sub.value.id]
-        elif (kind is ast.Call and sub.func.__class__ is ast.Name and sub.func.id in BEST_EPOCH
-              and len(sub.args) == 1 and not sub.keywords):
-            key = _history_key(sub.args[0], histories)
-        if key is not None:
-            found.append((sub, key, side))
-    return found
-
-
-def _entry_key(sub: ast.Subscript) -> Optional[str]:
-    """`score[1]` → score_1, `results["accuracy"]` → accuracy: a literal index or key, else None."""
-    index = sub.slice.value if sub.slice.__class__ is ast.Constant else None
-    if isinstance(index, str):
-        return index
-    if isinstance(index, int) and not isinstance(index, bool):
-        return f"{sub.value.id}_{index}" if index >= 0 else f"{sub.value.id}_last_{-index}"
-    return None
-
-
-def _history_key(node: ast.AST, histories: Set[str]) -> Optional[str]:
-    """The key of `h.history["val_loss"]` when `h` holds what a fit returned and the key names a held-out metric."""
-    if not (node.__class__ is ast.Subscript and node.slice.__class__ is ast.Constant
-            and isinstance(node.slice.value, str)):
-        return None
-    holder, key = node.value, node.slice.value
-    if not (holder.__class__ is ast.Attribute and holder.attr == "history" and holder.value.__class__ is ast.Name
-            and holder.value.id in histories):
-        return None
-    return key if name_side(key) == HELD_OUT and named_like_metric(key) else None
 
 
 def _named_values(subs: Sequence[ast.AST]) -> Set[int]:
@@ -219,13 +124,6 @@ def _named_values(subs: Sequence[ast.AST]) -> Set[int]:
     own score counts as a metric there even with no split to tell its side."""
     return {id(sub.value) for sub in subs if sub.__class__ is ast.Assign and len(sub.targets) == 1
             and sub.targets[0].__class__ is ast.Name and named_like_metric(sub.targets[0].id)}
-
-
-@functools.lru_cache(maxsize=4096)
-def named_like_metric(name: str) -> bool:
-    """Whether a name is spelled like a metric's (`rmse`, `val_acc`, `test_loss`)."""
-    parts = set(name.lower().split("_")) | {w.lower() for w in _WORD.findall(name.replace("_", " _ "))}
-    return bool(parts & METRIC_WORDS)  # `r2` whole, `val_acc` by its parts, `testAccuracy` by its words
 
 
 def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str],

@@ -13,8 +13,9 @@ from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import root_name, statements, walk
-from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, SEARCH_SCORES, TRAINING, evaluation_positions, find_metrics, metric_name,
+from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
+from nb2prod.analysis.recorded import SEARCH_SCORES
 from nb2prod.model import Finding
 
 # Calls that put a value into a container the statement does not bind: `scores.append(auc)`.
