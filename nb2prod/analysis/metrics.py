@@ -27,7 +27,7 @@ from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.imports import aliases, resolve
 from nb2prod.analysis.recorded import bind_recorders, recorded_scores
 from nb2prod.analysis.sides import HELD_OUT, TRAINING, UNKNOWN, name_side, named_like_metric
-from nb2prod.analysis.walk import walk
+from nb2prod.analysis.walk import call_name as _last, walk
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")
@@ -62,7 +62,7 @@ class Metric:
 def metric_name(call: ast.Call, modules: Dict[str, str], helpers: FrozenSet[str] = frozenset()) -> Optional[str]:
     """The metric function a call makes (its last name), or None when it is no metric call."""
     func = call.func
-    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    last = _last(func)
     if not last or last in _NOT_METRIC:
         return None
     if isinstance(func, ast.Name) and func.id in helpers:
@@ -284,10 +284,6 @@ def dict_keys(node: ast.AST) -> Tuple[str, ...]:
     else:
         return ()
     return tuple(keys) if keys and all(k is not None for k in keys) else ()
-
-
-def _last(func: ast.AST) -> str:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def evaluation_positions(metrics: Sequence[Metric]) -> FrozenSet[int]:

@@ -9,6 +9,7 @@ import ast
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.sides import HELD_OUT, TRAINING, name_side, named_like_metric
+from nb2prod.analysis.walk import call_name
 
 # A fit that returns its training history (Keras' History: `.history` maps each metric to its value per epoch,
 # the validation data's under held-out keys, `val_loss`); `min(...)`/`max(...)` of one is its best epoch.
@@ -31,7 +32,7 @@ def bind_recorders(node: ast.stmt, histories: Set[str], listed: Dict[str, str], 
     name, value = node.targets[0].id, node.value
     histories.discard(name)
     listed.pop(name, None)
-    if value.__class__ is ast.Call and _last(value.func) in HISTORY_FITS:
+    if value.__class__ is ast.Call and call_name(value.func) in HISTORY_FITS:
         histories.add(name)
     evaluated = [m for m in made if m.call is value and m.name in LISTED_METRICS and m.side != TRAINING]
     if evaluated:
@@ -83,7 +84,3 @@ def _history_key(node: ast.AST, histories: Set[str]) -> Optional[str]:
             and holder.value.id in histories):
         return None
     return key if name_side(key) == HELD_OUT and named_like_metric(key) else None
-
-
-def _last(func: ast.AST) -> str:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""

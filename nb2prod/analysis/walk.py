@@ -85,6 +85,11 @@ def root_name(node: ast.AST) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def call_name(func: ast.AST) -> str:
+    """The final name a call goes by: `joblib.dump` → "dump", `open` → "open", else ""."""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
 # The nodes whose body is a scope of its own: what lint's walk counts as inside a function.
 SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements nest (not in expressions)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nb2prod.analysis.walk import walk
+from nb2prod.analysis.walk import call_name, walk  # call_name: also sections' own, for its importers
 from nb2prod.model import ROLES, Notebook, ParsedCell, Statement
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -216,11 +216,6 @@ FIT_CALLS = frozenset({"fit", "fit_transform", "train", "partial_fit", "backward
 SPLIT_CALLS = frozenset({"train_test_split", "split", "KFold", "StratifiedKFold"})
 PREDICT_CALLS = frozenset({"predict", "predict_proba", "decision_function", "transform"})
 READ_PREFIXES = ("read_", "load_", "fetch_", "make_", "open_")
-
-
-def call_name(func: ast.AST) -> str:
-    """The final name a call goes by: `joblib.dump` → "dump", `open` → "open", else ""."""
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def call_names(node: ast.AST) -> List[str]:

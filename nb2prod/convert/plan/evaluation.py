@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
-from nb2prod.analysis.walk import walk
+from nb2prod.analysis.walk import call_name, walk
 from nb2prod.analysis.metrics import Metric, dict_keys, evaluation_positions, find_metrics
 from nb2prod.convert.naming import numbered
 from nb2prod.model import Statement
@@ -276,8 +276,7 @@ def _wraps_number(parent: Optional[ast.AST], node: ast.AST) -> bool:
     with a number."""
     if isinstance(parent, ast.Call):
         func = parent.func
-        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if last not in _SHOWN_THROUGH:
+        if call_name(func) not in _SHOWN_THROUGH:
             return False
         if isinstance(func, ast.Attribute) and func.value is node:  # `m.item()`, `m.round(3)`
             return True
