@@ -216,6 +216,35 @@ def _receive(fd: int, buffers: Dict[int, bytearray], results: dict, decode, adva
             advance()
 
 
+def beside(check: Callable[[T], bool], items: Sequence[T]) -> Callable[[], bool]:
+    """Start `all(check(x) for x in items)` in a forked child while this process goes on; returns the join:
+    True when every check held, False when one did not or raised, the child died, or no fork was safe
+    (no os.fork, or other threads: a lock one of them holds would stay held in the child). False means
+    "not known here": the caller runs its checks itself, where their errors are raised and worded.
+    The join must be called (it reaps the child); calling it again gives the same answer."""
+    threading = sys.modules.get("threading")
+    if not hasattr(os, "fork") or threading is not None and threading.active_count() > 1:
+        return lambda: False
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        held = False
+        try:
+            held = all(check(x) for x in items)
+        except BaseException:  # noqa: BLE001 - "not known": the parent checks again and reports
+            pass
+        finally:
+            os._exit(0 if held else 1)  # no atexit handlers, no flushing of buffers the parent still owns
+    verdict: List[bool] = []
+
+    def join() -> bool:
+        if not verdict:
+            _, status = os.waitpid(pid, 0)
+            verdict.append(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
+        return verdict[0]
+
+    return join
+
+
 def _kill(pid: int) -> None:
     import signal
 

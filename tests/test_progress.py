@@ -6,6 +6,8 @@ import io
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -158,3 +160,40 @@ def test_parallel_lint_is_identical_to_sequential(monkeypatch):
 def test_lint_prints_no_bar_into_a_pipe():
     result = CliRunner().invoke(main, ["lint", "--no-cache", *lint_inputs()])
     assert result.exit_code == 2 and "\r" not in result.output
+
+
+_BESIDE = """
+import os, sys, threading
+from nb2prod.progress import beside
+
+def positive(x):
+    return x > 0
+
+def fails_on_two(x):
+    if x == 2:
+        raise ValueError(x)
+    return True
+
+def dies(x):
+    os.kill(os.getpid(), 9)
+
+parent = os.getpid()
+ran_in = []
+def where(x):
+    ran_in.append(os.getpid())  # in a child, this list is the child's copy
+    return os.getpid() != parent
+
+print(beside(positive, [1, 2, 3])(), beside(positive, [1, 0])(), beside(fails_on_two, [1, 2])(), beside(dies, [1])())
+join = beside(where, [1])
+print(join(), join(), ran_in)
+stop = threading.Event()
+threading.Thread(target=stop.wait).start()  # another thread: a fork is not safe, so none is made
+print(beside(where, [1])(), ran_in)
+stop.set()
+"""
+
+
+def test_beside_checks_in_a_child_and_says_false_when_a_check_fails_raises_or_dies_or_no_fork_is_safe():
+    done = subprocess.run([sys.executable, "-c", _BESIDE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True False False False", "True True []", "False []"]

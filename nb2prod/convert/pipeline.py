@@ -21,7 +21,7 @@ from nb2prod.model import Location
 from nb2prod.notebook.config import convert_settings
 from nb2prod.notebook.load import load
 from nb2prod.notebook.parse import deep_enough, parse_notebook
-from nb2prod.progress import PARALLEL_ABOVE, parallel_map
+from nb2prod.progress import PARALLEL_ABOVE, beside, parallel_map
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,18 @@ def generate(plans: Sequence[Tuple[str, object]], outdir: str, templates: Option
     if pipelines:
         drafts = [_add_pipelines(d, templates, pipelines) for d in drafts]
     files = [(name, body) for d in drafts for name, body in {**d.bodies, **d.later}.items()]
-    formatted = iter(formatting.format_files(files, settings))
-    finished = parallel_map(_finish_one, [(d, {name: next(formatted) for name in {**d.bodies, **d.later}}, templates)
-                                          for d in drafts], workers=workers)
+    formatted = formatting.format_files(files, settings)
+    checked = _checks_beside([(name, text) for (name, _), text in zip(files, formatted)])
+    try:
+        each = iter(formatted)
+        finished = parallel_map(_finish_one, [(d, {name: next(each) for name in {**d.bodies, **d.later}})
+                                              for d in drafts], workers=workers)
+    finally:
+        passed = checked()  # reaps the child whatever happened here
+    if not passed:  # not known to pass: the check itself, on the files as written, raises what failed
+        for gen, (later, _) in finished:
+            for name, text in {**gen.texts, **later}.items():
+                _must_compile(name, text, templates)
     generated = _add_environment([gen for gen, _ in finished], outdir, templates, pipelines, settings)
     return [replace(gen, texts={**gen.texts, **texts}, notices=gen.notices + notices)
             for gen, (_, (texts, notices)) in zip(generated, finished)]
@@ -180,20 +189,19 @@ def _render_one(job) -> _Draft:
 
 @deep_enough
 def _finish_one(job) -> Tuple[Generated, Tuple[Dict[str, str], Tuple[str, ...]]]:
-    """A draft's formatted files headed and checked, and where each notebook line went (--explain); kfp's
-    files and notices apart, to follow the folder's environment files."""
+    """A draft's formatted files headed (generate checks they compile), and where each notebook line went
+    (--explain); kfp's files and notices apart, to follow the folder's environment files."""
     from nb2prod.convert.explain import account  # heavy: imports convert.lift (libcst)
 
     from nb2prod.convert import environment
 
-    draft, formatted, templates = job
+    draft, formatted = job
     script = "train.py" if draft.plan.kind == "training" else "score.py"
     raw = draft.bodies[script]  # the lifted code's anchors are found as rendered, then moved to where they went
     texts: Dict[str, str] = {}
     for name in {**draft.bodies, **draft.later}:
         tree = _parsed(name, formatted[name])  # one parse per file: the digest and the imports
         texts[name] = write.with_header(formatted[name], draft.ref, name, tree)
-        _must_compile(name, texts[name], templates)
         if tree is not None:
             environment.imported_modules(texts[name], tree)  # kept for the environment stage, which asks next
     moved = functools.partial(_moved_lines, raw, formatted[script])  # asked for by --explain only
@@ -316,6 +324,23 @@ def _render(render, plan, ref, env, companion):
                                                                        exc.lineno)) from None
     except jinja2.TemplateError as exc:
         raise UnusableInput(f"template error: {exc}", Location("templates")) from None
+
+
+_FORK_ABOVE = 64 * 1024  # characters of rendered code: below this, checking here costs less than a fork
+
+
+def _checks_beside(files: Sequence[Tuple[str, str]]) -> Callable[[], bool]:
+    """The compile check of every formatted file, started in a child process while this one parses them for
+    their headers (the check is a fifth of a large notebook's conversion); its join says whether all
+    passed. A header is a comment line: a file passes with it as without it."""
+    if sum(len(text) for _, text in files) < _FORK_ABOVE:
+        return lambda: False
+    return beside(_compiles, files)
+
+
+def _compiles(file: Tuple[str, str]) -> bool:
+    _check_generated(*file)  # raises what is wrong: the child counts that as a failure
+    return True
 
 
 def _must_compile(name: str, text: str, templates: Optional[str] = None) -> None:
