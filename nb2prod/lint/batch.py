@@ -3,10 +3,10 @@ process or, when there are enough bytes to pay for it, on every core."""
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
+from nb2prod.collector import paused
 from nb2prod.errors import UnusableInput
 from nb2prod.lint.results import FileResult, decode, encode, from_payload, to_payload
 from nb2prod.notebook.files import read_bytes
@@ -28,15 +28,10 @@ def lint_files(
 
     `progress` is called once per file, linted or found in the cache.
     """
-    paused = gc.isenabled()
-    gc.disable()  # ASTs are acyclic and die with their file: collecting while parsing only costs time
-    try:
+    with paused():  # ASTs are acyclic and die with their file: collecting while parsing only costs time
         if not cache or fix or show_diff:
             return _lint_jobs(jobs, fix, show_diff, workers, progress)
         return _cached(jobs, workers, progress)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _cached(jobs, workers: Optional[int], progress) -> List[FileResult]:
