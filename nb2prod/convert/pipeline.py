@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod import codeform, write
+from nb2prod.collector import uncollected
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.analysis.walk import remembered
 from nb2prod.convert import evaluate
@@ -56,12 +57,14 @@ class Generated:
     context: object = field(default=None, compare=False)  # the script's template context (render.Rendered)
 
 
+@uncollected  # trees: acyclic, freed by reference counting
 @deep_enough
 def plan_notebook(path: str, kind: str = "auto"):
     """load → parse → plan for one notebook; raises Nb2prodError for the user to fix."""
     return plan_loaded(load(path, validate=True), kind)
 
 
+@uncollected
 @deep_enough
 def plan_loaded(nb, kind: str = "auto"):
     """parse → plan for a loaded notebook, with the settings of the project it is in (the exporter's way in)."""
@@ -172,6 +175,7 @@ def _add_evaluate(draft: _Draft, templates: Optional[str]) -> _Draft:
     return replace(draft, bodies={**draft.bodies, **bodies}, notices=draft.notices + notices)
 
 
+@uncollected
 @deep_enough
 def _render_one(job) -> _Draft:
     from nb2prod.convert import render  # heavy: libcst and jinja2
@@ -187,6 +191,7 @@ def _render_one(job) -> _Draft:
     return _Draft(path, plan, ref, rendered.files, rendered.lifted, rendered.context, notices)
 
 
+@uncollected
 @deep_enough
 def _finish_one(job) -> Tuple[Generated, Tuple[Dict[str, str], Tuple[str, ...]]]:
     """A draft's formatted files headed (generate checks they compile), and where each notebook line went
