@@ -8,9 +8,8 @@ import pytest
 
 from nb2prod import api, write
 from nb2prod.collector import paused, uncollected
-from nb2prod.convert import pipeline
+from nb2prod.convert import pipeline, render
 from nb2prod.convert import plan as planner
-from nb2prod.convert import render
 from tests.build import write_notebook
 
 CELLS = ["import joblib\nimport numpy as np\nfrom sklearn.linear_model import LinearRegression",

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nb2prod import codeform, write
-from nb2prod.collector import uncollected
 from nb2prod.analysis.scopes import module_globals
 from nb2prod.analysis.walk import remembered
+from nb2prod.collector import uncollected
 from nb2prod.convert import evaluate
 from nb2prod.convert import format as formatting
 from nb2prod.convert import pipelines as engines  # the registry: light, each engine's module is imported when asked
