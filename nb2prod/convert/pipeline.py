@@ -331,7 +331,7 @@ def _render(render, plan, ref, env, companion):
         raise UnusableInput(f"template error: {exc}", Location("templates")) from None
 
 
-_FORK_ABOVE = 64 * 1024  # characters of rendered code: below this, checking here costs less than a fork
+_FORK_ABOVE = 64 * 1024  # characters of formatted code: below this, checking here costs less than a fork
 
 
 def _checks_beside(files: Sequence[Tuple[str, str]]) -> Callable[[], bool]:
