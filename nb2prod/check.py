@@ -9,7 +9,6 @@ training sibling. Only generated code is compared: outputs and metadata never en
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -17,6 +16,7 @@ from nb2prod import write
 from nb2prod.convert import pipelines as engines
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod.errors import Nb2prodError, UnusableInput
+from nb2prod.frozen import frozen
 from nb2prod.lint.engine import lint_notebook
 from nb2prod.model import Finding, Location
 from nb2prod.notebook.config import did_you_mean, find_pyproject, lint_settings, tool_table
@@ -26,7 +26,7 @@ from nb2prod.unidiff import lines, unified
 CURRENT, STALE, MISSING, EDITED = "current", "stale", "missing", "edited"
 
 
-@dataclass(frozen=True)
+@frozen
 class Project:
     """One declared (or command-line) pair: a notebook and the folder its files go to."""
 
@@ -37,7 +37,7 @@ class Project:
     pipelines: Tuple[str, ...] = ()  # engines whose pipeline files are generated too (`convert --pipeline`)
 
 
-@dataclass(frozen=True)
+@frozen
 class FileCheck:
     """One generated file compared with disk; `diff` holds unified-diff lines when it differs."""
 
@@ -47,7 +47,7 @@ class FileCheck:
     first_line: int = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class GroupCheck:
     """The notebooks generated into one output folder, and how their files compare with disk."""
 
@@ -67,7 +67,7 @@ class GroupCheck:
         return tuple(f for f in self.findings if f.severity == "error")
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckReport:
     groups: Tuple[GroupCheck, ...]
 

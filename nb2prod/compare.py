@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
+from nb2prod.frozen import frozen
 from nb2prod.run import MARK
 
 
 _NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@frozen
 class Comparison:
     """One thing both sides produced, and whether they agree."""
 

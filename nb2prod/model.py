@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Optional, Tuple
+
+from nb2prod.frozen import frozen
 
 # The roles a notebook section can play (headings, code and [tool.nb2prod.sections] map onto them).
 TRAINING_ROLES = ("setup", "load", "prepare", "split", "train", "evaluate", "save", "other")
@@ -13,7 +15,7 @@ SCORING_ROLES = ("setup", "load_model", "prepare", "score", "other")
 ROLES = frozenset(TRAINING_ROLES + SCORING_ROLES)
 
 
-@dataclass(frozen=True)
+@frozen
 class Location:
     """Where something is: a file, optionally a cell (1-based, all cells counted), line and column."""
 
@@ -33,7 +35,7 @@ class Location:
         return ":".join(parts)
 
 
-@dataclass(frozen=True)
+@frozen
 class Cell:
     """One notebook cell; `index` is 1-based over all cells, as Jupyter shows them."""
 
@@ -47,7 +49,7 @@ class Cell:
     printed: str = ""  # what the cell wrote to stdout when the notebook was saved
 
 
-@dataclass(frozen=True)
+@frozen
 class Notebook:
     """A loaded notebook (or a jupytext-percent script, whose cells come from `# %%` markers)."""
 
@@ -61,7 +63,7 @@ class Notebook:
         return tuple(c for c in self.cells if c.kind == "code")
 
 
-@dataclass(frozen=True)
+@frozen
 class Magic:
     """IPython syntax masked so that the cell parses: what it was and where."""
 
@@ -73,7 +75,7 @@ class Magic:
     keeps_statement: bool = False  # `%time stmt`, `%%time`: the Python inside still runs
 
 
-@dataclass(frozen=True, eq=False)
+@frozen(eq=False)
 class Statement:
     """One top-level statement of a code cell, with its parsed node and original text."""
 
@@ -87,7 +89,7 @@ class Statement:
     magic: Optional[Magic] = None  # set when this statement stands for masked IPython syntax
 
 
-@dataclass(frozen=True)
+@frozen
 class ParsedCell:
     """A code cell after masking IPython syntax and parsing."""
 
@@ -98,7 +100,7 @@ class ParsedCell:
     tree: Optional[ast.Module] = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """A lint finding: rule code, message, where, and whether --fix may remove it."""
 

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -27,11 +27,12 @@ from nb2prod.convert.artifacts import metric_expressions, metrics_file, run_read
 from nb2prod.convert.pipeline import generate, plan_notebook
 from nb2prod import verify_pipeline as kfp
 from nb2prod.errors import Nb2prodError
+from nb2prod.frozen import frozen
 from nb2prod.run import MARK, execute, finish, sigterm_unwinds, start, stop, tail
 from nb2prod.workdir import Copied, copy_needed, needed_files
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifyReport:
     notebook: str
     kind: str

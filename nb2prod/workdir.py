@@ -14,14 +14,15 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from nb2prod.frozen import frozen
 
 _SKIP_NAME = re.compile(r"\..*|.*\.executed\.ipynb|__pycache__|site-packages|node_modules")
 
 
-@dataclass(frozen=True)
+@frozen
 class Copied:
     """What was copied: files relative to the notebook's folder ('/'-separated, sorted), their bytes."""
 

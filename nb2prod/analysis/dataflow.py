@@ -15,9 +15,10 @@ from typing import FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from nb2prod.analysis.flow_visitor import FlowVisitor
 from nb2prod.analysis.vocab import BUILTINS
+from nb2prod.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Flow:
     """Names a statement binds (defs), reads from before it (uses) and changes in place (updates)."""
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
@@ -28,6 +27,7 @@ from nb2prod.analysis.imports import aliases, resolve
 from nb2prod.analysis.recorded import bind_recorders, recorded_scores
 from nb2prod.analysis.sides import HELD_OUT, TRAINING, UNKNOWN, name_side, named_like_metric
 from nb2prod.analysis.walk import call_name as _last, walk
+from nb2prod.frozen import frozen
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 METRIC_MODULES = ("sklearn.metrics.", "torchmetrics.")
@@ -45,7 +45,7 @@ _NOT_METRIC = frozenset({"make_scorer", "get_scorer", "check_scoring", "score_sa
 PREDICTING = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "forward"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Metric:
     """One metric call of a top-level statement: where, what it calls, on which side of the split."""
 

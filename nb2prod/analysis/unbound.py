@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set
 
 from nb2prod.analysis.walk import child_fields, walk
+from nb2prod.frozen import frozen
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _KEYWORDS = re.compile(r"\bde[fl]\b")  # `def` or `del` as a word (`model` holds "del")
@@ -31,7 +31,7 @@ _PATTERN_NAMES = ("name", "rest")  # ExceptHandler/MatchAs/MatchStar.name, Match
 _PATTERN_BINDERS = frozenset({"MatchAs", "MatchStar", "MatchMapping"})
 
 
-@dataclass(frozen=True)
+@frozen
 class BadRead:
     name: str
     line: int  # within the statement's source, 1-based

@@ -7,7 +7,6 @@ Render builds its template contexts from these and walks no syntax tree itself.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 
@@ -17,11 +16,12 @@ from nb2prod.convert.lift import MODEL_SUFFIXES, model_file_constants, request_r
 from nb2prod.convert.plan import Plan, Step
 from nb2prod.convert.plan.testfacts import notebook_reads
 from nb2prod.convert.sections import SAVE_CALLS, call_names
+from nb2prod.frozen import frozen
 
 LOAD_LIBRARIES = ("joblib", "pickle")  # the model loaders the generated score tests can stand in for
 
 
-@dataclass(frozen=True)
+@frozen
 class SavedFile:
     """One file the notebook saves: the saving call, the file expression, and the path it resolves to."""
 
@@ -40,7 +40,7 @@ class SavedFile:
         return Path(self.path).name if self.path is not None else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Estimator:
     """The model the training step fits and what the step does with it."""
 
@@ -52,7 +52,7 @@ class Estimator:
     methods: FrozenSet[str]  # attributes the step reads off it, and "(passed)" when handed to a call
 
 
-@dataclass(frozen=True)
+@frozen
 class TrainingArtifacts:
     """What the tests of a training notebook need."""
 
@@ -66,7 +66,7 @@ class TrainingArtifacts:
     printed: Tuple[int, ...]  # cells kept whole in the steps up to training that call print()
 
 
-@dataclass(frozen=True)
+@frozen
 class ScoringArtifacts:
     """What the tests of a scoring notebook need."""
 

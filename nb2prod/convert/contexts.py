@@ -4,14 +4,15 @@ every field, and tests/test_artifacts.py checks that it does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional, Tuple
+
+from nb2prod.frozen import frozen
 
 if TYPE_CHECKING:  # lift imports libcst; the contexts only name its Function type
     from nb2prod.convert.lift import Function
 
 
-@dataclass(frozen=True)
+@frozen
 class Option:
     """One `parser.add_argument(...)` of train.py's main()."""
 
@@ -24,7 +25,7 @@ class Option:
     aliases: Tuple[str, ...] = ()  # more flags for it: ("--model-path",) on the option holding the model's path
 
 
-@dataclass(frozen=True)
+@frozen
 class ScriptContext:
     """What train.py.j2 and score.py.j2 both receive: the module docstring, imports, module code, steps."""
 
@@ -39,7 +40,7 @@ class ScriptContext:
     functions: Tuple[Function, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class MetricsReport:
     """What train.py's main() does with the metrics its evaluation steps return."""
 
@@ -49,7 +50,7 @@ class MetricsReport:
     dest: str  # the option holding the JSON file's path: "metrics_path"
 
 
-@dataclass(frozen=True)
+@frozen
 class ParamsFile:
     """train.py's `--params FILE`: a JSON (or YAML) file setting any of the options; flags given win."""
 
@@ -58,7 +59,7 @@ class ParamsFile:
     reader: str  # the function reading the file and checking its keys: "read_params"
 
 
-@dataclass(frozen=True)
+@frozen
 class TrainContext(ScriptContext):
     """train.py.j2"""
 
@@ -69,7 +70,7 @@ class TrainContext(ScriptContext):
     params: ParamsFile
 
 
-@dataclass(frozen=True)
+@frozen
 class EvaluationTest:
     """The test of the evaluation steps: run the steps through the last one, check the metrics."""
 
@@ -79,7 +80,7 @@ class EvaluationTest:
     exact: bool  # no merged dict: the keys are exactly these
 
 
-@dataclass(frozen=True)
+@frozen
 class TrainCall:
     """The training step as the tests call it."""
 
@@ -88,7 +89,7 @@ class TrainCall:
     returns: str  # "model"
 
 
-@dataclass(frozen=True)
+@frozen
 class Fitted:
     """The model the training step returns."""
 
@@ -97,7 +98,7 @@ class Fitted:
     slug: str  # snake_case of the class for test names: "random_forest_regressor"
 
 
-@dataclass(frozen=True)
+@frozen
 class Mocked:
     """The estimator class whose fit/predict the mocked test patches."""
 
@@ -107,7 +108,7 @@ class Mocked:
     predicts: bool  # the training step also calls predict
 
 
-@dataclass(frozen=True)
+@frozen
 class MainTest:
     """One test that runs main() and checks a file it saves."""
 
@@ -119,7 +120,7 @@ class MainTest:
     predicts: bool  # the saved object is the model (it must have predict)
 
 
-@dataclass(frozen=True)
+@frozen
 class TestsContext:
     """What test_train.py.j2 and test_score.py.j2 both receive: the script under test and its imports."""
 
@@ -129,7 +130,7 @@ class TestsContext:
     imports: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class TrainTestsContext(TestsContext):
     """test_train.py.j2"""
 
@@ -149,7 +150,7 @@ class TrainTestsContext(TestsContext):
     metrics_argv: str  # main()'s arguments that send the metrics JSON under tmp_path ("" without metrics)
 
 
-@dataclass(frozen=True)
+@frozen
 class RequestShape:
     """The fixed shape of the sample request's rows, which run() checks each request against first."""
 
@@ -161,7 +162,7 @@ class RequestShape:
     no_rows: str  # the message for a request without its rows where the sample has them, code
 
 
-@dataclass(frozen=True)
+@frozen
 class ScoreContext(ScriptContext):
     """score.py.j2"""
 
@@ -179,7 +180,7 @@ class ScoreContext(ScriptContext):
     bad_request_helper: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Trained:
     """The companion training script the end-to-end score test runs first."""
 
@@ -188,7 +189,7 @@ class Trained:
     data_files: Tuple[str, ...]  # what the training notebook reads
 
 
-@dataclass(frozen=True)
+@frozen
 class ScoreTestsContext(TestsContext):
     """test_score.py.j2"""
 
@@ -209,7 +210,7 @@ class ScoreTestsContext(TestsContext):
     trained_checks: Tuple["SampleAssert", ...] = ()  # those reading the answer's values: with the trained model
 
 
-@dataclass(frozen=True)
+@frozen
 class SampleAssert:
     """A scoring notebook's assert on its sample (NB110), as test_score.py asserts it."""
 
@@ -217,7 +218,7 @@ class SampleAssert:
     message: str  # the assertion's message, unescaped: where the check was in the notebook, and its text
 
 
-@dataclass(frozen=True)
+@frozen
 class EvaluateContext:
     """evaluate.py.j2 (built by convert/evaluate.py; the fields are its keys)"""
 
@@ -233,7 +234,7 @@ class EvaluateContext:
     higher_is_better: Optional[bool]
 
 
-@dataclass(frozen=True)
+@frozen
 class KfpParameter:
     """One pipeline parameter: a train.py option a step reads, with the notebook's default."""
 
@@ -242,7 +243,7 @@ class KfpParameter:
     default: str  # as Python source: "100"
 
 
-@dataclass(frozen=True)
+@frozen
 class KfpComponent:
     """One `@dsl.component` of pipeline_kfp.py: a lightweight component calling train.py's steps."""
 
@@ -254,7 +255,7 @@ class KfpComponent:
     parameters: Tuple[str, ...]  # the pipeline parameters it takes
 
 
-@dataclass(frozen=True)
+@frozen
 class KfpContext:
     """pipeline_kfp.py.j2 (convert --pipeline kfp; built by convert/pipelines/kfp.py)"""
 

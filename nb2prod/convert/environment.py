@@ -13,11 +13,11 @@ import ast
 import functools
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from nb2prod.escape import comment_text
+from nb2prod.frozen import frozen
 
 REQUIREMENTS, TEST_REQUIREMENTS, CONDA = "requirements.txt", "requirements-test.txt", "conda.yml"
 SCRIPTS = ("train.py", "score.py", "evaluate.py")  # what requirements.txt is for; test_*.py go to the test file
@@ -28,7 +28,7 @@ _ENTRY = re.compile(r"^\s*(?:- )?(?:\S+  # (.+)|# (.+): needed, but no installed
 _PYTHON = re.compile(r"^(\s*- python)=\S+$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Pin:
     """An installed distribution at its version ("" when not installed), and why it is needed: the modules
     it provides, or a reason."""
@@ -41,7 +41,7 @@ class Pin:
         return f"{self.name}=={self.version}  # {self.why}" if self.version else f"{self.name}  # {self.why}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Requirements:
     """Pinned distributions, sorted by name, and the modules nothing installed provides."""
 

@@ -12,10 +12,10 @@ import ast
 import builtins
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.escape import code_comments, split_lines
+from nb2prod.frozen import frozen
 
 LOWER = ("error", "loss", "mse", "rmse", "mae", "mape", "msle", "deviance")
 HIGHER = ("accuracy", "acc", "f1", "r2", "auc", "precision", "recall", "score", "ap")
@@ -23,7 +23,7 @@ _METRIC_CALL = re.compile(r"(_score|_error|_loss)$|^(r2|auc|f1)")
 LOADERS = {"joblib": ("import joblib", "joblib.load"), "pickle": ("import pickle", "load_model")}
 
 
-@dataclass(frozen=True)
+@frozen
 class Metric:
     """The metric's name, the statements computing it (last one `return ...`), and what they read."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
@@ -12,9 +11,10 @@ from nb2prod.escape import split_lines
 from nb2prod.convert.lift import Lifted
 from nb2prod.convert.plan import Plan
 from nb2prod.convert.plan.codes import COMMENT_ONLY, NO_EFFECT
+from nb2prod.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class LineFate:
     cell: int
     line: int

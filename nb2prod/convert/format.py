@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -20,13 +19,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from nb2prod.analysis.walk import statements
 from nb2prod.codeform import parse
 from nb2prod.errors import Nb2prodError, UnusableInput
+from nb2prod.frozen import frozen
 from nb2prod.model import Location
 from nb2prod.write import is_python
 
 QUOTE_STYLES = ("double", "single", "preserve")
 
 
-@dataclass(frozen=True)
+@frozen
 class FormatSettings:
     line_length: int = 88
     quote_style: str = "double"

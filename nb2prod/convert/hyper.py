@@ -5,18 +5,19 @@ from __future__ import annotations
 import ast
 import keyword
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.escape import string_literal
+from nb2prod.frozen import frozen
 from nb2prod.model import Statement
 
 SCALARS = (bool, int, float, str)
 
 
-@dataclass(frozen=True)
+@frozen
 class Hyper:
     """One exposed value: the parameter name, its default, and where it came from."""
 

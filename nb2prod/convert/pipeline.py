@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -18,6 +18,7 @@ from nb2prod.convert import format as formatting
 from nb2prod.convert import pipelines as engines  # the registry: light, each engine's module is imported when asked
 from nb2prod.convert import plan as planner  # looked up per call: tests replace planner.make_plan
 from nb2prod.errors import Nb2prodError, OutputConflict, UnusableInput
+from nb2prod.frozen import frozen
 from nb2prod.model import Location
 from nb2prod.notebook.config import convert_settings
 from nb2prod.notebook.load import load
@@ -25,13 +26,13 @@ from nb2prod.notebook.parse import deep_enough, parse_notebook
 from nb2prod.progress import PARALLEL_ABOVE, beside, parallel_map
 
 
-@dataclass(frozen=True)
+@frozen
 class FileResult:
     path: str
     status: str  # new, unchanged, updated, edited, not-generated (the last two are refused without --force)
 
 
-@dataclass(frozen=True)
+@frozen
 class ConvertResult:
     """What converting one notebook did, or the error that stopped it."""
 
@@ -45,7 +46,7 @@ class ConvertResult:
     texts: Dict[str, str] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Generated:
     """A notebook converted in memory: its plan and the full text of every file it yields."""
 
@@ -79,7 +80,7 @@ def plan_loaded(nb, kind: str = "auto"):
         return planner.make_plan(nb, cells, kind, convert_settings(Path(path)))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Draft:
     """A notebook rendered, not yet formatted: its files' bodies (and kfp's, written after the folder's
     environment files), and what --explain needs of the rendering."""

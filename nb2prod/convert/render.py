@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -20,6 +20,7 @@ from nb2prod.convert.naming import free_name, numbered
 from nb2prod.convert.plan import Plan
 from nb2prod.convert.plan.sample_checks import CODE, MOVED_TRAINED
 from nb2prod.convert.test_contexts import score_tests, train_tests
+from nb2prod.frozen import frozen
 
 TRAIN_IMPORTS = ("import argparse", "import json")  # json: main() reads --params FILE
 METRICS_IMPORTS = ("import json", "from pathlib import Path")  # main() writes the metrics as JSON
@@ -28,7 +29,7 @@ DEFAULT = " (default: %(default)s)"  # argparse fills it in
 MODEL_PATH = "--model-path"  # the model's path is always an option of that name (an alias when named otherwise)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rendered:
     """The generated files' text by file name, and the lifted code they came from."""
 

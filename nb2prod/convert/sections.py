@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.analysis.walk import call_name, walk  # call_name: also sections' own, for its importers
+from nb2prod.frozen import frozen
 from nb2prod.model import ROLES, Notebook, ParsedCell, Statement
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -49,7 +49,7 @@ _SCORING_WEAK: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     """Consecutive code of a notebook under one heading, with its role."""
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from nb2prod.frozen import frozen
 from nb2prod.lint.jsontext import replace_sources
 from nb2prod.model import Finding, Notebook, ParsedCell
 from nb2prod.notebook.ipython import mask
@@ -29,7 +29,7 @@ _TAIL = re.compile(r"[ \t\f]*(?:;[ \t\f]*)?(?:#[^\n]*)?\r?")
 _BARE_CR = re.compile(r"\r(?!\n)")
 
 
-@dataclass(frozen=True)
+@frozen
 class FixPlan:
     """What --fix does to one file: the new source of each changed cell, the findings that removes,
     and the fixable findings it leaves alone with the reason."""

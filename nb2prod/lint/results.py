@@ -3,13 +3,13 @@ plain tuples for the cache and the pipe from a worker process (marshal stores th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from nb2prod.frozen import frozen
 from nb2prod.model import Finding, Location
 
 
-@dataclass(frozen=True)
+@frozen
 class FileResult:
     """What linting one file gave: findings, or the one-line reason it could not be read."""
 
@@ -22,7 +22,7 @@ class FileResult:
     notes: Tuple[str, ...] = ()  # one line each: what --fix did not do, and why
 
 
-@dataclass(frozen=True)
+@frozen
 class LintReport:
     """Results for every file, in path order; the exit status is computed here only."""
 

@@ -10,19 +10,19 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from nb2prod.errors import UnusableInput
+from nb2prod.frozen import frozen
 from nb2prod.model import ROLES, Location
 
 SUFFIXES = (".ipynb", ".py")
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages"})
 
 
-@dataclass(frozen=True)
+@frozen
 class LintSettings:
     """Rule selection from `[tool.nb2prod.lint]` (`select`/`ignore` code prefixes)."""
 
@@ -288,7 +288,7 @@ def _matches(rel: str, pattern: str) -> bool:
     return any(fnmatchcase(p, pattern) for p in parts)
 
 
-@dataclass(frozen=True)
+@frozen
 class ConvertSettings:
     """`[tool.nb2prod]` for convert: which heading levels open sections, and heading → role overrides."""
 

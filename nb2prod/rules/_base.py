@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
 from nb2prod.analysis.walk import walk
+from nb2prod.frozen import frozen
 from nb2prod.model import Finding, Location, Notebook, ParsedCell, Statement
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
     """One lint rule: stable code, kebab-case name, one-line summary, and what it subscribes to."""
 

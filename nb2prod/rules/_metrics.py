@@ -8,7 +8,7 @@ import ast
 import re
 from bisect import bisect_right
 from itertools import accumulate
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
@@ -16,13 +16,14 @@ from nb2prod.analysis.walk import root_name, statements, walk
 from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
                                       name_side, training_only_positions)
 from nb2prod.analysis.recorded import SEARCH_SCORES
+from nb2prod.frozen import frozen
 from nb2prod.model import Finding
 
 # Calls that put a value into a container the statement does not bind: `scores.append(auc)`.
 _COLLECT = frozenset({"append", "extend", "update", "add", "insert", "setdefault"})
 
 
-@dataclass(frozen=True)
+@frozen
 class NotebookMetrics:
     """Statement positions (in Facts.statements order) and names, from analysis/metrics."""
 

@@ -8,7 +8,6 @@ the few rewrites the plan asks for edit nodes directly (`rewrites`), and the bod
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -20,17 +19,18 @@ from nb2prod.convert.lift.nodes import NodeIndex, Text as _Text
 from nb2prod.convert.lift.request import RequestCheck, request_check, request_shape
 from nb2prod.convert.lift.rewrites import Rewriter
 from nb2prod.convert.plan import Plan, Step
+from nb2prod.frozen import frozen
 
 
 
-@dataclass(frozen=True)
+@frozen
 class Function:
     name: str
     code: str
     calls: str  # the call line main() uses, e.g. "data = split_data(df)"
 
 
-@dataclass(frozen=True)
+@frozen
 class Lifted:
     """Code pieces for the templates, plus each kept statement's first rendered line (for --explain)."""
 

@@ -4,12 +4,12 @@ text fast path for cells whose statements libcst would render exactly as their s
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from nb2prod.errors import CodeProblem
+from nb2prod.frozen import frozen
 from nb2prod.model import Location, ParsedCell, Statement
 
 
@@ -83,7 +83,7 @@ class NodeIndex:
         return simple
 
 
-@dataclass(frozen=True)
+@frozen
 class Text:
     """A statement taken as text: the blank and comment lines before it, and its source lines."""
 

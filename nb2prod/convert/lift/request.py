@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Optional, Tuple
+
+from nb2prod.frozen import frozen
 
 
 def request_rows(sample: Optional[str]) -> Tuple[Optional[str], object]:
@@ -39,7 +40,7 @@ def request_shape(sample: Optional[str]) -> str:
     return "{" + json.dumps(key) + ": " + inner + "}" if key is not None else inner
 
 
-@dataclass(frozen=True)
+@frozen
 class RequestCheck:
     """The fixed shape of the sample request's rows, which score.py's run() checks every request against:
     `values`, rows of `width` values (`[[1, 2], ...]`); `records`, rows naming `columns` (`[{"a": 1}, ...]`);

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.convert import environment
 from nb2prod.convert.artifacts import training_artifacts
+from nb2prod.frozen import frozen
 
 FOLDER = "azureml"
 TRAIN_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
@@ -29,7 +29,7 @@ PRODUCTION = "production_model"
 REGISTERED = "registered_model"
 
 
-@dataclass(frozen=True)
+@frozen
 class Port:
     """A component or pipeline input or output: its name, Azure ML type, default and whether it may be left out."""
 
@@ -39,7 +39,7 @@ class Port:
     optional: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Component:
     name: str
     display_name: str
@@ -50,7 +50,7 @@ class Component:
     outputs: Tuple[Port, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Job:
     name: str
     component: str

@@ -13,20 +13,20 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.convert.contexts import KfpComponent, KfpContext, KfpParameter, Option
 from nb2prod.convert.evaluate import direction
 from nb2prod.convert.naming import module_alias, numbered
 from nb2prod.escape import py_literal
+from nb2prod.frozen import frozen
 
 FILE = "pipeline_kfp.py"
 LIBRARIES = {"joblib": "import joblib", "pickle": "import pickle"}  # model formats components can read back
 _OPTION = re.compile(r"\{options\}\.(\w+)")
 
 
-@dataclass(frozen=True)
+@frozen
 class _Names:
     """The components' own local names, clear of the notebook's and the options'."""
 

@@ -19,7 +19,7 @@ passes, in order, each reading plain data and returning plain data:
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 from nb2prod.analysis.dataflow import flow, lazy_annotations
@@ -34,6 +34,7 @@ from nb2prod.convert.plan.steps import make_steps, script_names
 from nb2prod.convert.plan.testfacts import script_facts
 from nb2prod.convert.plan.types import Decision, Drops, Plan, Source, Step
 from nb2prod.errors import UnusableInput
+from nb2prod.frozen import frozen
 from nb2prod.model import Location, Notebook, ParsedCell, Rewrite, Statement
 
 __all__ = ["CodeProblems", "Decision", "Plan", "Step", "detect_kind", "make_plan"]
@@ -75,7 +76,7 @@ def make_plan(nb: Notebook, cells: Sequence[ParsedCell], kind: str = "auto", set
     return _assemble(nb, cells, sections, src, {**dropped, **reasons}, contract, ev, checks)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Layout:
     """Where the kept statements go besides the steps, and what that changed in the data flow."""
 

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Tuple
 
+from nb2prod.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class ConvertCode:
     """A reason convert drops a line: stable code, kebab-case name, one-line summary, documentation."""
 

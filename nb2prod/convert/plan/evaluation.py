@@ -16,20 +16,21 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import call_name, walk
 from nb2prod.analysis.metrics import Metric, dict_keys, evaluation_positions, find_metrics
 from nb2prod.convert.naming import numbered
+from nb2prod.frozen import frozen
 from nb2prod.model import Statement
 
 Group = Tuple[str, str, List[Statement]]  # (role, title, statements), as steps.group makes them
 _FITS = frozenset({"fit", "fit_transform", "train", "partial_fit", "fit_generator"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Reported:
     """One entry of the metrics an evaluation step returns: `key: name`, or `**name` when `merged`."""
 
@@ -39,7 +40,7 @@ class Reported:
     keys: Tuple[str, ...] = ()  # a merged dict's keys, when the notebook's code spells them
 
 
-@dataclass(frozen=True)
+@frozen
 class Binding:
     """An inline metric call that gets a name: the `order`-th outermost metric call of the statement
     (source order) becomes `name`; `alone` when the statement only showed it (bare, `display(...)`)."""
@@ -50,7 +51,7 @@ class Binding:
     expr: str  # the call, as `ast.unparse` writes it
 
 
-@dataclass(frozen=True)
+@frozen
 class Evaluation:
     statements: FrozenSet[int]  # indexes of the statements that evaluate the model
     metrics: Tuple[Metric, ...]  # every metric call found, by statement position

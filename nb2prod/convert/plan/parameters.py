@@ -6,13 +6,14 @@ become the defaults, so no step assigns a parameter twice."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, FrozenSet, Mapping, Sequence
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.hyper import assigned_name, is_constant, literal_value
 from nb2prod.convert.plan.codes import BECOMES_PARAMETER
 from nb2prod.convert.plan.types import Drops
+from nb2prod.frozen import frozen
 from nb2prod.model import ParsedCell
 
 TAGS = frozenset({"parameters", "injected-parameters"})
@@ -20,7 +21,7 @@ _COMMENT = re.compile(r"\s*#\s*parameters\s*$", re.IGNORECASE)
 _NO_FLOW = Flow(frozenset(), frozenset(), frozenset())
 
 
-@dataclass(frozen=True)
+@frozen
 class Parameters:
     """The statements defining parameters, their overridden values, and the overriding statements."""
 

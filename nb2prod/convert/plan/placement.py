@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, FrozenSet, List, Mapping, Sequence, Set, Tuple
 
 from nb2prod.analysis.walk import walk
@@ -18,6 +18,7 @@ from nb2prod.analysis.vocab import BUILTINS
 from nb2prod.convert.hyper import Hyper, assigned_name, find_hypers, is_constant
 from nb2prod.convert.plan.codes import BECOMES_PARAMETER
 from nb2prod.convert.plan.types import Drops, Source
+from nb2prod.frozen import frozen
 from nb2prod.model import Rewrite, Statement
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -69,7 +70,7 @@ def with_callee_reads(flows: Mapping[int, Flow], callees: Mapping[str, Tuple[str
 
 # -- module level ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Counts:
     """How often each name is bound and written, over all statements (one count, read by every question)."""
 

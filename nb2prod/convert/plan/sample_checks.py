@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
 
 from nb2prod.analysis.imports import aliases
 from nb2prod.convert.plan.scoring import Contract
 from nb2prod.convert.plan.types import Drops
 from nb2prod.escape import expression_code
+from nb2prod.frozen import frozen
 from nb2prod.model import Rewrite, Statement
 
 CODE = "NB110"
@@ -35,7 +35,7 @@ _COUNTING = frozenset({"shape", "ndim", "size"})
 _BUILTINS = frozenset(dir(builtins))
 
 
-@dataclass(frozen=True)
+@frozen
 class SampleCheck:
     """One notebook assert, as a test asserts it: `condition` is in the tests' names; `needs_model` when it
     reads the answer's values (a stub model's answer would fail it)."""

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from nb2prod.convert.hyper import assigned_name, literal_value
 from nb2prod.convert.plan.codes import BECOMES_PARAMETER
 from nb2prod.convert.plan.types import Drops
+from nb2prod.frozen import frozen
 from nb2prod.model import Rewrite, Statement
 
 RUN_ROLES = ("prepare", "score", "other")
 
 
-@dataclass(frozen=True)
+@frozen
 class Contract:
     drops: Drops = field(default_factory=dict)
     rewrites: Dict[int, Rewrite] = field(default_factory=dict)

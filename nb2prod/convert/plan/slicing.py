@@ -7,17 +7,17 @@ returns the drops (NB901), the calls kept for their effect only (VALUE_ONLY) and
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.walk import walk
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.plan.codes import NO_EFFECT, REPLACED
 from nb2prod.convert.plan.types import Drops
+from nb2prod.frozen import frozen
 from nb2prod.model import Rewrite, Statement
 
 
-@dataclass(frozen=True)
+@frozen
 class Sliced:
     drops: Drops
     rewrites: Dict[int, Rewrite]

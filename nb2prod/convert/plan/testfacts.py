@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nb2prod.analysis.walk import walk
 from nb2prod.convert import sections as sec
 from nb2prod.convert.hyper import Hyper, assigned_name, is_constant, literal_value
+from nb2prod.frozen import frozen
 from nb2prod.model import Statement
 
 _LITERALS = (ast.List, ast.Dict, ast.Tuple, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Constant)
@@ -19,7 +19,7 @@ _PATH_KEYWORDS = ("filepath_or_buffer", "path", "path_or_buf", "io", "fname", "f
 _FILE_KEYWORDS = ("filename", "file", "path", "fname", "f", "filepath")
 
 
-@dataclass(frozen=True)
+@frozen
 class ScriptFacts:
     estimator: Optional[Tuple[str, str]]  # (model variable, constructor expression)
     predict_input: Optional[str]  # the expression the notebook predicts on

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, FrozenSet, Mapping, Optional, Tuple
 
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.convert.hyper import Hyper
 from nb2prod.convert.plan.evaluation import Binding, Reported
+from nb2prod.frozen import frozen
 from nb2prod.model import Notebook, ParsedCell, Rewrite, Statement
 
 Drops = Dict[int, Tuple[str, str]]  # statement index → (code, reason): what a pass leaves out
 
 
-@dataclass(frozen=True)
+@frozen
 class Source:
     """What the passes read: the statements, their data flow, their section roles, the notebook kind."""
 
@@ -26,7 +27,7 @@ class Source:
     values: Mapping[int, object] = field(default_factory=dict)  # their values injected later
 
 
-@dataclass(frozen=True)
+@frozen
 class Decision:
     """Where one statement went (`where`: a function, "<module>", "<imports>") or why it was dropped."""
 
@@ -37,7 +38,7 @@ class Decision:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     """One generated function: a section (or merged sections) of the notebook."""
 
@@ -52,7 +53,7 @@ class Step:
     metrics: Tuple[Reported, ...] = ()  # an evaluation step's report: it returns them as a dict, last
 
 
-@dataclass(frozen=True)
+@frozen
 class Rename:
     """New names for a statement's names (old, new): in all of it, and in its assignment targets only."""
 
@@ -60,7 +61,7 @@ class Rename:
     targets: Tuple[Tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ScriptNames:
     """What the script's own code binds at module level besides the steps (score.py's `__main__` block and
     helpers): the base name, or the first `<base>_2`, `<base>_3`... no statement of the notebook mentions."""
@@ -74,7 +75,7 @@ class ScriptNames:
     problem: str = "problem"  # run()'s local holding it
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     kind: str
     notebook: Notebook
