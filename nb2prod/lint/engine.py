@@ -14,10 +14,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import SCOPES, child_fields
 from nb2prod.analysis.facts import FACT_NODES, Facts
-from nb2prod.errors import CodeProblem
 from nb2prod.lint.selection import active_rules, unsuppressed
 from nb2prod.model import Finding, Notebook, ParsedCell
-from nb2prod.notebook.parse import parse_cell
+from nb2prod.notebook.parse import parse_notebook
 from nb2prod.rules import RULES
 from nb2prod.rules._base import Context, PrintCall, Rule
 from nb2prod.rules._metrics import keep_evaluations
@@ -183,15 +182,7 @@ def _needed(findings: List[Finding], ctx) -> List[Finding]:
 
 def parse_all(nb: Notebook) -> Tuple[ParsedCell, ...]:
     """Parse every code cell, leaving out the ones with a syntax error (lint_parsed reports those)."""
-    out, counter = [], 0
-    for cell in nb.code_cells:
-        try:
-            pc = parse_cell(nb.path, cell, counter)
-        except CodeProblem:
-            continue
-        counter += len(pc.statements)
-        out.append(pc)
-    return tuple(out)
+    return parse_notebook(nb, skip_broken=True)
 
 
 def lint_notebook(nb: Notebook, select=None, ignore=None, builtins=()) -> List[Finding]:

@@ -53,14 +53,20 @@ def _parse_as_cpython(python: str) -> ast.Module:
         sys.setrecursionlimit(DEEP_RECURSION)
 
 
-def parse_notebook(nb: Notebook) -> Tuple[ParsedCell, ...]:
-    """Every code cell parsed; the first syntax error raises CodeProblem with cell and line."""
+def parse_notebook(nb: Notebook, skip_broken: bool = False) -> Tuple[ParsedCell, ...]:
+    """Every code cell parsed; the first syntax error raises CodeProblem with cell and line, or with
+    `skip_broken` that cell is left out (lint reports it) and statements are numbered over the rest."""
     parsed: List[ParsedCell] = []
     counter = 0
-    with warnings.catch_warnings():  # once for the notebook, not per cell
+    with warnings.catch_warnings():  # once for the notebook, not per cell: it copies the filter list
         warnings.simplefilter("ignore")  # invalid escape sequences and the like
         for cell in nb.code_cells:
-            pc = _parse_cell(nb.path, cell, counter)
+            try:
+                pc = _parse_cell(nb.path, cell, counter)
+            except CodeProblem:
+                if skip_broken:
+                    continue
+                raise
             counter += len(pc.statements)
             parsed.append(pc)
     return tuple(parsed)
