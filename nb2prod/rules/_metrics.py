@@ -8,6 +8,7 @@ import ast
 import re
 from bisect import bisect_right
 from itertools import accumulate
+from operator import add
 from dataclasses import replace
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -59,9 +60,9 @@ def of(ctx) -> NotebookMetrics:
 
 
 def _compute_for(ctx, upto: int) -> NotebookMetrics:
-    statements = [st for _, st in ctx.facts.statements[:upto]]
+    statements = ctx.facts.statements[:upto]
     making = {i for i in metric_text(ctx) if i < upto}
-    return compute([st.node for st in statements], ctx.facts.flows[:upto], [st.source for st in statements],
+    return compute([st.node for _, st in statements], ctx.facts.flows[:upto], [st.source for _, st in statements],
                    ctx.facts.imports.modules, making)
 
 
@@ -74,9 +75,10 @@ def metric_text(ctx) -> FrozenSet[int]:
     """Positions of the statements whose text makes a metric-looking call (worked out once, by regex)."""
     found = ctx.cache.get("metric_text")
     if found is None:
-        statements = [st for _, st in ctx.facts.statements]
+        statements = ctx.facts.statements
         found = ctx.cache["metric_text"] = frozenset(_making(
-            [st.node for st in statements], ctx.facts.flows, [st.source for st in statements], ctx.facts.imports.modules))
+            [st.node for _, st in statements], ctx.facts.flows, [st.source for _, st in statements],
+            ctx.facts.imports.modules))
     return found
 
 
@@ -84,7 +86,8 @@ def _making(nodes, flows, sources, modules) -> List[int]:
     """Positions whose text makes a metric call: by its name, a metric module's alias, or a notebook helper.
     Substring searches over the joined text (most statements make none), hits mapped back by offset."""
     names = [a for a, full in modules.items() if full.startswith(METRIC_MODULES)]
-    starts = list(accumulate((len(src) + 1 for src in sources[:-1]), initial=0))
+    # where each statement starts in the joined text: the lengths before it, plus one newline each
+    starts = list(map(add, accumulate(map(len, sources[:-1]), initial=0), range(len(sources))))
     text = "\n".join(sources)
     found: Set[int] = set()
     inside: Set[int] = set()  # the statements holding a whole hit (a call's `(` may sit in the next one)
@@ -100,7 +103,17 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             i = bisect_right(starts, at) - 1
             found.add(i)
             inside.add(i)
-    defs = [(i, n.name) for i, n in enumerate(nodes) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    defs, by_hand = [], []  # one pass: the notebook's functions, and the metrics computed by hand
+    for i, n in enumerate(nodes):
+        kind = n.__class__
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            defs.append((i, n.name))
+        elif kind is ast.Assign:  # `rmse = np.sqrt(...)`
+            if len(n.targets) == 1 and n.targets[0].__class__ is ast.Name and named_like_metric(n.targets[0].id):
+                by_hand.append(i)
+        elif kind in _LOOPS and _binds_metric_inside(n):  # an epoch loop
+            by_hand.append(i)
+    found.update(by_hand)
     helpers = {name for i, name in defs if i in inside}
     while helpers:  # a helper calling a helper
         calls = re.compile(r"\b(?:" + "|".join(sorted(helpers)) + r")\s*\(")
@@ -109,11 +122,7 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             break
         helpers |= more
     if helpers:
-        found.update(i for i, f in enumerate(flows) if f.uses & helpers)
-    found.update(i for i, n in enumerate(nodes)  # a metric computed by hand: `rmse = np.sqrt(...)`
-                 if n.__class__ is ast.Assign and len(n.targets) == 1 and n.targets[0].__class__ is ast.Name
-                 and named_like_metric(n.targets[0].id))
-    found.update(i for i, n in enumerate(nodes) if n.__class__ in _LOOPS and _binds_metric_inside(n))  # an epoch loop
+        found.update(i for i, f in enumerate(flows) if not f.uses.isdisjoint(helpers))
     return sorted(found)
 
 
