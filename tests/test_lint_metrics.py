@@ -37,3 +37,54 @@ def test_the_held_out_shortcut_changes_no_verdict(path, monkeypatch):
     quick = lint_notebook(nb)
     monkeypatch.setattr(_metrics, "SURE", False)
     assert lint_notebook(nb) == quick
+
+
+SCRIPT = """# %%
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
+
+# %%
+df = pd.read_csv("data.csv")
+X_train, X_test, y_train, y_test = train_test_split(df.drop(columns="target"), df["target"], random_state=0)
+
+# %%
+model = Ridge().fit(X_train, y_train)
+joblib.dump(model, "model.joblib")
+
+# %%
+{block}
+
+# %%
+rmse
+"""
+BLOCKS = [  # a metric computed by hand inside a block that runs once: a with, an if, a try
+    'with np.errstate(all="ignore"):\n    rmse = float(np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2)))',
+    "if len(X_test):\n    preds = model.predict(X_test)\n    rmse = float(np.sqrt(np.mean((preds - y_test) ** 2)))",
+    "try:\n    rmse = float(np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2)))\nexcept ValueError:\n    rmse = 0.0",
+]
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=["with", "if", "try"])
+def test_a_metric_computed_in_a_block_is_the_evaluation(tmp_path, block):
+    """Lint does not call showing it exploration, the relevant statements include the block, and convert
+    reports it from evaluate_model()."""
+    from nb2prod import api
+    from nb2prod.lint.engine import lint_notebook
+
+    script = tmp_path / "notebook.py"
+    script.write_text(SCRIPT.format(block=block), encoding="utf-8")
+    nb = load(str(script))
+    assert [f.code for f in lint_notebook(nb)] == []
+    cells = parse_all(nb)
+    statements = [st for pc in cells for st in pc.statements]
+    nodes, flows = [st.node for st in statements], [flow(st.node) for st in statements]
+    facts = Facts(cells, (), [(None, st, st.node, False) for st in statements])
+    found = compute(nodes, flows, [st.source for st in statements], facts.imports.modules)
+    assert found == compute(nodes, flows) and found.evaluations
+    [result] = api.convert([str(script)], str(tmp_path / "out"))
+    assert result.error is None
+    train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
+    assert 'return {"rmse": rmse}' in train and "metrics = evaluate_model(" in train

@@ -48,6 +48,14 @@ FOUND = [
     ("X_s = scaler.fit_transform(X_train)\nlog_loss(y_train, m.predict_proba(X_s))", "log_loss", TRAINING),
     ("residuals = y - model.predict(X)\nrmse = float(np.sqrt(np.mean(residuals ** 2)))", "rmse", UNKNOWN),
     ("val_acc = (model.predict(X_val) == y_val).mean()", "val_acc", HELD_OUT),
+    # computed by hand inside a block that runs once (`with torch.no_grad():`), from predictions made in it
+    ("with torch.no_grad():\n    val_loss = float(((model.predict(X_val) - y_val) ** 2).mean())", "val_loss", HELD_OUT),
+    ("with np.errstate(all='ignore'):\n    preds = model.predict(X_test)\n    rmse = np.sqrt(np.mean((preds - y_test) ** 2))",
+     "rmse", HELD_OUT),
+    ("if X_test is not None:\n    mae = np.mean(np.abs(model.predict(X_test) - y_test))\nelse:\n    mae = None", "mae",
+     HELD_OUT),
+    ("try:\n    with timer():\n        acc = (model.predict(X_val) == y_val).mean()\nexcept ValueError:\n    acc = 0.0",
+     "acc", HELD_OUT),
     # a fit's history (Keras): one epoch's value of a held-out metric, or the best epoch's
     ("history = model.fit(X, y, validation_data=(Xv, yv))\nprint(history.history['val_loss'][-1])", "val_loss",
      HELD_OUT),
@@ -70,6 +78,8 @@ NOT_FOUND = [
     "def helper(x):\n    return accuracy_score(x, x)",  # a definition is not an evaluation; its calls are
     "score = 3\nprint(score)",
     "loss = compute(x)",  # spelled like a metric, but no prediction reaches it
+    "with open(path) as f:\n    loss = json.load(f)['loss']",  # read back, in a block: no prediction reaches it
+    "with torch.no_grad():\n    def rmse(a, b):\n        return model.predict(a) - b",  # a definition in a block
     "acc = [m.predict(X)]",  # a container, not a number
     "history = model.fit(X, y)\nprint(history.history['loss'][-1])",  # the training rows' loss
     "history = model.fit(X, y)\nplt.plot(history.history['val_loss'])",  # every epoch's: a curve, no number

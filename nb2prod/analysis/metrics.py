@@ -109,9 +109,12 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if swept is not None and node.__class__ in _COMPOUND:
             found += _bound_in_loops(position, node, sides, swept, {id(m.call) for m in found})
         if not any(m.position == position for m in found[-1:]):
-            by_hand = _by_hand(position, node, predicted, sides, predicts)
-            if by_hand is not None:
-                found.append(by_hand)
+            if node.__class__ in _BLOCKS:
+                found += _by_hand_in_block(position, node, predicted, sides)
+            else:
+                by_hand = _by_hand(position, node, predicted, sides, predicts)
+                if by_hand is not None:
+                    found.append(by_hand)
         if f.defs and (f.uses & predicted or predicts):
             predicted |= f.defs
         _bind_sides(node, f, sides, subs, calls)
@@ -145,6 +148,36 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
 
 
 _COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)
+_BLOCKS = (ast.With, ast.AsyncWith, ast.If, ast.Try)  # run their body once: what it binds stays bound after
+
+
+def _by_hand_in_block(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str, str]) -> List["Metric"]:
+    """`_by_hand` for the assignments directly in a block's bodies (`with torch.no_grad():` then `rmse = ...`),
+    in order, each reading the predictions the ones before it made (loops inside are `_bound_in_loops`')."""
+    found: List[Metric] = []
+    made = set(predicted)
+    for stmt in _block_statements(node):
+        calls = [c for c in walk(stmt) if c.__class__ is ast.Call]
+        predicts = any(_last(c.func) in PREDICTING for c in calls)
+        by_hand = _by_hand(position, stmt, made, sides, predicts)
+        if by_hand is not None:
+            found.append(by_hand)
+        elif stmt.__class__ is ast.Assign and (predicts or any(
+                sub.__class__ is ast.Name and sub.id in made for sub in walk(stmt.value))):
+            made.update(n.id for t in stmt.targets for n in walk(t) if n.__class__ is ast.Name)
+    return found
+
+
+def _block_statements(node: ast.stmt) -> List[ast.stmt]:
+    """The statements of a with, if or try, and of blocks nested in it, in order; not inside loops or defs."""
+    out: List[ast.stmt] = []
+    for name in ("body", "orelse", "handlers", "finalbody"):
+        for child in getattr(node, name, None) or ():
+            if child.__class__ in _BLOCKS or child.__class__ is ast.ExceptHandler:
+                out += _block_statements(child)
+            elif isinstance(child, ast.stmt):
+                out.append(child)
+    return out
 
 
 def _bound_in_loops(position: int, node: ast.stmt, sides: Dict[str, str], swept: Set[int],

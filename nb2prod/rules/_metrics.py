@@ -111,7 +111,7 @@ def _making(nodes, flows, sources, modules) -> List[int]:
         elif kind is ast.Assign:  # `rmse = np.sqrt(...)`
             if len(n.targets) == 1 and n.targets[0].__class__ is ast.Name and named_like_metric(n.targets[0].id):
                 by_hand.append(i)
-        elif kind in _LOOPS and _binds_metric_inside(n):  # an epoch loop
+        elif kind in _COMPOUND and _binds_metric_inside(n):  # an epoch loop, `with torch.no_grad():`
             by_hand.append(i)
     found.update(by_hand)
     helpers = {name for i, name in defs if i in inside}
@@ -126,7 +126,7 @@ def _making(nodes, flows, sources, modules) -> List[int]:
     return sorted(found)
 
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)
 
 
 def _binds_metric_inside(node: ast.stmt) -> bool:

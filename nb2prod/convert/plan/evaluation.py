@@ -174,19 +174,20 @@ def _gathering(s: Statement, entries: Mapping[str, Reported]) -> Optional[Tuple[
 
 def _named(s: Statement, metrics: Sequence[Metric]) -> List[Reported]:
     """`mse = mean_squared_error(...)` → mse; `scores = {...}` or `holdout = evaluate(...)` → **merged; the
-    same inside a `with` block (`with mlflow.start_run(): ... rmse = ...`) or a loop, whose last pass's
-    value is the one reported (`for epoch in ...: val_loss = ...`)."""
+    same inside a `with` block (`with mlflow.start_run(): ... rmse = ...`), an if or a try, or a loop, whose
+    last pass's value is the one reported (`for epoch in ...: val_loss = ...`)."""
     return _named_in(s.node, metrics)
 
 
-_BLOCKS = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.If)
+_BLOCKS = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.If, ast.Try)
 
 
 def _named_in(node: ast.stmt, metrics: Sequence[Metric]) -> List[Reported]:
     if not isinstance(node, _BLOCKS):
         return _named_node(node, metrics)
     found = []
-    for stmt in node.body + getattr(node, "orelse", []):
+    handlers = [stmt for handler in getattr(node, "handlers", []) for stmt in handler.body]
+    for stmt in node.body + getattr(node, "orelse", []) + handlers + getattr(node, "finalbody", []):
         inside = {id(sub) for sub in walk(stmt)}
         found += _named_in(stmt, [m for m in metrics if id(m.call) in inside])
     return found
