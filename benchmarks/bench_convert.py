@@ -5,6 +5,7 @@ and the MLOpsPython training notebook with its `reg` bug fixed in a temporary co
 
     python benchmarks/bench_convert.py [--runs 3] [--sizes 100,1000,2000] [--keep DIR]
     python benchmarks/bench_convert.py --linear [--runs 1]   # nb2prod alone at 1,000 to 10,000 cells
+    python benchmarks/bench_convert.py --against REV          # also: this tree's convert over REV's
 
 Each run is one child process started by a fresh wrapper process that reports the child's wall time
 and `ru_maxrss` (RUSAGE_CHILDREN), so memory is the peak of that child alone. Best of N is reported,
@@ -15,6 +16,9 @@ those of a second run, not of compiling nb2prod's modules or filling its caches.
 Targets (issue 6): 2,000 cells < 3 s and < 150 MiB; linear growth; MLOps training <= 0.6x nbconvert.
 `--linear` converts 1,000, 2,000, 5,000 and 10,000 cells and prints the marginal ms per cell of
 1,000 -> 2,000 and of 5,000 -> 10,000 and their ratio (issue 12: at most 1.3, i.e. linear).
+`--against REV` (a git revision or a checkout's directory) also converts every input from this tree
+and from REV in alternation (benchmarks/against.py) and gives this tree's time over REV's per input;
+the run fails (exit 1) when one is more than 10 % slower (issue 13).
 """
 
 from __future__ import annotations
@@ -145,10 +149,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,1000,2000")
     parser.add_argument("--keep", help="write the generated notebooks into this folder and keep them")
     parser.add_argument("--linear", action="store_true", help="nb2prod alone at 1,000-10,000 cells: marginal ms/cell")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time this tree's convert against REV's (a git revision or a checkout), interleaved")
     args = parser.parse_args()
     if args.linear:
         return linear(args.runs, args.keep)
-    work = Path(args.keep or tempfile.mkdtemp(prefix="nb2prod-bench-"))
+    work = Path(args.keep or tempfile.mkdtemp(prefix="nb2prod-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     _environment(work)
     inputs = []
@@ -163,9 +169,25 @@ def main() -> int:
     rows = [(label, size, {tool: measure(cmd, args.runs) for tool, cmd in commands(path, work).items()})
             for label, size, path in inputs]
     _print(rows, args.runs)
+    within = against(inputs, args.against, args.runs, work) if args.against else True
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return 0 if all(r["rc"] == 0 for _, _, m in rows for r in m.values()) else 1
+    return 0 if within and all(r["rc"] == 0 for _, _, m in rows for r in m.values()) else 1
+
+
+def against(inputs: list, rev: str, runs: int, work: Path) -> bool:
+    """This tree's convert of each input against REV's, interleaved; True when none is more than 10 % slower."""
+    from against import checkout, environment, interleaved, report, revision
+
+    with checkout(rev) as other:
+        trees = {"this": ROOT, "other": other}
+        commands = {(label, side): ([sys.executable, "-m", "nb2prod", "convert", str(path), "-o",
+                                     str(work / f"out_{side}_{path.stem}"), "--force"],
+                                    tree, environment(tree, dict(os.environ), work / f"cache_{side}"))
+                    for label, _, path in inputs for side, tree in trees.items()}
+        best = interleaved(commands, runs)
+        rows = [(label, best[label, "this"], best[label, "other"]) for label, _, _ in inputs]
+        return report(rows, revision(ROOT), f"{rev} ({revision(other)})", runs)
 
 
 LINEAR_SIZES = (1000, 2000, 5000, 10000)

@@ -4,7 +4,7 @@ Whole-process wall time, best of N runs (a process start is part of what users w
 beside it the CPU time (user + system) of the best run, which a busy machine disturbs less.
 
     pip install nbqa flake8            # or: pip install -e '.[bench]'
-    python benchmarks/bench_lint.py [FOLDER] [--runs 5] [--scale 20]
+    python benchmarks/bench_lint.py [FOLDER] [--runs 5] [--scale 20] [--against REV]
 
 FOLDER defaults to ../shared/corpus/pdsh. Rows come in like-for-like pairs:
 
@@ -21,6 +21,11 @@ ruff runs with its default rule set (E4, E7, E9, F: the closest to nb2prod's kin
 Python runs from bytecode as it does once installed (PYTHONDONTWRITEBYTECODE is dropped and
 .pyc files go to a temporary PYTHONPYCACHEPREFIX, so the tree stays clean); one row shows a run
 that compiles every module instead. Caches live in a temporary folder, never in FOLDER.
+
+- against an earlier revision (`--against REV`, a git revision or a checkout's directory): cold
+  lint with the default workers and with `-j 1`, and warm lint, run from this tree and from REV in
+  alternation (benchmarks/against.py); each row gives this tree's time over REV's, and the run
+  fails (exit 1) when one is more than 10 % slower.
 """
 
 from __future__ import annotations
@@ -97,14 +102,38 @@ def at_scale(folder: Path, copies: int, runs: int, tmp: str) -> dict:
     return times
 
 
+AGAINST = {
+    "cold nb2prod lint --no-cache": ["--no-cache"],
+    "cold nb2prod lint -j 1": ["-j", "1", "--no-cache"],
+    "warm nb2prod lint": [],
+}
+
+
+def against(folder: Path, rev: str, runs: int, tmp: str) -> bool:
+    """This tree's lint rows against REV's, interleaved; True when none is more than 10 % slower."""
+    from against import checkout, environment, interleaved, report, revision
+
+    env, _ = environments(tmp)
+    with checkout(rev) as other:
+        trees = {"this": HERE.parent, "other": other}
+        commands = {(label, side): ([sys.executable, "-m", "nb2prod", "lint", *extra, str(folder)], tree,
+                                    environment(tree, env, Path(tmp, f"cache_{side}")))
+                    for label, extra in AGAINST.items() for side, tree in trees.items()}
+        best = interleaved(commands, runs)
+        rows = [(label, best[label, "this"], best[label, "other"]) for label in AGAINST]
+        return report(rows, revision(HERE.parent), f"{rev} ({revision(other)})", runs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", default=str(DEFAULT))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scale", type=int, default=0, metavar="N",
                         help="also lint N copies of the folder at once (cold nb2prod vs cold ruff)")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time this tree's lint against REV's (a git revision or a checkout), interleaved")
     args = parser.parse_args()
-    folder = Path(args.folder)
+    folder = Path(args.folder).resolve()
     if not folder.is_dir():
         print(f"no folder {folder}", file=sys.stderr)
         return 2
@@ -127,6 +156,10 @@ def main() -> int:
         if "ruff check --no-cache" in scaled:
             ratio = scaled["nb2prod lint --no-cache"][0] / scaled["ruff check --no-cache"][0]
             print(f"  at scale: nb2prod / ruff      = {ratio:.2f}x")
+    if args.against:
+        with tempfile.TemporaryDirectory(prefix="bench_lint_against_") as tmp:
+            if not against(folder, args.against, args.runs, tmp):
+                return 1
     return 0
 
 
