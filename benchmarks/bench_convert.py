@@ -18,7 +18,7 @@ Targets (issue 6): 2,000 cells < 3 s and < 150 MiB; linear growth; MLOps trainin
 1,000 -> 2,000 and of 5,000 -> 10,000 and their ratio (issue 12: at most 1.3, i.e. linear).
 `--against REV` (a git revision or a checkout's directory) also converts every input from this tree
 and from REV in alternation (benchmarks/against.py) and gives this tree's time over REV's per input;
-the run fails (exit 1) when one is more than 10 % slower (issue 13).
+the run fails (exit 1) when one takes more than 10 % longer, in wall time (issue 13).
 """
 
 from __future__ import annotations

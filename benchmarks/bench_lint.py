@@ -25,7 +25,7 @@ that compiles every module instead. Caches live in a temporary folder, never in 
 - against an earlier revision (`--against REV`, a git revision or a checkout's directory): cold
   lint with the default workers and with `-j 1`, and warm lint, run from this tree and from REV in
   alternation (benchmarks/against.py); each row gives this tree's time over REV's, and the run
-  fails (exit 1) when one is more than 10 % slower.
+  fails (exit 1) when one takes more than 10 % longer (wall time).
 """
 
 from __future__ import annotations
