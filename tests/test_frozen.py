@@ -73,6 +73,27 @@ def test_each_record_is_what_dataclasses_would_make(cls):
     assert vars(made) == vars(expected)
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(made, dataclasses.fields(cls)[0].name, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(made, dataclasses.fields(cls)[0].name)
+    assert repr(made).replace(cls.__qualname__, cls.__name__, 1) == repr(expected)
+    again, other = cls(**required), twin(**required)
+    assert (made == again, made != again, made == object()) == (expected == other, expected != other,
+                                                                 expected == object())
+    assert _outcome(lambda: hash(made) == hash(again)) == _outcome(lambda: hash(expected) == hash(other))
+    assert repr(cls.__dataclass_params__) == repr(twin.__dataclass_params__)
+    assert {n for n in _METHODS if n in vars(cls)} == {n for n in _METHODS if n in vars(twin)}
+    assert cls.__match_args__ == twin.__match_args__
+
+
+def _outcome(call):
+    """What `call()` returns, or the type and message of what it raises."""
+    try:
+        return "returned", call()
+    except Exception as exc:  # noqa: BLE001 - compared, not handled
+        return "raised", type(exc), str(exc)
+
+
+_METHODS = ("__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", "__init__")
 
 
 def _parameters(cls: type) -> list:
@@ -162,3 +183,74 @@ def test_what_it_cannot_copy_is_refused():
 
             def __post_init__(self):
                 pass
+
+
+class _SelfUnequal:
+    """`x == x` is False, as for NaN: a tuple comparison still finds the same object equal."""
+
+    def __eq__(self, other):
+        return False
+
+    __hash__ = object.__hash__
+
+
+def test_comparison_hash_and_repr_are_what_dataclasses_gives():
+    odd = _SelfUnequal()
+    for args in [("a", 1), ("a", odd), (odd, 1)]:
+        ours, theirs = _Line(*args), _StdlibLine(*args)
+        assert (ours == _Line(*args)) == (theirs == _StdlibLine(*args))
+        assert (ours == _Line("b", 2)) == (theirs == _StdlibLine("b", 2))
+        assert (hash(ours) == hash(_Line(*args))) == (hash(theirs) == hash(_StdlibLine(*args)))
+    assert hash(_Line("x", 1)) == hash(_StdlibLine("x", 1))  # both hash the tuple of the fields
+    assert _Line("x", 1).__eq__(("x", 1)) is NotImplemented
+    assert _Line.__eq__.__qualname__ == "_Line.__eq__" and _Line.__repr__.__module__ == __name__
+
+
+def test_a_record_inside_itself_is_shown_as_dots():
+    ours, theirs = _Sample("a"), _StdlibSample("a")
+    ours.items.append(ours)
+    theirs.items.append(theirs)
+    assert repr(ours).replace("_Sample", "_StdlibSample") == repr(theirs)
+    assert repr(ours) == "_Sample(name='a', count=3, items=[...], seen=(), notes=['made'], self=None)"
+
+
+def test_a_subclass_may_set_attributes_that_are_not_fields():
+    class Ours(_Line):
+        pass
+
+    class Theirs(_StdlibLine):
+        pass
+
+    for cls in (Ours, Theirs):
+        made = cls("x", 1)
+        made.extra = 2
+        del made.extra
+        with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'text'"):
+            made.text = "y"
+        with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'number'"):
+            del made.number
+
+
+def test_records_that_inherit_or_define_their_own_methods_are_made_by_dataclasses():
+    @frozen
+    class Shown:
+        value: int
+
+        def __repr__(self):
+            return "shown"
+
+    @frozen
+    class More(_Line):
+        extra: int = 0
+
+    assert repr(Shown(1)) == "shown" and Shown(1) == Shown(1) and hash(Shown(1)) == hash(Shown(1))
+    assert More("x", 1, 2) == More("x", 1, 2) != More("x", 1, 3)
+    assert repr(More("x", 1)).endswith(".More(text='x', number=1, extra=0)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        More("x", 1).extra = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class _StdlibLine:
+    text: str
+    number: int
