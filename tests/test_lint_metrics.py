@@ -88,3 +88,33 @@ def test_a_metric_computed_in_a_block_is_the_evaluation(tmp_path, block):
     assert result.error is None
     train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
     assert 'return {"rmse": rmse}' in train and "metrics = evaluate_model(" in train
+
+
+SHOWN = [  # a metric computed by hand where it is shown: printed, in an f-string, bare
+    'preds = model.predict(X_test)\nprint("Test RMSE:", np.sqrt(np.mean((preds - y_test) ** 2)))',
+    'print(f"MSE {np.mean((y_test - model.predict(X_test)) ** 2):.2f}")',
+    "np.abs(model.predict(X_test) - y_test).mean()",
+]
+
+
+@pytest.mark.parametrize("shown, key", zip(SHOWN, ["test_rmse", "mse", "mae"]), ids=["print", "f-string", "bare"])
+def test_a_metric_computed_by_hand_where_it_is_shown_is_the_evaluation(tmp_path, shown, key):
+    """Lint does not call it exploration (NB103, NB102), the relevant-statement analysis finds it as the
+    full one does, and convert names it and reports it from evaluate_model()."""
+    from nb2prod import api
+    from nb2prod.lint.engine import lint_notebook
+
+    script = tmp_path / "notebook.py"
+    script.write_text(SCRIPT.split("# %%\n{block}")[0] + "# %%\n" + shown + "\n", encoding="utf-8")
+    nb = load(str(script))
+    assert [f.code for f in lint_notebook(nb)] == []
+    cells = parse_all(nb)
+    statements = [st for pc in cells for st in pc.statements]
+    nodes, flows = [st.node for st in statements], [flow(st.node) for st in statements]
+    facts = Facts(cells, (), [(None, st, st.node, False) for st in statements])
+    found = compute(nodes, flows, [st.source for st in statements], facts.imports.modules)
+    assert found == compute(nodes, flows) and found.evaluations
+    [result] = api.convert([str(script)], str(tmp_path / "out"))
+    assert result.error is None
+    train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
+    assert f'return {{"{key}": {key}}}' in train and "metrics = evaluate_model(" in train

@@ -68,6 +68,18 @@ FOUND = [
      HELD_OUT),
     ("model = XGBRegressor(early_stopping_rounds=5).fit(X, y, eval_set=[(X_val, y_val)])\nprint(model.best_score)",
      "best_score", HELD_OUT),
+    # computed by hand where it is shown, known by its shape (analysis/by_hand); named after it
+    ("preds = clf.predict(X_test)\nprint('Test accuracy:', (preds == y_test).mean())", "accuracy", HELD_OUT),
+    ("preds = clf.predict(X_test)\n(preds == y_test).mean()", "accuracy", HELD_OUT),
+    ("p = clf.predict(X_val)\nprint(f'acc {np.mean(p == y_val):.3f}')", "accuracy", HELD_OUT),
+    ("p = clf.predict(X_test)\nprint('error rate', (p != y_test).mean())", "error_rate", HELD_OUT),
+    ("p = reg.predict(X_test)\nprint('MSE', np.mean((y_test - p) ** 2))", "mse", HELD_OUT),
+    ("p = reg.predict(X_test)\nprint('RMSE', np.sqrt(((y_test - p) ** 2).mean()))", "rmse", HELD_OUT),
+    ("p = reg.predict(X_val)\nnp.abs(y_val - p).mean()", "mae", HELD_OUT),
+    ("p = clf.predict(X_test)\nprint(sum(p == y_test) / len(y_test))", "accuracy", HELD_OUT),
+    ("print(np.sum((reg.predict(X_test) - y_test) ** 2) / y_test.shape[0])", "mse", HELD_OUT),
+    ("p = clf.predict(X_train)\nprint('train acc', (p == y_train).mean())", "accuracy", TRAINING),
+    ("p = clf.predict(X_test)\nresult = (p == y_test).mean()", "result", HELD_OUT),  # any name: its shape says
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split
@@ -87,6 +99,12 @@ NOT_FOUND = [
     "history = load_history()\nprint(history.history['val_loss'][-1])",  # not what a fit returned
     "history = model.fit(X, y)\nhistory = {}\nprint(history.history['val_loss'][-1])",  # rebound since
     "density = kde.evaluate(grid)\nprint(density[0])",  # no evaluation: no entry of one
+    # by-hand shapes of no model's predictions: data compared with data
+    "print((df['a'] == df['b']).mean())",
+    "print(np.mean((x - x.mean()) ** 2))",
+    "share = (labels == 1).mean()",
+    "p = clf.predict(X_test)\nprint((p - y_test).mean())",  # the mean residual: a bias, no known metric
+    "p = clf.predict(X_test)\nprint((p == y_test).sum())",  # a count of hits, not a rate
 ]
 
 

@@ -108,6 +108,11 @@ def test_a_displayed_dict_of_metrics_is_merged_under_its_keys(tmp_path):
     # shown through arithmetic or a numeric function: named as shown under its label, else by its function
     ("print('Accuracy %:', 100 * accuracy_score(y_valid, clf.predict(X_valid)))", "accuracy"),
     ("print(round(f1_score(y_valid, clf.predict(X_valid)), 3))", "f1"),
+    # computed by hand where it is shown (analysis/by_hand): named by its label, else by its shape
+    ("print('Test accuracy:', (clf.predict(X_valid) == y_valid).mean())", "test_accuracy"),
+    ("(clf.predict(X_valid) == y_valid).mean()", "accuracy"),
+    ("print(f'error rate {np.mean(clf.predict(X_valid) != y_valid):.3f}')", "error_rate"),
+    ("print(np.sqrt(np.mean((clf.predict_proba(X_valid)[:, 1] - y_valid) ** 2)))", "rmse"),
 ])
 def test_an_inline_metric_gets_a_name_and_is_reported(tmp_path, shape, key):
     cells = ["# T", IMPORTS + "\nfrom IPython.display import display", "## Data", DATA, "## Train", FIT,
@@ -259,8 +264,10 @@ def test_a_metric_shown_through_arithmetic_is_reported_as_the_notebook_showed_it
     clf, X_valid, y_valid = namespace["clf"], namespace["X_valid"], namespace["y_valid"]
     from sklearn.metrics import accuracy_score, brier_score_loss
 
+    proba = clf.predict_proba(X_valid)[:, 1]
     assert written == pytest.approx({"error_rate": 1 - accuracy_score(y_valid, clf.predict(X_valid)),
-                                     "root_brier": brier_score_loss(y_valid, clf.predict_proba(X_valid)[:, 1]) ** 0.5})
+                                     "rmse": float(((proba - y_valid) ** 2).mean() ** 0.5),  # computed by hand
+                                     "root_brier": brier_score_loss(y_valid, proba) ** 0.5})
 
 
 def test_the_entries_of_a_keras_evaluation_are_reported_under_their_labels(tmp_path):

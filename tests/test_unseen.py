@@ -438,7 +438,9 @@ def test_cross_validation_before_the_final_fit_runs_before_the_mock_is_in_place(
     mocked = (out / "test_train.py").read_text().split("def test_train_model_fits_logistic_regression(")[1]
     assert mocked.index("evaluate_model(") < mocked.index("mocker.patch(")
     ran = _run(out, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert ran.returncode == 0 and "3 passed" in ran.stdout, ran.stdout[-2000:]
+    # the printed `(model.predict(X) == y).mean()` is a metric computed by hand: evaluate_model_2 reports it and
+    # gets its test; the one comparing it with the notebook's printed value skips (saved without outputs)
+    assert ran.returncode == 0 and "4 passed, 1 skipped" in ran.stdout, ran.stdout[-2000:]
 
 
 # -- scoring: requests whose rows are not under "data", or not a list of lists --------------------

@@ -4,7 +4,9 @@ A metric call is a call of a metric function (anything from `sklearn.metrics` or
 function named like one: `*_score`, `*_error`, `*_loss`, `classification_report`, `confusion_matrix`;
 a model's `.score(X, y)` or Keras' `.evaluate(X, y)`; `cross_val_score` and `cross_validate`), or a
 call of a notebook function whose body makes one (`holdout = score_model(clf, X_valid, y_valid)`); or a
-metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions;
+metric computed by hand: a name spelled like one (`rmse`, `val_acc`) assigned from a model's predictions,
+or predictions compared with labels and reduced in a known way (`(preds == y_test).mean()`, analysis/by_hand)
+wherever it is, assigned to any name, printed or shown;
 or one epoch's value of a held-out metric a fit recorded (`history.history["val_loss"][-1]`, Keras); or a
 search's cross-validated score (`grid.best_score_`: the best candidate's mean over the held-out folds) or
 an early-stopped model's best score on its evaluation set (XGBoost's `best_score`).
@@ -22,6 +24,7 @@ import ast
 import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from nb2prod.analysis import by_hand as shapes
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.imports import aliases, resolve
 from nb2prod.analysis.recorded import bind_recorders, recorded_scores
@@ -111,6 +114,8 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
         if not any(m.position == position for m in found[-1:]):
             if node.__class__ in _BLOCKS:
                 found += _by_hand_in_block(position, node, predicted, sides)
+            elif node.__class__ is ast.Expr:
+                found += _inline_by_hand(position, node, predicted, sides)
             else:
                 by_hand = _by_hand(position, node, predicted, sides, predicts)
                 if by_hand is not None:
@@ -136,6 +141,10 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return None
     reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
+    known = shapes.shape(node.value)  # `result = (preds == y_test).mean()`: an accuracy, whatever its name
+    if known is not None and _predicted(known[1], predicted):
+        return Metric(position, False, node.value, node.targets[0].id,
+                      expression_side(node.value, sides) or UNKNOWN, True)
     if not named_like_metric(node.targets[0].id) or not (reads & predicted or predicts):
         return None
     if isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant, ast.Lambda)):
@@ -145,6 +154,18 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
 
 
 
+def _inline_by_hand(position: int, node: ast.Expr, predicted: Set[str], sides: Dict[str, str]) -> List["Metric"]:
+    """`print("Test accuracy:", (preds == y_test).mean())`, a bare `np.sqrt(np.mean((y_val - p) ** 2))`, an
+    f-string: a metric computed by hand from predictions where it is shown (analysis/by_hand), named by its
+    shape (`accuracy`, `rmse`) until plan/evaluation reads the label it was printed with."""
+    return [Metric(position, False, expr, name, expression_side(expr, sides) or UNKNOWN, True)
+            for expr, name, compared in shapes.outermost(node.value) if _predicted(compared, predicted)]
+
+
+def _predicted(compared: Sequence[ast.expr], predicted: Set[str]) -> bool:
+    """Whether one of the compared expressions is a model's predictions (a name computed from them, or a call)."""
+    return any((sub.__class__ is ast.Name and sub.id in predicted)
+               or (sub.__class__ is ast.Call and _last(sub.func) in PREDICTING) for e in compared for sub in walk(e))
 
 
 _COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.If, ast.Try)

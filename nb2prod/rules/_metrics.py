@@ -12,6 +12,7 @@ from operator import add
 from dataclasses import replace
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
+from nb2prod.analysis import by_hand as by_hand_shapes
 from nb2prod.analysis.dataflow import Flow
 from nb2prod.analysis.walk import root_name, statements, walk
 from nb2prod.analysis.metrics import (named_like_metric, CROSS_VALIDATION, HELD_OUT, METRIC_MODULES, TRAINING, evaluation_positions, find_metrics, metric_name,
@@ -103,14 +104,18 @@ def _making(nodes, flows, sources, modules) -> List[int]:
             i = bisect_right(starts, at) - 1
             found.add(i)
             inside.add(i)
+    shaped = {bisect_right(starts, at) - 1 for word in by_hand_shapes.WORDS for at in _found(text, word)}
     defs, by_hand = [], []  # one pass: the notebook's functions, and the metrics computed by hand
     for i, n in enumerate(nodes):
         kind = n.__class__
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             defs.append((i, n.name))
         elif kind is ast.Assign:  # `rmse = np.sqrt(...)`
-            if len(n.targets) == 1 and n.targets[0].__class__ is ast.Name and named_like_metric(n.targets[0].id):
+            if len(n.targets) == 1 and n.targets[0].__class__ is ast.Name and (
+                    named_like_metric(n.targets[0].id) or i in shaped and by_hand_shapes.holds(n.value)):
                 by_hand.append(i)
+        elif kind is ast.Expr and i in shaped and by_hand_shapes.holds(n.value):  # `print((p == y_test).mean())`
+            by_hand.append(i)
         elif kind in _COMPOUND and _binds_metric_inside(n):  # an epoch loop, `with torch.no_grad():`
             by_hand.append(i)
     found.update(by_hand)
@@ -145,6 +150,14 @@ def _word_calls(text: str, word: str) -> Iterator[Tuple[int, int]]:
         after = _CALL_AFTER.match(text, at + len(word))
         if after is not None:
             yield at, after.end()
+        at = text.find(word, at + 1)
+
+
+def _found(text: str, word: str) -> Iterator[int]:
+    """Starts of `word` in `text`, anywhere."""
+    at = text.find(word)
+    while at != -1:
+        yield at
         at = text.find(word, at + 1)
 
 
