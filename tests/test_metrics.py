@@ -80,6 +80,10 @@ FOUND = [
     ("print(np.sum((reg.predict(X_test) - y_test) ** 2) / y_test.shape[0])", "mse", HELD_OUT),
     ("p = clf.predict(X_train)\nprint('train acc', (p == y_train).mean())", "accuracy", TRAINING),
     ("p = clf.predict(X_test)\nresult = (p == y_test).mean()", "result", HELD_OUT),  # any name: its shape says
+    # predictions stored into a frame's column: the frame holds them
+    ("results = pd.DataFrame({'label': y_test})\nresults['pred'] = clf.predict(X_test)\n"
+     "print((results.pred == results.label).mean())", "accuracy", HELD_OUT),
+    ("df = X_val.copy()\ndf['pred'] = reg.predict(X_val)\nval_loss = ((df.pred - df.y) ** 2).mean()", "val_loss", HELD_OUT),
 ]
 NOT_FOUND = [
     "kde.evaluate(grid)",  # a density's evaluate, no data of the split

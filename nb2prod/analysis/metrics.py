@@ -120,8 +120,8 @@ def find_metrics(nodes: Sequence[ast.stmt], flows: Sequence[Flow]) -> List[Metri
                 by_hand = _by_hand(position, node, predicted, sides, predicts)
                 if by_hand is not None:
                     found.append(by_hand)
-        if f.defs and (f.uses & predicted or predicts):
-            predicted |= f.defs
+        if f.writes and (f.uses & predicted or predicts):  # `results["pred"] = model.predict(X)` too
+            predicted |= f.writes
         _bind_sides(node, f, sides, subs, calls)
         bind_recorders(node, histories, listed, found[first:])
     return found
