@@ -282,3 +282,22 @@ def test_the_entries_of_a_keras_evaluation_are_reported_under_their_labels(tmp_p
     _trained(out)
     written = _written(out / "metrics.json")
     assert list(written) == ["test_loss", "test_accuracy"] and 0 <= written["test_accuracy"] <= 1
+
+
+def test_a_section_that_only_evaluates_is_the_evaluation_step_under_its_heading(tmp_path):
+    """A section not headed like an evaluation ("Results") builds a frame of actual and predicted values, shows
+    its head (dropped, NB101) and prints a metric computed from it: the whole section is evaluate_model(),
+    with its heading as docstring; the dropped `df.head()` does not keep the frame behind in a step of its own."""
+    shown = ("df = pd.DataFrame({'actual': y_valid, 'predicted': proba})\ndf.head()\n"
+             "print(np.sqrt(np.mean((df.actual - df.predicted) ** 2)))")
+    fit = FIT + "\nproba = clf.predict_proba(X_valid)[:, 1]"  # predicted where the model is fitted
+    cells = ["# T", IMPORTS + "\nimport pandas as pd", "## Data", DATA, "## Train", fit, "## Results", shown,
+             "## Save", SAVE]
+    result, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    evaluate = train.split("def evaluate_model(")[1].split("\ndef ")[0]
+    assert '"""Results."""' in evaluate and "df = pd.DataFrame(" in evaluate and 'return {"rmse": rmse}' in evaluate
+    assert "def prepare_data(" not in train
+    assert [f.code for f in result.fates if not f.kept and f.code.startswith("NB1")] == ["NB101"]
+    _trained(out)
+    assert list(_written(out / "metrics.json")) == ["rmse"]

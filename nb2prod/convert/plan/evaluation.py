@@ -69,18 +69,24 @@ def evaluation(statements: Sequence[Statement], flows: Mapping[int, Flow], kind:
     return Evaluation(frozenset(evaluation_positions(found)), found)
 
 
-def split_groups(groups: List[Group], flows: Mapping[int, Flow], outputs: Collection[int]) -> List[Group]:
+def split_groups(groups: List[Group], flows: Mapping[int, Flow], outputs: Collection[int],
+                 dropped: Collection[int] = ()) -> List[Group]:
     """Each group holding evaluation statements hands them, with the statements only they read, to an
-    `evaluate` group right after it, when that keeps the notebook's data flow (else they stay put)."""
+    `evaluate` group right after it, when that keeps the notebook's data flow (else they stay put).
+    Dropped statements (`df.head()`) neither read nor change anything there; a section left with nothing
+    else to do is the evaluation step, under its own heading."""
     out: List[Group] = []
     for role, title, stmts in groups:
-        block = _block(stmts, flows, outputs) if role != "evaluate" else None
+        live = [s for s in stmts if s.index not in dropped]
+        block = _block(live, flows, outputs) if role != "evaluate" else None
         if not block:
             out.append((role, title, stmts))
             continue
         rest = [s for s in stmts if s.index not in block]
-        if rest:
-            out.append((role, title, rest))
+        if all(s.index in dropped for s in rest):
+            out.append(("evaluate", title, stmts))
+            continue
+        out.append((role, title, rest))
         out.append(("evaluate", "", [s for s in stmts if s.index in block]))
     return out
 

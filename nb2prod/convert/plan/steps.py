@@ -35,7 +35,7 @@ def make_steps(src: Source, sections: Sequence[Section], placed: Collection[int]
     inline metric calls get in the evaluation steps."""
     groups = group(sections, src.kind, placed, dropped)
     if ev.statements:
-        groups = evaluation.split_groups(groups, src.flows, ev.statements - set(dropped))
+        groups = evaluation.split_groups(groups, src.flows, ev.statements - set(dropped), dropped)
     groups = move_to_first_use(groups, [src.statements[i] for i in hypers if hypers[i][0].at < 0], src.flows)
     steps = wire_returns(_steps(groups, src.flows, hypers, dropped), src.flows)
     if src.kind == "scoring":
