@@ -7,6 +7,7 @@ the generated train.py and its generated tests for real."""
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import subprocess
@@ -108,6 +109,11 @@ def test_a_displayed_dict_of_metrics_is_merged_under_its_keys(tmp_path):
     # shown through arithmetic or a numeric function: named as shown under its label, else by its function
     ("print('Accuracy %:', 100 * accuracy_score(y_valid, clf.predict(X_valid)))", "accuracy"),
     ("print(round(f1_score(y_valid, clf.predict(X_valid)), 3))", "f1"),
+    # printed through a template: the text before its placeholder labels it
+    ("print('Accuracy on test set: {:.2f}'.format(clf.score(X_valid, y_valid)))", "accuracy_on_test_set"),
+    ("print('AUC: {auc:.3f}'.format(auc=roc_auc_score(y_valid, clf.predict_proba(X_valid)[:, 1])))", "auc"),
+    ("print('recall = %.3f' % recall_score(y_valid, clf.predict(X_valid)))", "recall"),
+    ("print('%s: %.3f' % ('valid', f1_score(y_valid, clf.predict(X_valid))))", "f1"),  # no words before it
     # computed by hand where it is shown (analysis/by_hand): named by its label, else by its shape
     ("print('Test accuracy:', (clf.predict(X_valid) == y_valid).mean())", "test_accuracy"),
     ("(clf.predict(X_valid) == y_valid).mean()", "accuracy"),
@@ -301,3 +307,21 @@ def test_a_section_that_only_evaluates_is_the_evaluation_step_under_its_heading(
     assert [f.code for f in result.fates if not f.kept and f.code.startswith("NB1")] == ["NB101"]
     _trained(out)
     assert list(_written(out / "metrics.json")) == ["rmse"]
+
+
+@pytest.mark.parametrize("template, labels", [
+    ("'acc: {:.2f}, f1: {:.2f}'.format(a, b)", [("a", "acc: "), ("b", ", f1: ")]),
+    ("'{1} then {0}'.format(a, b)", [("b", ""), ("a", " then ")]),
+    ("'auc={auc}'.format(auc=a)", [("a", "auc=")]),
+    ("'100%% sure, acc %.1f%%' % a", [("a", "100% sure, acc ")]),
+    ("'%s: %5.3f' % (name, a)", [("name", ""), ("a", ": ")]),
+    ("'{0[1]}'.format(a)", []),  # an index into an argument: not followed
+    ("'%(acc)s' % values", []),  # a mapping
+    ("'%d %d' % pair", []),  # one value for two conversions: a tuple made elsewhere
+    ("'{'.format(a)", []),  # not a template
+])
+def test_a_template_labels_each_value_with_the_text_before_its_placeholder(template, labels):
+    from nb2prod.convert.plan.evaluation import _templated
+
+    got = _templated(ast.parse(template, mode="eval").body)
+    assert [(ast.unparse(value), label) for value, label in got] == labels

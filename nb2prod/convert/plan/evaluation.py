@@ -8,7 +8,8 @@ evaluate the model (never dropped), the evaluation block each training group han
 - `scores = {"auc": roc_auc_score(...), ...}`, or a notebook helper returning such a dict, merges its keys;
 - a metric computed inline (`print("accuracy:", accuracy_score(y_test, p))`, a bare `model.score(X_test,
   y_test)`, an f-string) gets a name first (`accuracy = accuracy_score(y_test, p)`), taken from the label
-  it was printed with, else from the function (`r2_score` → `r2`), never one the notebook uses.
+  it was printed with (the text before it in print's arguments, an f-string, or a `.format()` or `%`
+  template), else from the function (`r2_score` → `r2`), never one the notebook uses.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import string
 from dataclasses import replace
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -310,6 +312,9 @@ def _labels(expr: ast.AST, metrics: Collection[int]) -> Dict[int, str]:
     label before it."""
     out: Dict[int, str] = {}
     for node in walk(expr):
+        for value, label in _templated(node):  # `"accuracy: {:.2f}".format(m)`, `"recall: %.3f" % m`
+            if isinstance(value, ast.Call) or id(value) in metrics:
+                out.setdefault(id(value), label)
         parts = node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else (
             node.values if isinstance(node, ast.JoinedStr) else None)
         if not parts:
@@ -323,6 +328,48 @@ def _labels(expr: ast.AST, metrics: Collection[int]) -> Dict[int, str]:
                 out.setdefault(id(value), label)
                 label = ""
     return out
+
+
+# A printf-style conversion (`%.3f`, `%(name)s`, `%5d`); `%%` is a literal percent sign.
+_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<kind>[diouxXeEfFgGcrsa%])")
+
+
+def _templated(node: ast.AST) -> List[Tuple[ast.AST, str]]:
+    """(value, the template's text before its placeholder) for a literal template filled by `.format(...)` or
+    `%`; [] for anything else, or a template this cannot follow (`{0[1]}`, `%*d`, a mapping)."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)):
+        try:
+            fields = list(string.Formatter().parse(node.func.value.value))
+        except ValueError:
+            return []
+        named = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        out, auto, text = [], 0, ""
+        for literal, field, _, _ in fields:
+            text += literal
+            if field is None:
+                continue
+            if field == "":
+                field, auto = str(auto), auto + 1
+            value = node.args[int(field)] if field.isdigit() and int(field) < len(node.args) else named.get(field)
+            if value is None:
+                return []
+            out.append((value, text))
+            text = ""
+        return out
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)):
+        template = node.left.value
+        specs = [m for m in _PERCENT.finditer(template) if m.group("kind") != "%"]
+        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        if any(m.group("key") is not None or "*" in m.group(0) for m in specs) or len(specs) != len(values):
+            return []
+        out, start = [], 0
+        for m, value in zip(specs, values):
+            out.append((value, template[start:m.start()].replace("%%", "%")))
+            start = m.end()
+        return out
+    return []
 
 
 _LABEL_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
