@@ -71,11 +71,17 @@ BLOCKS = [  # a metric computed by hand inside a block that runs once: a with, a
 def test_a_metric_computed_in_a_block_is_the_evaluation(tmp_path, block):
     """Lint does not call showing it exploration, the relevant statements include the block, and convert
     reports it from evaluate_model()."""
+    _is_the_evaluation(tmp_path, SCRIPT.format(block=block), "rmse")
+
+
+def _is_the_evaluation(tmp_path, text: str, key: str) -> None:
+    """The percent script `text`: no lint finding, the relevant-statement analysis equal to the full one and
+    finding an evaluation, and train.py's evaluate_model() returning `key`."""
     from nb2prod import api
     from nb2prod.lint.engine import lint_notebook
 
     script = tmp_path / "notebook.py"
-    script.write_text(SCRIPT.format(block=block), encoding="utf-8")
+    script.write_text(text, encoding="utf-8")
     nb = load(str(script))
     assert [f.code for f in lint_notebook(nb)] == []
     cells = parse_all(nb)
@@ -87,7 +93,7 @@ def test_a_metric_computed_in_a_block_is_the_evaluation(tmp_path, block):
     [result] = api.convert([str(script)], str(tmp_path / "out"))
     assert result.error is None
     train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
-    assert 'return {"rmse": rmse}' in train and "metrics = evaluate_model(" in train
+    assert f'return {{"{key}": {key}}}' in train and "metrics = evaluate_model(" in train
 
 
 SHOWN = [  # a metric computed by hand where it is shown: printed, in an f-string, bare
@@ -101,20 +107,4 @@ SHOWN = [  # a metric computed by hand where it is shown: printed, in an f-strin
 def test_a_metric_computed_by_hand_where_it_is_shown_is_the_evaluation(tmp_path, shown, key):
     """Lint does not call it exploration (NB103, NB102), the relevant-statement analysis finds it as the
     full one does, and convert names it and reports it from evaluate_model()."""
-    from nb2prod import api
-    from nb2prod.lint.engine import lint_notebook
-
-    script = tmp_path / "notebook.py"
-    script.write_text(SCRIPT.split("# %%\n{block}")[0] + "# %%\n" + shown + "\n", encoding="utf-8")
-    nb = load(str(script))
-    assert [f.code for f in lint_notebook(nb)] == []
-    cells = parse_all(nb)
-    statements = [st for pc in cells for st in pc.statements]
-    nodes, flows = [st.node for st in statements], [flow(st.node) for st in statements]
-    facts = Facts(cells, (), [(None, st, st.node, False) for st in statements])
-    found = compute(nodes, flows, [st.source for st in statements], facts.imports.modules)
-    assert found == compute(nodes, flows) and found.evaluations
-    [result] = api.convert([str(script)], str(tmp_path / "out"))
-    assert result.error is None
-    train = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
-    assert f'return {{"{key}": {key}}}' in train and "metrics = evaluate_model(" in train
+    _is_the_evaluation(tmp_path, SCRIPT.split("# %%\n{block}")[0] + "# %%\n" + shown + "\n", key)
