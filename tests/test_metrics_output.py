@@ -325,3 +325,17 @@ def test_a_template_labels_each_value_with_the_text_before_its_placeholder(templ
 
     got = _templated(ast.parse(template, mode="eval").body)
     assert [(ast.unparse(value), label) for value, label in got] == labels
+
+
+def test_a_metric_shown_again_later_is_reported_once_and_no_name_is_left_unread(tmp_path):
+    """The same metric shown bare twice (before and after refitting): the later value is the one reported under
+    its key, and the earlier display stays as the notebook wrote it, not bound to a name nothing reads."""
+    refit = FIT + "\nclf.score(X_valid, y_valid)\nclf = LogisticRegression(C=2.0)\nclf.fit(X_train, y_train)"
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train", refit + "\nclf.score(X_valid, y_valid)", "## Save", SAVE]
+    _, out = _convert(tmp_path, cells)
+    train = (out / "train.py").read_text()
+    assert train.count("clf.score(X_valid, y_valid)") == 2 and "    clf.score(X_valid, y_valid)\n" in train
+    _trained(out)  # pyflakes included: no unused name
+    namespace: dict = {}
+    exec("\n".join([IMPORTS, DATA, FIT, "clf = LogisticRegression(C=2.0)\nclf.fit(X_train, y_train)"]), namespace)
+    assert _written(out / "metrics.json") == {"score": namespace["clf"].score(namespace["X_valid"], namespace["y_valid"])}

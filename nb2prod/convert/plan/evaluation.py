@@ -140,6 +140,7 @@ def reported(stmts: Sequence[Statement], ev: Evaluation, taken: Set[str]) -> Tup
         by_statement.setdefault(m.position, []).append(m)
     entries: Dict[str, Reported] = {}
     bindings: Dict[int, Tuple[Binding, ...]] = {}
+    shown_alone: Dict[int, Optional[Tuple[Binding, str]]] = {}  # a statement that only showed one metric
     for s in stmts:
         gathered = _gathering(s, entries)
         if gathered is not None:  # `metrics = {"mse": mse}`: the notebook's own dict of what it reported
@@ -157,9 +158,13 @@ def reported(stmts: Sequence[Statement], ev: Evaluation, taken: Set[str]) -> Tup
             made = _bind_inline(s.node, metrics, taken)
             if made:
                 bindings[s.index] = tuple(b for b, _ in made)
+                shown_alone[s.index] = made[0] if made[0][0].alone else None
                 for b, key in made:
                     entries.pop(key, None)
                     entries[key] = Reported(key, b.name)
+    for index, only in shown_alone.items():  # shown again later under its key: the later value is reported
+        if only is not None and only[1] in entries and entries[only[1]].name != only[0].name:
+            del bindings[index]  # so the earlier one is left as the notebook wrote it, not bound to a name never read
     return tuple(entries.values()), bindings
 
 
