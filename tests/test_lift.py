@@ -197,6 +197,12 @@ HOISTED_PIECES = [
     (["def f():\n    return x.np\n", "def g():\n    return np.ones(2)\n"], ["import numpy as np"]),
     (["def f():\n    return ﬁt\n"], ["from m import fit"]),  # the ligature is NFKC-normalised to `fit`
     (["if True:\n", "    y = np.ones(1)\n"], ["import numpy as np"]),  # not whole alone: one parse of all
+    # a function's own variable named like an import is not the import; a free read of it is
+    (["def f():\n    pd = {}\n    return pd\n"], []),
+    (["def f():\n    pd = {}\n    return pd\n", "def g():\n    return pd.DataFrame()\n"], ["import pandas as pd"]),
+    (["def f():\n    for np in range(3):\n        print(np)\n"], []),
+    (["def f():\n    global np\n    np = None\n", "def g():\n    return np\n"], ["import numpy as np"]),
+    (["class C:\n    x = np.zeros(1)\n"], ["import numpy as np"]),
 ]
 
 

@@ -8,7 +8,6 @@ import sys
 from typing import Dict, List, Sequence, Set, Tuple, Union
 
 from nb2prod.analysis.scopes import module_globals
-from nb2prod.analysis.walk import walk
 from nb2prod.model import Statement
 
 
@@ -127,7 +126,8 @@ def _pruned(text: str, used: set) -> List[str]:
 
 
 def _loaded_names(pieces: Sequence[str], wanted: Set[str]) -> Set[str]:
-    """Which of the `wanted` names some piece of code reads or binds as an `ast.Name`. Only the pieces whose
+    """Which of the `wanted` names some piece of code reads as a global: a function's own variable of the same
+    name (`data = pd.read_csv(...)` beside `from pandas_datareader import data`) is not the import. Only the pieces whose
     text holds a name still unconfirmed, as a word, are parsed (or holding any non-ASCII text, which Python
     may normalise into a name): parsing the whole body for its names was a sixth of rendering a script.
     A piece that does not parse alone (it cannot be one piece of a module) sends all of them to one parse."""
@@ -147,5 +147,5 @@ def _loaded_names(pieces: Sequence[str], wanted: Set[str]) -> Set[str]:
 
 
 def _names_in(code: str) -> Set[str]:
-    """Every `ast.Name` in the code."""
-    return {node.id for node in walk(ast.parse(code)) if node.__class__ is ast.Name}
+    """Every global name the code reads (the compiler's symbol tables: module level, or free in a function)."""
+    return {name for name, _ in module_globals(code)[1]}
