@@ -339,3 +339,13 @@ def test_a_metric_shown_again_later_is_reported_once_and_no_name_is_left_unread(
     namespace: dict = {}
     exec("\n".join([IMPORTS, DATA, FIT, "clf = LogisticRegression(C=2.0)\nclf.fit(X_train, y_train)"]), namespace)
     assert _written(out / "metrics.json") == {"score": namespace["clf"].score(namespace["X_valid"], namespace["y_valid"])}
+
+
+def test_a_notebook_that_saves_no_model_gets_tests_without_unused_imports(tmp_path):
+    """Evaluated but never saved: no test runs main() (nothing to load back), so nothing reads metrics.json
+    back and the generated tests import no json; they pass pyflakes and run."""
+    cells = ["# T", IMPORTS, "## Data", DATA, "## Train", FIT, "## Evaluate",
+             "accuracy_score(y_valid, clf.predict(X_valid))"]  # shown, not printed: no printed values to compare
+    _, out = _convert(tmp_path, cells, kind="training")
+    assert "test_main_" not in (out / "test_train.py").read_text()
+    _trained(out)

@@ -47,14 +47,16 @@ def train_tests(plan: Plan, facts: TrainingArtifacts, ref: str) -> TrainTestsCon
     imports += [f"import {library}" for library in {t.loader.split(".")[0] for t in main_tests if t.loader}]
     evaluation = _evaluation_test(plan, module, facts) if any(s.metrics for s in plan.steps) else None
     metrics_argv = '"--metrics-path", str(tmp_path / "metrics.json")' if evaluation else ""
+    smoke = not (runs_main or fitted or mocked)
     if evaluation:
         main_tests = tuple(replace(t, argv=_with_argv(t.argv, metrics_argv)) for t in main_tests)
-        imports = imports + ["import numpy as np", "import json"]
+        # json reads back what main() wrote: only where a test runs main()
+        imports = imports + ["import numpy as np"] + (["import json"] if main_tests or smoke else [])
     return TrainTestsContext(
         script="train.py", notebook=ref, module=module, imports=tuple(sort_imports(imports)), upstream=upstream,
         mocked_upstream=mocked_upstream,
         train=call, fitted=fitted, mocked=mocked, predict_input=facts.predict_input, main_tests=main_tests,
-        printed=list(facts.printed), data_files=data_files, outside=outside, smoke=not (runs_main or fitted or mocked),
+        printed=list(facts.printed), data_files=data_files, outside=outside, smoke=smoke,
         evaluation=evaluation, printing=_printing_calls(plan, module), metrics_argv=metrics_argv)
 
 
