@@ -349,3 +349,22 @@ def test_list_tuple_and_dict_options_are_typed_parameters_that_reach_the_steps(t
 
 
 TYPED_VALUES = {"skip": [2, 3, 5], "features": ["a"], "settings": {"C": [0.25], "solver": "liblinear"}}
+
+
+@pytest.mark.parametrize("argv, value", [
+    (["--local", "--production-metric", "-inf"], float("-inf")),  # "register whatever it scores"
+    (["--production-metric", "-1e300", "--local"], -1e300),
+    (["--local", "--production-metric", "-0.5"], -0.5),
+    (["--local", "--production-metric=-2"], -2.0),
+    (["--local", "--production-metric", "0.9"], 0.9),
+])
+def test_a_negative_production_metric_is_read_as_a_value(argv, value, converted, request, monkeypatch):
+    """argparse takes `-inf` or `-1e300` after an option for an option of its own; the generated main() does not."""
+    _, pipeline = converted(LOCAL_EXAMPLE, request)
+    module = _load(pipeline)
+    got = {}
+    monkeypatch.setattr(module, "_fix_local_conditions", lambda: None)
+    monkeypatch.setattr(module.local, "init", lambda **_: None)
+    monkeypatch.setattr(module, "pipeline", lambda **kwargs: got.update(kwargs))
+    module.main(argv)
+    assert list(got.values()) == [value]
