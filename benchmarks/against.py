@@ -75,7 +75,8 @@ def environment(tree: Path, base: dict, cache: Path) -> dict:
     return env
 
 
-def _once(argv: list, cwd: Path, env: dict):
+def timed(argv: list, cwd=None, env=None):
+    """(wall seconds, CPU seconds of the child and its children, exit status) of one run of `argv`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     rc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
@@ -91,11 +92,11 @@ def interleaved(runs: dict, rounds: int) -> dict:
     """
     best = {}
     for name, (argv, cwd, env) in runs.items():
-        _, _, rc = _once(argv, cwd, env)
+        _, _, rc = timed(argv, cwd, env)
         best[name] = (float("inf"), float("inf"), rc)
     for _ in range(rounds):
         for name, (argv, cwd, env) in runs.items():
-            wall, cpu, rc = _once(argv, cwd, env)
+            wall, cpu, rc = timed(argv, cwd, env)
             old = best[name]
             best[name] = (min(old[0], wall), min(old[1], cpu), old[2] or rc)
     return best

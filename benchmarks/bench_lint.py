@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from against import timed
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = HERE.parent.parent / "shared" / "corpus" / "pdsh"
@@ -46,17 +45,8 @@ DEFAULT = HERE.parent.parent / "shared" / "corpus" / "pdsh"
 
 def best_of(command, runs: int, env=None):
     """(wall seconds, CPU seconds) of the fastest of `runs` runs, after one warm-up run."""
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
-    best = (float("inf"), float("inf"))
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        best = min(best, (wall, cpu))
-    return best
+    timed(command, env=env)
+    return min(timed(command, env=env)[:2] for _ in range(runs))
 
 
 def environments(tmp: str):

@@ -13,6 +13,7 @@ import ast
 from typing import Optional, Tuple
 
 from nb2prod.analysis.walk import call_name, walk
+from nb2prod.analysis.walk import outermost as walk_outermost
 
 _MEANS = frozenset({"mean", "nanmean", "average"})
 _SUMS = frozenset({"sum", "nansum", "count_nonzero"})
@@ -82,18 +83,7 @@ def _counts(expr: ast.expr) -> bool:
 
 def outermost(expr: ast.AST) -> list:
     """The by-hand metrics in `expr` not inside another, in source order: (node, name, compared)."""
-    found = []
-
-    def visit(node: ast.AST) -> None:
-        got = shape(node)
-        if got is not None:
-            found.append((node, got[0], got[1]))
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(expr)
-    return found
+    return [(node, *shape(node)) for node in walk_outermost(expr, lambda node: shape(node) is not None)]
 
 
 def holds(expr: ast.AST) -> bool:

@@ -140,18 +140,17 @@ def _by_hand(position: int, node: ast.stmt, predicted: Set[str], sides: Dict[str
     from predictions, no metric function called."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return None
-    reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
     known = shapes.shape(node.value)  # `result = (preds == y_test).mean()`: an accuracy, whatever its name
     if known is not None and _predicted(known[1], predicted):
         return Metric(position, False, node.value, node.targets[0].id,
                       expression_side(node.value, sides) or UNKNOWN, True)
+    reads = {sub.id for sub in walk(node.value) if isinstance(sub, ast.Name)}
     if not named_like_metric(node.targets[0].id) or not (reads & predicted or predicts):
         return None
     if isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant, ast.Lambda)):
         return None
     side = expression_side(node.value, sides) or UNKNOWN
     return Metric(position, False, node.value, node.targets[0].id, side, True)
-
 
 
 def _inline_by_hand(position: int, node: ast.Expr, predicted: Set[str], sides: Dict[str, str]) -> List["Metric"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 FIELDS: Dict[type, Tuple[str, ...]] = {}  # node type -> child_fields(node type), filled as types are met
 
@@ -76,6 +76,21 @@ def walk(node: ast.AST) -> List[ast.AST]:
     if memo is not None:
         memo[id(node)] = (node, out)
     return out
+
+
+def outermost(expr: ast.AST, wanted: Callable[[ast.AST], bool]) -> List[ast.AST]:
+    """The nodes of `expr` that are `wanted` and not inside another wanted one, in walk order (depth first)."""
+    found: List[ast.AST] = []
+
+    def visit(node: ast.AST) -> None:
+        if wanted(node):
+            found.append(node)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(expr)
+    return found
 
 
 def root_name(node: ast.AST) -> Optional[str]:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nb2prod.analysis.dataflow import Flow
-from nb2prod.analysis.walk import call_name, walk
+from nb2prod.analysis.walk import call_name, outermost, walk
 from nb2prod.analysis.metrics import Metric, dict_keys, evaluation_positions, find_metrics
 from nb2prod.convert.naming import numbered
 from nb2prod.frozen import frozen
@@ -250,19 +250,9 @@ def _bind_inline(node: ast.Expr, metrics: Sequence[Metric], taken: Set[str]) -> 
     return made
 
 
-def _outermost(expr: ast.AST, calls: Mapping[int, Metric]) -> List[ast.Call]:
+def _outermost(expr: ast.AST, calls: Mapping[int, Metric]) -> List[ast.AST]:
     """The metric calls of `expr` not inside another one, in source order."""
-    found: List[ast.Call] = []
-
-    def visit(node: ast.AST) -> None:
-        if id(node) in calls:
-            found.append(node)
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(expr)
-    return sorted(found, key=lambda c: (c.lineno, c.col_offset))
+    return sorted(outermost(expr, lambda node: id(node) in calls), key=lambda c: (c.lineno, c.col_offset))
 
 
 # Numeric functions a notebook shows a metric through, by their last name (`np.sqrt`, `math.sqrt`, `round`).
